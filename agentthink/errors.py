@@ -1,0 +1,120 @@
+"""Exceptions raised by agentthink.
+
+Every message says what was wrong and what to do about it.
+
+::
+
+    AgentThinkError
+    ├── ConfigurationError            bad settings, found before anything is sent
+    │   ├── InvalidBudgetError        a Budget or Reasoning value that cannot work
+    │   ├── UnknownModelError         a model string no provider or profile matches
+    │   └── MissingCredentialsError   the provider needs a key that is not set
+    ├── ModelError                    a model call failed (``.model`` names it)
+    │   ├── ModelRequestError         the provider refused the request (4xx); not retried
+    │   ├── ModelAuthError            the key was refused (401/403); not retried
+    │   ├── ContextWindowError        the conversation does not fit the model
+    │   ├── ModelUnavailableError     rate limits, timeouts, 5xx, connection errors, after retries
+    │   ├── EmptyResponseError        the model returned no text, reasoning or tool call
+    │   └── StreamInterruptedError    a stream broke midway (``.partial`` holds what arrived)
+    └── ScriptExhaustedError          the scripted test model was called more than scripted
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentthink.models.turn import Turn
+
+__all__ = [
+    "AgentThinkError",
+    "ConfigurationError",
+    "ContextWindowError",
+    "EmptyResponseError",
+    "InvalidBudgetError",
+    "MissingCredentialsError",
+    "ModelAuthError",
+    "ModelError",
+    "ModelRequestError",
+    "ModelUnavailableError",
+    "ScriptExhaustedError",
+    "StreamInterruptedError",
+    "UnknownModelError",
+]
+
+
+class AgentThinkError(Exception):
+    """Base class of every error agentthink raises on purpose."""
+
+
+class ConfigurationError(AgentThinkError, ValueError):
+    """Settings that cannot work; raised before any request is sent."""
+
+
+class InvalidBudgetError(ConfigurationError):
+    """A budget or reasoning setting is negative, zero where that means nothing, or contradictory."""
+
+
+class UnknownModelError(ConfigurationError):
+    """No provider or profile matches the model string."""
+
+
+class MissingCredentialsError(ConfigurationError):
+    """The provider needs an API key that is not set."""
+
+
+class ModelError(AgentThinkError):
+    """A call to a model failed.
+
+    Attributes:
+        model: the model string that was called.
+        status_code: the HTTP status the provider answered with, when there was one.
+        retry_after: seconds the provider asked to wait, when it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        detail: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.detail = detail
+
+
+class ModelRequestError(ModelError):
+    """The provider rejected the request as malformed; retrying the same request cannot help."""
+
+
+class ModelAuthError(ModelError):
+    """The provider refused the credentials."""
+
+
+class ContextWindowError(ModelError):
+    """The prompt plus the requested output does not fit the model's context window."""
+
+
+class ModelUnavailableError(ModelError):
+    """Transient failures (rate limit, timeout, 5xx, connection) outlasted the retries or deadline."""
+
+
+class EmptyResponseError(ModelError):
+    """The model answered with no text, no reasoning and no tool call."""
+
+
+class StreamInterruptedError(ModelError):
+    """A streamed response broke off; ``partial`` is the turn assembled from what did arrive."""
+
+    def __init__(self, message: str, *, partial: Turn, model: str = "") -> None:
+        super().__init__(message, model=model)
+        self.partial = partial
+
+
+class ScriptExhaustedError(AgentThinkError, AssertionError):
+    """The scripted test model was called more (or, at ``assert_complete``, fewer) times than scripted."""

@@ -1,0 +1,1 @@
+"""Loopback servers that speak real provider protocols, for wire-level tests."""
