@@ -8,6 +8,7 @@ Every message says what was wrong and what to do about it.
     ├── ConfigurationError            bad settings, found before anything is sent
     │   ├── InvalidBudgetError        a Budget or Reasoning value that cannot work
     │   ├── UnknownModelError         a model string no provider or profile matches
+    │   ├── UnknownPolicyError        a policy name no built-in policy has
     │   └── MissingCredentialsError   the provider needs a key that is not set
     ├── ModelError                    a model call failed (``.model`` names it)
     │   ├── ModelRequestError         the provider refused the request (4xx); not retried
@@ -16,6 +17,7 @@ Every message says what was wrong and what to do about it.
     │   ├── ModelUnavailableError     rate limits, timeouts, 5xx, connection errors, after retries
     │   ├── EmptyResponseError        the model returned no text, reasoning or tool call
     │   └── StreamInterruptedError    a stream broke midway (``.partial`` holds what arrived)
+    ├── BudgetExceededError           a budget limit was crossed (``.limit`` names it)
     └── ScriptExhaustedError          the scripted test model was called more than scripted
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AgentThinkError",
+    "BudgetExceededError",
     "ConfigurationError",
     "ContextWindowError",
     "EmptyResponseError",
@@ -40,6 +43,7 @@ __all__ = [
     "ScriptExhaustedError",
     "StreamInterruptedError",
     "UnknownModelError",
+    "UnknownPolicyError",
 ]
 
 
@@ -57,6 +61,10 @@ class InvalidBudgetError(ConfigurationError):
 
 class UnknownModelError(ConfigurationError):
     """No provider or profile matches the model string."""
+
+
+class UnknownPolicyError(ConfigurationError):
+    """No built-in policy has the name given; the message lists the names there are."""
 
 
 class MissingCredentialsError(ConfigurationError):
@@ -114,6 +122,24 @@ class StreamInterruptedError(ModelError):
     def __init__(self, message: str, *, partial: Turn, model: str = "") -> None:
         super().__init__(message, model=model)
         self.partial = partial
+        self.delivered = False
+        """True when the consumer had already received part of the stream (not retried)."""
+
+
+class BudgetExceededError(AgentThinkError):
+    """A budget limit was crossed (a provider overran its plan, or spend was recorded past a limit).
+
+    Attributes:
+        limit: the ``Budget`` field that was crossed, e.g. ``"max_total_tokens"``.
+        limit_value: the limit's value.
+        spent: what was spent against it.
+    """
+
+    def __init__(self, message: str, *, limit: str, limit_value: float, spent: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.limit_value = limit_value
+        self.spent = spent
 
 
 class ScriptExhaustedError(AgentThinkError, AssertionError):

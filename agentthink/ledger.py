@@ -1,0 +1,346 @@
+"""The books of one run: what was spent, what is left, and what the next call may spend.
+
+The ledger is checked BEFORE every model call (``plan_model_call``) and every tool call
+(``can_call_tool``) and updated AFTER each (``record_model_call``, ``record_tool_call``).
+
+Reserve arithmetic (why a non-final call gets less than "what is left"): every call resends the
+whole conversation, so after a non-final call with prompt ``P`` and output cap ``x`` the final
+answer call will send at least ``P + x + T`` prompt tokens (``T`` bounds the tool output appended
+in between) and needs ``A`` output tokens (the answer reserve). A non-final call is planned only
+if, in the worst case (all ``x`` output tokens billed, all of them reasoning), both calls fit:
+
+* total tokens: ``(P + x) + (P + x + T + A) <= left``, so ``x <= (left - 2P - T - A) // 2``
+* output tokens: ``x + A <= left``; thinking tokens (thinking on): ``x <= left``
+* cost: ``P*in + x*out + (P + x + T)*in + A*out <= left``
+* steps: two calls left.
+
+When that leaves less than an answer's worth (``A`` tokens, at least 1), the plan is answer-only
+(thinking off, tools off) using all that is left; when even an answer does not fit, no call is
+planned and ``stopped_by`` names the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agentthink.budget import LIMIT_NAMES, Budget, LimitName
+from agentthink.errors import BudgetExceededError
+from agentthink.ledger_format import format_status
+from agentthink.models.reasoning import Reasoning
+from agentthink.models.turn import Usage
+
+__all__ = ["CallPlan", "Clock", "Ledger", "Overrun", "Remaining", "Spent"]
+
+Clock = Callable[[], float]
+"""Returns monotonic seconds; ``time.monotonic`` unless a test injects a fake."""
+
+_COST_MARGIN = 1e-9
+"""Relative slack kept on cost reserves so float rounding cannot eat the final answer's share."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """What a run has spent so far (true values, even past a limit)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Completion tokens, reasoning included."""
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    """Known cost; calls whose price was unknown add nothing here (see ``unpriced_calls``)."""
+    steps: int = 0
+    """Model calls recorded."""
+    tool_calls: int = 0
+    seconds: float = 0.0
+    """Elapsed wall-clock seconds."""
+    unpriced_calls: int = 0
+    """Model calls whose cost was neither reported nor computable from prices."""
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    """What is left of each limit (``None`` = unlimited; never below 0, see ``exceeded``)."""
+
+    total_tokens: int | None = None
+    thinking_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    steps: int | None = None
+    tool_calls: int | None = None
+    seconds: float | None = None
+    answer_reserve_tokens: int = 0
+    """Output tokens the ledger keeps back for the final answer."""
+    exceeded: tuple[LimitName, ...] = ()
+    """Limits already crossed (a provider overran); their remaining value shows 0."""
+
+
+@dataclass(frozen=True, slots=True)
+class Overrun:
+    """One limit crossed: its value and what was spent against it."""
+
+    limit: LimitName
+    limit_value: float
+    spent: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """What the next model call may spend, or why there can be none.
+
+    When ``stopped_by`` is set no call may be made. Otherwise send the call with
+    ``max_output_tokens`` as its output cap (``None``: no cap needed), ``thinking_tokens`` as its
+    thinking allotment (0 = thinking off), and tools only when ``tools_allowed``.
+    """
+
+    max_output_tokens: int | None
+    thinking_tokens: int
+    answer_only: bool
+    """Thinking off, tools off: this call must produce the final answer."""
+    tools_allowed: bool
+    stopped_by: LimitName | None = None
+    forced_by: LimitName | None = None
+    """The limit that made the call answer-only, or that cut or switched off its thinking."""
+    reason: str = ""
+    """One human-readable line explaining the plan."""
+
+    @property
+    def possible(self) -> bool:
+        """True when a call may be made."""
+        return self.stopped_by is None
+
+    @property
+    def reasoning(self) -> Reasoning:
+        """The portable reasoning request for this call."""
+        if self.thinking_tokens > 0:
+            return Reasoning.on(budget_tokens=self.thinking_tokens)
+        return Reasoning.off()
+
+
+class Ledger:
+    """Tracks the spend of one run against a ``Budget``; no I/O, time comes from ``clock``."""
+
+    def __init__(
+        self, budget: Budget | None = None, *, clock: Clock = time.monotonic, spent: Spent | None = None
+    ) -> None:
+        """Start the books now; pass ``spent`` to resume a run (its seconds carry over)."""
+        self._budget = budget if budget is not None else Budget()
+        self._clock = clock
+        start = spent if spent is not None else Spent()
+        self._start = clock() - start.seconds
+        self._prompt = start.prompt_tokens
+        self._completion = start.completion_tokens
+        self._reasoning = start.reasoning_tokens
+        self._cost = start.cost_usd
+        self._steps = start.steps
+        self._tool_calls = start.tool_calls
+        self._unpriced = start.unpriced_calls
+
+    @property
+    def budget(self) -> Budget:
+        """The budget enforced."""
+        return self._budget
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def elapsed_seconds(self) -> float:
+        """Seconds since the run started."""
+        return max(0.0, self._clock() - self._start)
+
+    def remaining_seconds(self) -> float | None:
+        """Seconds left before ``max_seconds`` (may be <= 0), ``None`` when unlimited."""
+        if self._budget.max_seconds is None:
+            return None
+        return self._budget.max_seconds - self.elapsed_seconds()
+
+    # -- tools --------------------------------------------------------------------------------
+
+    def tool_calls_left(self) -> int | None:
+        """Tool calls that may still run (0 when time is up), ``None`` when unlimited."""
+        seconds = self.remaining_seconds()
+        if seconds is not None and seconds <= 0:
+            return 0
+        if self._budget.max_tool_calls is None:
+            return None
+        return max(0, self._budget.max_tool_calls - self._tool_calls)
+
+    def tool_call_blocker(self) -> LimitName | None:
+        """The limit that forbids another tool call now, or ``None``."""
+        seconds = self.remaining_seconds()
+        if seconds is not None and seconds <= 0:
+            return "max_seconds"
+        limit = self._budget.max_tool_calls
+        if limit is not None and self._tool_calls >= limit:
+            return "max_tool_calls"
+        return None
+
+    def can_call_tool(self) -> bool:
+        """True when one more tool call fits ``max_tool_calls`` and ``max_seconds``."""
+        return self.tool_call_blocker() is None
+
+    def record_tool_call(self, count: int = 1) -> None:
+        """Count ``count`` executed tool calls (recorded even past the limit)."""
+        if count < 0:
+            raise ValueError(f"tool call count must be >= 0, got {count}")
+        self._tool_calls += count
+
+    # -- model calls --------------------------------------------------------------------------
+
+    def record_model_call(
+        self,
+        usage: Usage,
+        *,
+        usd_per_input_token: float | None = None,
+        usd_per_output_token: float | None = None,
+    ) -> None:
+        """Count one model call's usage, exactly as reported, even when it overran its plan.
+
+        The cost is ``usage.cost_usd`` when reported, else computed from the prices given, else
+        unknown (counted in ``Spent.unpriced_calls``). Output counts at least the reasoning.
+        """
+        counts = (usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens)
+        if min(counts) < 0:
+            raise ValueError(f"usage counts must be >= 0, got {usage!r}")
+        self._steps += 1
+        self._prompt += usage.prompt_tokens
+        self._completion += max(usage.completion_tokens, usage.reasoning_tokens)
+        self._reasoning += usage.reasoning_tokens
+        if usage.cost_usd is not None:
+            self._cost += usage.cost_usd
+        elif usd_per_input_token is not None or usd_per_output_token is not None:
+            self._cost += usage.prompt_tokens * (usd_per_input_token or 0.0)
+            self._cost += max(usage.completion_tokens, usage.reasoning_tokens) * (
+                usd_per_output_token or 0.0
+            )
+        else:
+            self._unpriced += 1
+
+    def plan_model_call(
+        self,
+        prompt_tokens: int,
+        *,
+        thinking_tokens: int | None = None,
+        final: bool = False,
+        model_max_output_tokens: int | None = None,
+        usd_per_input_token: float | None = None,
+        usd_per_output_token: float | None = None,
+        tool_output_tokens: int = 0,
+        always_reasons: bool = False,
+    ) -> CallPlan:
+        """Plan the next model call so that its worst case cannot cross any limit.
+
+        Args:
+            prompt_tokens: the call's prompt, counted before sending.
+            thinking_tokens: the thinking the controller wants (``None`` or 0: thinking off).
+            final: this is the final answer call (thinking off, tools off).
+            model_max_output_tokens: the model's own output cap, when known.
+            usd_per_input_token / usd_per_output_token: prices; without them ``max_cost_usd`` is
+                only checked against recorded spend.
+            tool_output_tokens: a bound on the tool output appended before the next call (the
+                caller truncates tool results to it); reserved for the final answer's prompt.
+            always_reasons: the model reasons even with thinking off, so ``max_thinking_tokens``
+                binds every call, the answer included.
+        """
+        for name, value in (("prompt_tokens", prompt_tokens), ("tool_output_tokens", tool_output_tokens)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        from agentthink.ledger_plan import plan_call
+
+        return plan_call(
+            self,
+            prompt=prompt_tokens,
+            want_thinking=thinking_tokens or 0,
+            final=final,
+            model_cap=model_max_output_tokens,
+            prices=(usd_per_input_token, usd_per_output_token),
+            tool_bound=tool_output_tokens,
+            always_reasons=always_reasons,
+        )
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def spent(self) -> Spent:
+        """What was spent so far."""
+        return Spent(
+            prompt_tokens=self._prompt,
+            completion_tokens=self._completion,
+            reasoning_tokens=self._reasoning,
+            cost_usd=self._cost,
+            steps=self._steps,
+            tool_calls=self._tool_calls,
+            seconds=self.elapsed_seconds(),
+            unpriced_calls=self._unpriced,
+        )
+
+    def left(self, limit: LimitName) -> float | None:
+        """What is left of one limit, negative when overrun, ``None`` when unlimited."""
+        value = self._budget.limit(limit)
+        if value is None:
+            return None
+        return value - self._spent_against(limit)
+
+    def _spent_against(self, limit: LimitName) -> float:
+        return {
+            "max_total_tokens": self._prompt + self._completion,
+            "max_thinking_tokens": self._reasoning,
+            "max_output_tokens": self._completion,
+            "max_cost_usd": self._cost,
+            "max_steps": self._steps,
+            "max_tool_calls": self._tool_calls,
+            "max_seconds": self.elapsed_seconds(),
+        }[limit]
+
+    def overruns(self) -> tuple[Overrun, ...]:
+        """Every limit crossed so far (elapsed time counts once it passes ``max_seconds``)."""
+        found = []
+        for name in LIMIT_NAMES:
+            value = self._budget.limit(name)
+            if value is not None and self._spent_against(name) > value:
+                found.append(Overrun(name, value, self._spent_against(name)))
+        return tuple(found)
+
+    def raise_if_exceeded(self) -> None:
+        """Raise ``BudgetExceededError`` for the first limit crossed, if any."""
+        for over in self.overruns():
+            raise BudgetExceededError(
+                f"Budget exceeded: {over.limit} is {over.limit_value:g} but {over.spent:g} was "
+                f"spent; raise {over.limit} or give the run less to do",
+                limit=over.limit,
+                limit_value=over.limit_value,
+                spent=over.spent,
+            )
+
+    def remaining(self) -> Remaining:
+        """What is left of every limit, for events, policies and the Budget Tracker line."""
+
+        def whole(limit: LimitName) -> int | None:
+            left = self.left(limit)
+            return None if left is None else max(0, math.floor(left))
+
+        def real(limit: LimitName) -> float | None:
+            left = self.left(limit)
+            return None if left is None else max(0.0, float(left))
+
+        return Remaining(
+            total_tokens=whole("max_total_tokens"),
+            thinking_tokens=whole("max_thinking_tokens"),
+            output_tokens=whole("max_output_tokens"),
+            cost_usd=real("max_cost_usd"),
+            steps=whole("max_steps"),
+            tool_calls=whole("max_tool_calls"),
+            seconds=real("max_seconds"),
+            answer_reserve_tokens=self._budget.effective_answer_reserve_tokens,
+            exceeded=tuple(o.limit for o in self.overruns()),
+        )
+
+    def status_text(self) -> str:
+        """One line for the Budget Tracker, e.g. ``Budget left: 12,345 tokens (3,000 thinking),
+        $0.012, 4 steps, 2 tool calls, 40 s``; overruns are named, never hidden."""
+        return format_status(self.remaining(), self.overruns())

@@ -1,0 +1,49 @@
+"""The model boundary: one provider-neutral reasoning call through litellm.
+
+Only ``agentthink.models._litellm`` imports litellm, and only when a call needs it.
+"""
+
+from agentthink.models.base import ChatModel
+from agentthink.models.client import LiteLLMModel
+from agentthink.models.profiles import (
+    DEFAULT_PROFILE,
+    ModelProfile,
+    ThinkingStyle,
+    register_profile,
+    resolve_profile,
+)
+from agentthink.models.reasoning import Effort, Reasoning
+from agentthink.models.retry import RetryPolicy
+from agentthink.models.turn import (
+    FinishReason,
+    ReasoningDelta,
+    StreamDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Turn,
+    TurnDone,
+    Usage,
+)
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "ChatModel",
+    "Effort",
+    "FinishReason",
+    "LiteLLMModel",
+    "ModelProfile",
+    "Reasoning",
+    "ReasoningDelta",
+    "RetryPolicy",
+    "StreamDelta",
+    "TextDelta",
+    "ThinkingStyle",
+    "ToolCall",
+    "ToolCallDelta",
+    "Turn",
+    "TurnDone",
+    "Usage",
+    "register_profile",
+    "resolve_profile",
+]

@@ -1,0 +1,216 @@
+"""The one module that imports litellm, lazily.
+
+Importing litellm costs seconds, so nothing happens until a call needs it. Before the import,
+``LITELLM_LOCAL_MODEL_COST_MAP`` is set to ``True`` unless the user set it (otherwise litellm
+fetches its price map from the network at import time, which hangs offline).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from functools import cache
+from typing import Any
+
+from agentthink.errors import (
+    ContextWindowError,
+    ModelAuthError,
+    ModelError,
+    ModelRequestError,
+    ModelUnavailableError,
+    UnknownModelError,
+)
+
+__all__ = [
+    "acompletion",
+    "check_model",
+    "count_prompt_tokens",
+    "count_text_tokens",
+    "get_litellm",
+    "missing_keys",
+    "price_of",
+    "retry_after_of",
+    "to_model_error",
+]
+
+
+@cache
+def get_litellm() -> Any:
+    """Import and configure litellm once."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.drop_params = False
+    return litellm
+
+
+async def acompletion(**kwargs: Any) -> Any:
+    """``litellm.acompletion`` with litellm's own retries off (agentthink retries itself)."""
+    return await get_litellm().acompletion(max_retries=0, num_retries=0, **kwargs)
+
+
+def check_model(model: str, api_base: str | None) -> str:
+    """The litellm provider of ``model``; ``UnknownModelError`` when litellm knows none."""
+    litellm = get_litellm()
+    try:
+        _, provider, _, _ = litellm.get_llm_provider(model=model, api_base=api_base)
+    except Exception as exc:  # litellm raises BadRequestError for unknown providers
+        raise UnknownModelError(
+            f"Unknown model {model!r}: no provider matches it. Prefix it with a provider "
+            "(e.g. 'openai/gpt-5-mini', 'anthropic/claude-sonnet-4-5', 'hosted_vllm/Qwen/Qwen3-8B', "
+            "'ollama_chat/qwen3'); `agentthink models` lists what agentthink knows."
+        ) from exc
+    return str(provider)
+
+
+def missing_keys(model: str) -> list[str]:
+    """Environment variables the provider of ``model`` needs and that are not set."""
+    try:
+        report = get_litellm().validate_environment(model=model)
+    except Exception:
+        return []
+    return [str(k) for k in report.get("missing_keys", [])]
+
+
+@cache
+def _encoding() -> Any:
+    get_litellm()  # points TIKTOKEN_CACHE_DIR at litellm's bundled encodings (no download)
+    from litellm.litellm_core_utils.default_encoding import encoding
+
+    return encoding
+
+
+def count_text_tokens(text: str) -> int:
+    """Tokens in ``text`` by a general-purpose BPE (cl100k); used when a provider reports none."""
+    if not text:
+        return 0
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+def count_prompt_tokens(
+    model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+) -> int:
+    """Tokens the request's messages and tools will take, counted before sending."""
+    try:
+        return int(get_litellm().token_counter(model=model, messages=messages, tools=tools))
+    except Exception:
+        text = "".join(str(m.get("content") or "") for m in messages)
+        return count_text_tokens(text) + 4 * len(messages)
+
+
+def price_of(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """USD for the tokens from litellm's price map; None when the model has no price."""
+    try:
+        prompt_cost, completion_cost = get_litellm().cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+    except Exception:
+        return None
+    return float(prompt_cost) + float(completion_cost)
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """Seconds a provider asked to wait (``retry-after`` / ``retry-after-ms``), if it said."""
+    headers: Any = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        headers = getattr(response, "headers", None)
+    headers = (
+        headers or getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
+    )
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def to_model_error(exc: BaseException, model: str) -> ModelError:
+    """Translate a litellm/openai/httpx exception into agentthink's tree, with the fix named."""
+    if isinstance(exc, ModelError):
+        return exc
+    litellm = get_litellm()
+    status = getattr(exc, "status_code", None)
+    detail = _message_of(exc)
+    kwargs: dict[str, Any] = {"model": model, "status_code": status, "detail": detail}
+    if isinstance(exc, litellm.ContextWindowExceededError):
+        return ContextWindowError(
+            f"{model}: the conversation does not fit the model's context window ({detail}). "
+            "Shorten the history, trim tool outputs, or lower max_tokens.",
+            **kwargs,
+        )
+    if isinstance(exc, (litellm.AuthenticationError, litellm.PermissionDeniedError)):
+        return ModelAuthError(
+            f"{model}: the provider refused the credentials ({detail}). "
+            "Check the API key (api_key=... or the provider's environment variable).",
+            **kwargs,
+        )
+    if isinstance(exc, litellm.RateLimitError):
+        return ModelUnavailableError(
+            f"{model}: rate limited ({detail}). Wait, lower concurrency, or add a fallback model.",
+            retry_after=retry_after_of(exc),
+            **kwargs,
+        )
+    if isinstance(exc, (litellm.Timeout, TimeoutError)):
+        return ModelUnavailableError(
+            f"{model}: the request timed out ({detail}). Raise the timeout or check the server.",
+            **kwargs,
+        )
+    if isinstance(exc, litellm.APIConnectionError) or _is_connection_error(exc):
+        return ModelUnavailableError(
+            f"{model}: could not reach the model server ({detail}). "
+            "Is it running, and is api_base right?",
+            **kwargs,
+        )
+    if isinstance(exc, litellm.NotFoundError):
+        return ModelRequestError(
+            f"{model}: the provider does not know this model or endpoint ({detail}). "
+            "Check the model name and api_base.",
+            **kwargs,
+        )
+    if isinstance(status, int) and (status >= 500 or status in (408, 409, 429, 529)):
+        return ModelUnavailableError(
+            f"{model}: the provider failed with HTTP {status} ({detail}). It will be retried.",
+            retry_after=retry_after_of(exc),
+            **kwargs,
+        )
+    if isinstance(exc, (litellm.BadRequestError, litellm.UnprocessableEntityError)) or (
+        isinstance(status, int) and 400 <= status < 500
+    ):
+        return ModelRequestError(
+            f"{model}: the provider rejected the request ({detail}). "
+            "This is not retried; see the provider's message for what to change.",
+            **kwargs,
+        )
+    if isinstance(exc, (litellm.APIError, litellm.ServiceUnavailableError)):
+        return ModelUnavailableError(f"{model}: provider error ({detail}).", **kwargs)
+    return ModelUnavailableError(
+        f"{model}: the call failed: {type(exc).__name__}: {detail}", **kwargs
+    )
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, ConnectionError))
+
+
+def _message_of(exc: BaseException) -> str:
+    message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+    for prefix in ("litellm.", "Error code: "):
+        message = message.removeprefix(prefix)
+    return message if len(message) <= 600 else message[:600] + "..."

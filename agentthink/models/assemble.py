@@ -1,0 +1,273 @@
+"""Assemble a provider-neutral ``Turn`` from litellm's streamed chunks or its full response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentthink.models.think_tags import ThinkTagSplitter, split_think_tags
+from agentthink.models.turn import (
+    FinishReason,
+    ReasoningDelta,
+    StreamDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Turn,
+    Usage,
+)
+
+__all__ = ["TurnBuilder", "parse_tool_arguments", "turn_from_response"]
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "end_turn": "stop",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "tool_use": "tool_calls",
+    "length": "length",
+    "max_tokens": "length",
+    "content_filter": "content_filter",
+}
+
+
+def parse_tool_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
+    """Parse a tool call's argument string; on failure return ({}, what was wrong)."""
+    if not raw.strip():
+        return {}, None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return (
+            {},
+            f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {raw[:200]!r}",
+        )
+    if not isinstance(value, dict):
+        return {}, f"the arguments must be a JSON object, got {type(value).__name__}: {raw[:200]!r}"
+    return value, None
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TurnBuilder:
+    """Accumulates one response's pieces; ``add_chunk`` returns the deltas to stream on.
+
+    ``count`` measures reasoning tokens as they arrive (used for the thinking cutoff and when
+    the provider reports none).
+    """
+
+    def __init__(self, *, think_tags: bool, count: Callable[[str], int]) -> None:
+        self._splitter = ThinkTagSplitter() if think_tags else None
+        self._count = count
+        self.text_parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.reasoning_tokens = 0
+        self.text_tokens = 0
+        self.chunks = 0
+        self._calls: dict[int, _PendingCall] = {}
+        self._blocks: list[dict[str, Any]] = []
+        self._provider_finish: str | None = None
+        self.reported: Any = None  # the provider's usage object, when it sent one
+
+    # --- streaming ---------------------------------------------------------------------------
+
+    def add_chunk(self, chunk: Any) -> list[StreamDelta]:
+        """Take one litellm ``ModelResponseStream`` chunk."""
+        self.chunks += 1
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.reported = usage
+        choices = getattr(chunk, "choices", None) or []
+        if not choices:
+            return []
+        choice = choices[0]
+        if choice.finish_reason:
+            self._provider_finish = choice.finish_reason
+        delta = choice.delta
+        out: list[StreamDelta] = []
+        blocks = getattr(delta, "thinking_blocks", None)
+        if blocks:
+            self._add_blocks(blocks)
+        reasoning = getattr(delta, "reasoning_content", None)
+        if reasoning:
+            out.append(self._reasoning(reasoning))
+        content = getattr(delta, "content", None)
+        if content:
+            out.extend(self._content(content))
+        for tc in getattr(delta, "tool_calls", None) or []:
+            out.append(self._tool_delta(tc))
+        return out
+
+    def _reasoning(self, piece: str) -> ReasoningDelta:
+        self.reasoning_parts.append(piece)
+        self.reasoning_tokens += max(1, self._count(piece))
+        return ReasoningDelta(piece)
+
+    def _content(self, piece: str) -> list[StreamDelta]:
+        if self._splitter is None:
+            return [self._text(piece)]
+        reasoning, text = self._splitter.feed(piece)
+        out: list[StreamDelta] = []
+        if reasoning:
+            out.append(self._reasoning(reasoning))
+        if text:
+            out.append(self._text(text))
+        return out
+
+    def _text(self, piece: str) -> TextDelta:
+        self.text_parts.append(piece)
+        self.text_tokens += max(1, self._count(piece))
+        return TextDelta(piece)
+
+    def _tool_delta(self, tc: Any) -> ToolCallDelta:
+        index = getattr(tc, "index", None)
+        if index is None:
+            index = len(self._calls)
+        pending = self._calls.setdefault(index, _PendingCall())
+        fn = getattr(tc, "function", None)
+        name = getattr(fn, "name", None) if fn is not None else None
+        args = (getattr(fn, "arguments", None) if fn is not None else None) or ""
+        if tc.id:
+            pending.id = tc.id
+        if name:
+            pending.name = name
+        pending.arguments += args
+        psf = getattr(tc, "provider_specific_fields", None)
+        if psf:
+            pending.extra["provider_specific_fields"] = psf
+        return ToolCallDelta(index=index, id=tc.id, name=name, arguments=args)
+
+    def _add_blocks(self, blocks: list[Any]) -> None:
+        for raw in blocks:
+            block = dict(raw) if not isinstance(raw, dict) else raw
+            kind = block.get("type")
+            if kind == "redacted_thinking":
+                self._blocks.append(dict(block))
+                continue
+            last = self._blocks[-1] if self._blocks else None
+            if last is None or last.get("type") != "thinking" or last.get("signature"):
+                last = {"type": "thinking", "thinking": "", "signature": None}
+                self._blocks.append(last)
+            last["thinking"] += block.get("thinking") or ""
+            if block.get("signature"):
+                last["signature"] = block["signature"]
+
+    # --- the end -----------------------------------------------------------------------------
+
+    def finish(self, *, model: str, latency_s: float, prompt_tokens: int | None, cut: bool) -> Turn:
+        """Build the turn from everything added so far."""
+        if self._splitter is not None:
+            reasoning, text = self._splitter.flush()
+            if reasoning:
+                self._reasoning(reasoning)
+            if text:
+                self._text(text)
+        calls = []
+        for index in sorted(self._calls):
+            pending = self._calls[index]
+            arguments, error = parse_tool_arguments(pending.arguments)
+            calls.append(ToolCall(pending.id, pending.name, arguments, pending.arguments, error))
+        if cut:
+            finish: FinishReason = "thinking_budget"
+            calls = []
+        else:
+            finish = _FINISH.get(self._provider_finish or "", "tool_calls" if calls else "stop")
+        text = "".join(self.text_parts)
+        reasoning = "".join(self.reasoning_parts)
+        usage = self._usage(prompt_tokens, cut)
+        message = _assistant_message(text, reasoning, calls, self._blocks, self._calls)
+        return Turn(text, reasoning, calls, usage, finish, message, model, latency_s, cut)
+
+    def _usage(self, prompt_tokens: int | None, cut: bool) -> Usage:
+        reported = None if cut else self.reported
+        counted_reasoning = self.reasoning_tokens
+        if reported is not None and getattr(reported, "completion_tokens", None) is not None:
+            completion = int(reported.completion_tokens or 0)
+            prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
+            reasoning = _reported_reasoning(reported)
+            estimated = reasoning is None and counted_reasoning > 0
+            if reasoning is None:
+                reasoning = min(counted_reasoning, completion)
+            return Usage(prompt, completion, reasoning, None, estimated)
+        return Usage(
+            prompt_tokens or 0,
+            counted_reasoning + self.text_tokens + self._tool_tokens(),
+            counted_reasoning,
+            None,
+            True,
+        )
+
+    def _tool_tokens(self) -> int:
+        return sum(self._count(c.name + c.arguments) for c in self._calls.values())
+
+
+def _reported_reasoning(usage: Any) -> int | None:
+    details = getattr(usage, "completion_tokens_details", None)
+    value = getattr(details, "reasoning_tokens", None) if details is not None else None
+    return int(value) if value else None
+
+
+def _assistant_message(
+    text: str,
+    reasoning: str,
+    calls: list[ToolCall],
+    blocks: list[dict[str, Any]],
+    pending: dict[int, _PendingCall],
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": text or None}
+    if calls:
+        extras = [p.extra for _, p in sorted(pending.items())]
+        message["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.raw_arguments or "{}"},
+                **extra,
+            }
+            for c, extra in zip(calls, extras, strict=False)
+        ]
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    if blocks:
+        message["thinking_blocks"] = [dict(b) for b in blocks]
+    return message
+
+
+def turn_from_response(
+    response: Any, *, model: str, think_tags: bool, count: Callable[[str], int], latency_s: float
+) -> Turn:
+    """Build a turn from a non-streamed litellm ``ModelResponse``."""
+    builder = TurnBuilder(think_tags=False, count=count)
+    choice = response.choices[0]
+    message = choice.message
+    builder._provider_finish = choice.finish_reason
+    builder.reported = getattr(response, "usage", None)
+    blocks = getattr(message, "thinking_blocks", None)
+    if blocks:
+        builder._add_blocks(blocks)
+    reasoning = getattr(message, "reasoning_content", None) or ""
+    content = message.content or ""
+    if think_tags and content:
+        tag_reasoning, content = split_think_tags(content)
+        reasoning = reasoning + tag_reasoning
+    if reasoning:
+        builder._reasoning(reasoning)
+    if content:
+        builder._text(content)
+    for index, tc in enumerate(message.tool_calls or []):
+        pending = builder._calls.setdefault(index, _PendingCall())
+        pending.id = tc.id or ""
+        pending.name = tc.function.name or ""
+        pending.arguments = tc.function.arguments or ""
+        psf = getattr(tc, "provider_specific_fields", None)
+        if psf:
+            pending.extra["provider_specific_fields"] = psf
+    return builder.finish(model=model, latency_s=latency_s, prompt_tokens=None, cut=False)

@@ -1,0 +1,378 @@
+"""``LiteLLMModel``: one provider-neutral reasoning call through litellm, streamed or not.
+
+It translates the portable ``Reasoning`` request for the model's family, streams reasoning,
+text and tool-call deltas, closes the stream the moment this call's thinking allotment is
+spent, retries transient failures within the caller's deadline, falls back to other models,
+and returns a ``Turn`` whose ``message`` can be sent back as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from agentthink.errors import (
+    EmptyResponseError,
+    MissingCredentialsError,
+    ModelError,
+    ModelUnavailableError,
+    StreamInterruptedError,
+)
+from agentthink.models import _litellm
+from agentthink.models.assemble import TurnBuilder, turn_from_response
+from agentthink.models.profiles import ModelProfile, resolve_profile
+from agentthink.models.reasoning import Reasoning
+from agentthink.models.retry import RetryPolicy, is_transient
+from agentthink.models.translate import PreparedRequest, build_request
+from agentthink.models.turn import StreamDelta, Turn, TurnDone, Usage
+
+__all__ = ["LiteLLMModel"]
+
+_OFF = Reasoning.off()
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
+
+
+class LiteLLMModel:
+    """A model reached through litellm.
+
+    Args:
+        model: a litellm model string (``anthropic/claude-sonnet-4-5``, ``hosted_vllm/Qwen/Qwen3-8B``,
+            ``ollama_chat/qwen3``, ...) or an agentthink alias (``llamacpp/NAME``, ``sglang/NAME``).
+        api_base: the server's URL, for local servers and proxies.
+        api_key: the key; by default the provider's usual environment variable.
+        profile: overrides the capability-table entry for this model.
+        timeout: seconds one attempt may take (the caller's deadline may shorten it).
+        retry: backoff settings for transient failures.
+        fallbacks: models tried in order when this one stays unavailable after its retries.
+        extra_params: more litellm keyword arguments sent on every call.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        profile: ModelProfile | None = None,
+        timeout: float = 120.0,
+        retry: RetryPolicy | None = None,
+        fallbacks: Sequence[str | LiteLLMModel] = (),
+        extra_params: dict[str, Any] | None = None,
+    ) -> None:
+        resolved, litellm_model = resolve_profile(model)
+        self.name = model
+        self.profile = profile or resolved
+        self.litellm_model = litellm_model
+        self.api_base = api_base
+        self.api_key = api_key
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.fallbacks = [
+            f if isinstance(f, LiteLLMModel) else LiteLLMModel(f, timeout=timeout, retry=retry)
+            for f in fallbacks
+        ]
+        self.extra_params = dict(extra_params or {})
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"LiteLLMModel({self.name!r})"
+
+    # --- public API --------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        reasoning: Reasoning = _OFF,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[StreamDelta]:
+        """Stream one turn: reasoning, text and tool-call deltas, then ``TurnDone``.
+
+        Transient failures before the first delta are retried (then fallbacks are tried); a
+        stream that breaks after deltas were yielded raises ``StreamInterruptedError`` with the
+        partial turn, whose usage counts the tokens already served.
+        """
+        last: ModelError | None = None
+        for candidate in (self, *self.fallbacks):
+            yielded = False
+            try:
+                async for delta in candidate._stream_with_retries(
+                    messages, reasoning, tools, tool_choice, max_tokens, temperature, deadline
+                ):
+                    yielded = True
+                    yield delta
+                return
+            except ModelError as exc:
+                if yielded or not is_transient(exc):
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        reasoning: Reasoning = _OFF,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        deadline: float | None = None,
+    ) -> Turn:
+        """One whole turn. Streams internally only when a thinking cutoff must be enforced."""
+        last: ModelError | None = None
+        for candidate in (self, *self.fallbacks):
+            try:
+                return await candidate._complete_with_retries(
+                    messages, reasoning, tools, tool_choice, max_tokens, temperature, deadline
+                )
+            except ModelError as exc:
+                if not is_transient(exc):
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    def count_tokens(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> int:
+        """Prompt tokens the messages and tools will take, counted before sending."""
+        return _litellm.count_prompt_tokens(self.litellm_model, messages, tools)
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD for the tokens: the profile's prices, else litellm's price map, else None."""
+        p = self.profile
+        if p.input_cost_per_token is not None and p.output_cost_per_token is not None:
+            return (
+                prompt_tokens * p.input_cost_per_token + completion_tokens * p.output_cost_per_token
+            )
+        return _litellm.price_of(self.litellm_model, prompt_tokens, completion_tokens)
+
+    # --- one attempt, with retries ----------------------------------------------------------------
+
+    async def _complete_with_retries(
+        self,
+        messages: list[dict[str, Any]],
+        reasoning: Reasoning,
+        tools: list[dict[str, Any]] | None,
+        tool_choice: str | dict[str, Any] | None,
+        max_tokens: int | None,
+        temperature: float | None,
+        deadline: float | None,
+    ) -> Turn:
+        request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
+        wasted = Usage()  # tokens served by attempts that broke midway still count
+        async for attempt in self.retry.retrying(deadline):
+            with attempt:
+                try:
+                    if request.cutoff_tokens is not None:
+                        turn = await self._consume(request, deadline)
+                    else:
+                        turn = await self._call_once(request, deadline)
+                except StreamInterruptedError as exc:
+                    wasted = wasted + exc.partial.usage
+                    raise
+        if wasted.total_tokens:
+            turn.usage = turn.usage + wasted
+            turn.notes.append(
+                f"{wasted.total_tokens} tokens were spent on a broken stream that was retried"
+            )
+        return turn
+
+    async def _consume(self, request: PreparedRequest, deadline: float | None) -> Turn:
+        async for delta in self._stream_once(request, deadline):
+            if isinstance(delta, TurnDone):
+                return delta.turn
+        raise ModelUnavailableError(
+            f"{self.name}: the stream ended without a turn", model=self.name
+        )
+
+    async def _stream_with_retries(
+        self,
+        messages: list[dict[str, Any]],
+        reasoning: Reasoning,
+        tools: list[dict[str, Any]] | None,
+        tool_choice: str | dict[str, Any] | None,
+        max_tokens: int | None,
+        temperature: float | None,
+        deadline: float | None,
+    ) -> AsyncIterator[StreamDelta]:
+        request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
+        async for attempt in self.retry.retrying(deadline):
+            with attempt:
+                started = False
+                try:
+                    async for delta in self._stream_once(request, deadline):
+                        started = True
+                        yield delta
+                except StreamInterruptedError as exc:
+                    exc.delivered = started
+                    raise
+                return
+
+    # --- the call itself ----------------------------------------------------------------------
+
+    def _prepare(
+        self,
+        messages: list[dict[str, Any]],
+        reasoning: Reasoning,
+        tools: list[dict[str, Any]] | None,
+        tool_choice: str | dict[str, Any] | None,
+        max_tokens: int | None,
+        temperature: float | None,
+    ) -> PreparedRequest:
+        self._check_once()
+        cap = max_tokens if max_tokens is not None else self.profile.max_output_tokens
+        if cap < 1:
+            from agentthink.errors import InvalidBudgetError
+
+            raise InvalidBudgetError(f"max_tokens must be at least 1, got {cap}")
+        request = build_request(
+            self.profile,
+            reasoning,
+            messages,
+            max_tokens=cap,
+            tools=tools,
+            tool_choice=tool_choice,
+            temperature=temperature,
+        )
+        request.params.update(self.extra_params)
+        return request
+
+    def _kwargs(self, request: PreparedRequest, deadline: float | None) -> dict[str, Any]:
+        timeout = self.timeout
+        if deadline is not None:
+            timeout = min(timeout, deadline - time.monotonic())
+            if timeout <= 0:
+                raise ModelUnavailableError(
+                    f"{self.name}: no time left before the deadline to call the model",
+                    model=self.name,
+                )
+        kwargs: dict[str, Any] = {
+            "model": self.litellm_model,
+            "messages": request.messages,
+            "timeout": timeout,
+            **request.params,
+        }
+        if self.api_base is not None:
+            kwargs["api_base"] = self.api_base
+        if self.api_key is not None:
+            kwargs["api_key"] = self.api_key
+        return kwargs
+
+    async def _call_once(self, request: PreparedRequest, deadline: float | None) -> Turn:
+        kwargs = self._kwargs(request, deadline)
+        started = time.monotonic()
+        try:
+            response = await _litellm.acompletion(**kwargs)
+        except Exception as exc:
+            raise _litellm.to_model_error(exc, self.name) from exc
+        turn = turn_from_response(
+            response,
+            model=self.name,
+            think_tags=self.profile.think_tags,
+            count=_litellm.count_text_tokens,
+            latency_s=time.monotonic() - started,
+        )
+        return self._finalize(turn, request, cut=False)
+
+    async def _stream_once(
+        self, request: PreparedRequest, deadline: float | None
+    ) -> AsyncIterator[StreamDelta]:
+        kwargs = self._kwargs(request, deadline)
+        kwargs["stream"] = True
+        kwargs["stream_options"] = {"include_usage": True}
+        builder = TurnBuilder(think_tags=self.profile.think_tags, count=_litellm.count_text_tokens)
+        cutoff = request.cutoff_tokens
+        started = time.monotonic()
+        try:
+            response = await _litellm.acompletion(**kwargs)
+        except Exception as exc:
+            raise _litellm.to_model_error(exc, self.name) from exc
+        cut = False
+        try:
+            async for chunk in response:
+                for delta in builder.add_chunk(chunk):
+                    yield delta
+                if (
+                    cutoff is not None
+                    and builder.reasoning_tokens >= cutoff
+                    and not builder.text_parts
+                ):
+                    cut = True
+                    break
+        except Exception as exc:
+            partial = builder.finish(
+                model=self.name, latency_s=time.monotonic() - started, prompt_tokens=None, cut=True
+            )
+            partial.finish_reason = "length"
+            self._fill_prompt_tokens(partial, request)
+            error = _litellm.to_model_error(exc, self.name)
+            raise StreamInterruptedError(
+                f"{self.name}: the stream broke after {builder.chunks} chunks ({error}); "
+                "the tokens already served are counted in .partial.usage",
+                partial=partial,
+                model=self.name,
+            ) from exc
+        finally:
+            if cut:
+                await response.aclose()
+        turn = builder.finish(
+            model=self.name, latency_s=time.monotonic() - started, prompt_tokens=None, cut=cut
+        )
+        if not cut and builder._provider_finish is None and builder.reported is None:
+            self._fill_prompt_tokens(turn, request)
+            raise StreamInterruptedError(
+                f"{self.name}: the stream ended without a finish reason after {builder.chunks} "
+                "chunks (the connection was probably cut); the tokens already served are counted",
+                partial=turn,
+                model=self.name,
+            )
+        yield TurnDone(self._finalize(turn, request, cut=cut))
+
+    def _finalize(self, turn: Turn, request: PreparedRequest, *, cut: bool) -> Turn:
+        turn.notes.extend(request.notes)
+        if turn.usage.prompt_tokens == 0:
+            self._fill_prompt_tokens(turn, request)
+        turn.usage.cost_usd = self.price(turn.usage.prompt_tokens, turn.usage.completion_tokens)
+        if turn.is_empty and turn.finish_reason == "stop" and turn.usage.completion_tokens == 0:
+            raise EmptyResponseError(
+                f"{self.name} returned an empty response (no text, reasoning or tool call). "
+                "Retry, check the server's logs, or try another model.",
+                model=self.name,
+            )
+        if cut:
+            turn.notes.append(
+                f"thinking cut at {turn.usage.reasoning_tokens} tokens "
+                f"(allotment {request.cutoff_tokens})"
+            )
+        return turn
+
+    def _fill_prompt_tokens(self, turn: Turn, request: PreparedRequest) -> None:
+        turn.usage.prompt_tokens = self.count_tokens(request.messages, request.params.get("tools"))
+        turn.usage.estimated = True
+
+    def _check_once(self) -> None:
+        if self._checked:
+            return
+        _litellm.check_model(self.litellm_model, self.api_base)
+        if self.api_key is None and not _is_local(self.api_base):
+            missing = _litellm.missing_keys(self.litellm_model)
+            if missing:
+                raise MissingCredentialsError(
+                    f"{self.name} needs {' and '.join(missing)}: set it in the environment "
+                    "or pass api_key=... (local servers: pass api_base=...)"
+                )
+        self._checked = True
+
+
+def _is_local(api_base: str | None) -> bool:
+    if api_base is None:
+        return False
+    return any(host in api_base for host in _LOCAL_HOSTS)

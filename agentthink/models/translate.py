@@ -1,0 +1,277 @@
+"""Translate one portable request into litellm keyword arguments for a model family.
+
+Pure functions: no I/O, no litellm import. ``build_request`` is the only entry point; each
+``ThinkingStyle`` has one small translator below, so a provider quirk lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentthink.models.profiles import ModelProfile, ThinkingStyle
+from agentthink.models.reasoning import Reasoning
+
+__all__ = ["PreparedRequest", "build_request", "prepare_messages", "prompted_thinking_instruction"]
+
+_EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+_REASONING_FIELDS = ("reasoning_content", "thinking_blocks")
+
+
+@dataclass(slots=True)
+class PreparedRequest:
+    """litellm keyword arguments (without model, messages and transport settings) plus notes."""
+
+    params: dict[str, Any]
+    messages: list[dict[str, Any]]
+    thinking_on: bool
+    """Whether the model is expected to think on this call."""
+    cutoff_tokens: int | None
+    """Close the stream when this call's reasoning reaches this many tokens (None: no cutoff)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def build_request(
+    profile: ModelProfile,
+    reasoning: Reasoning,
+    messages: list[dict[str, Any]],
+    *,
+    max_tokens: int,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    temperature: float | None = None,
+) -> PreparedRequest:
+    """Build the provider-specific request for ``reasoning`` on a model of ``profile``."""
+    notes: list[str] = []
+    params: dict[str, Any] = dict(profile.extra_params)
+    params["max_tokens"] = max_tokens
+    thinking_on = _THINKING_TRANSLATORS[profile.style](
+        profile, reasoning, params, max_tokens, notes
+    )
+    if tools:
+        params["tools"] = tools
+        if tool_choice is not None:
+            params["tool_choice"] = _tool_choice(profile, tool_choice, thinking_on, notes)
+    elif tool_choice is not None:
+        notes.append("tool_choice dropped: no tools were given")
+    if temperature is not None:
+        if thinking_on and not profile.temperature_with_thinking and temperature != 1:
+            notes.append(f"temperature {temperature} dropped: this model rejects it while thinking")
+        else:
+            params["temperature"] = temperature
+    prepared = prepare_messages(messages, profile)
+    if profile.style is ThinkingStyle.PROMPTED:
+        prepared = _with_prompted_instruction(prepared, reasoning)
+    cutoff = reasoning.budget_tokens if reasoning.enabled else None
+    return PreparedRequest(params, prepared, thinking_on, cutoff, notes)
+
+
+# --- per-style translators: mutate params, return whether the model will think -----------------
+
+
+def _openai_effort(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if r.enabled:
+        params["reasoning_effort"] = _nearest_effort(r.effective_effort, profile.efforts, notes)
+        return True
+    if profile.off_effort is not None:
+        params["reasoning_effort"] = profile.off_effort
+    if not profile.can_disable:
+        notes.append(
+            f"this model cannot switch thinking off; using the lowest effort ({profile.off_effort})"
+        )
+        return True
+    return False
+
+
+def _anthropic_budget(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if not r.enabled:
+        return False
+    if max_tokens <= profile.min_budget:
+        notes.append(
+            f"thinking off for this call: max_tokens {max_tokens} leaves no room for the "
+            f"provider's minimum thinking budget of {profile.min_budget}"
+        )
+        return False
+    budget = r.effective_budget
+    native = min(max(budget, profile.min_budget), max_tokens - 1)
+    if native != budget:
+        notes.append(
+            f"native thinking budget {budget} adjusted to {native} "
+            f"(must be >= {profile.min_budget} and < max_tokens {max_tokens}); "
+            "agentthink's cutoff still enforces the requested budget"
+        )
+    params["thinking"] = {"type": "enabled", "budget_tokens": native}
+    return True
+
+
+def _anthropic_adaptive(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if r.enabled:
+        # litellm turns reasoning_effort into thinking={type: adaptive} + output_config.effort.
+        params["reasoning_effort"] = _nearest_effort(r.effective_effort, profile.efforts, notes)
+        return True
+    if not profile.can_disable:
+        notes.append("this model always thinks; thinking cannot be switched off")
+        return True
+    return False
+
+
+def _gemini_budget(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if r.enabled:
+        budget = max(r.effective_budget, profile.min_budget)
+        params["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        return True
+    if profile.can_disable:
+        params["thinking"] = {"type": "enabled", "budget_tokens": 0}
+        return False
+    params["thinking"] = {"type": "enabled", "budget_tokens": profile.min_budget}
+    notes.append(
+        f"this model cannot switch thinking off; using its minimum budget {profile.min_budget}"
+    )
+    return True
+
+
+def _gemini_level(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if r.enabled:
+        params["reasoning_effort"] = _nearest_effort(r.effective_effort, profile.efforts, notes)
+    else:
+        params["reasoning_effort"] = profile.efforts[0]
+        notes.append(f"this model cannot switch thinking off; using level {profile.efforts[0]}")
+    return True
+
+
+def _deepseek_toggle(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    params["thinking"] = {"type": "enabled" if r.enabled else "disabled"}
+    if r.enabled and (r.effort is not None):
+        notes.append("DeepSeek has no effort knob: thinking is on; agentthink's cutoff sizes it")
+    return r.enabled
+
+
+def _always_on(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    if not r.enabled:
+        notes.append("this model always thinks; thinking cannot be switched off")
+    return True
+
+
+def _chat_template(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    key = "thinking" if profile.style is ThinkingStyle.GRANITE else "enable_thinking"
+    extra = dict(params.get("extra_body") or {})
+    kwargs = dict(extra.get("chat_template_kwargs") or {})
+    kwargs[key] = r.enabled
+    extra["chat_template_kwargs"] = kwargs
+    params["extra_body"] = extra
+    return r.enabled
+
+
+def _ollama_think(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    params["think"] = r.enabled
+    return r.enabled
+
+
+def _prompted(
+    profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
+) -> bool:
+    return r.enabled
+
+
+_THINKING_TRANSLATORS = {
+    ThinkingStyle.OPENAI_EFFORT: _openai_effort,
+    ThinkingStyle.ANTHROPIC_BUDGET: _anthropic_budget,
+    ThinkingStyle.ANTHROPIC_ADAPTIVE: _anthropic_adaptive,
+    ThinkingStyle.GEMINI_BUDGET: _gemini_budget,
+    ThinkingStyle.GEMINI_LEVEL: _gemini_level,
+    ThinkingStyle.DEEPSEEK_TOGGLE: _deepseek_toggle,
+    ThinkingStyle.ALWAYS_ON: _always_on,
+    ThinkingStyle.CHAT_TEMPLATE: _chat_template,
+    ThinkingStyle.GRANITE: _chat_template,
+    ThinkingStyle.OLLAMA_THINK: _ollama_think,
+    ThinkingStyle.PROMPTED: _prompted,
+}
+
+
+def _nearest_effort(wanted: str, allowed: tuple[str, ...], notes: list[str]) -> str:
+    """The allowed effort closest to ``wanted`` (ties go to the lower one)."""
+    if wanted in allowed:
+        return wanted
+    rank = _EFFORT_ORDER.index(wanted)
+    best = min(allowed, key=lambda e: (abs(_EFFORT_ORDER.index(e) - rank), _EFFORT_ORDER.index(e)))
+    notes.append(f"effort {wanted!r} is not offered by this model; using {best!r}")
+    return best
+
+
+def _tool_choice(
+    profile: ModelProfile, choice: str | dict[str, Any], thinking_on: bool, notes: list[str]
+) -> str | dict[str, Any]:
+    forced = choice == "required" or isinstance(choice, dict)
+    if forced and thinking_on and not profile.forced_tool_choice_with_thinking:
+        notes.append(
+            "tool_choice relaxed to 'auto': this provider cannot force a tool while thinking"
+        )
+        return "auto"
+    return choice
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def prepare_messages(messages: list[dict[str, Any]], profile: ModelProfile) -> list[dict[str, Any]]:
+    """Keep the reasoning fields this provider needs back and drop the ones it does not.
+
+    Assistant messages are stored with every field a provider gave; a later call (maybe to a
+    fallback of another family) sends only what its provider accepts. Untouched messages are
+    passed through without copying.
+    """
+    keep = profile.replay
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.get("role") == "assistant" and any(f in message for f in _REASONING_FIELDS):
+            drop = [f for f in _REASONING_FIELDS if f in message and f != keep]
+            if drop:
+                message = {k: v for k, v in message.items() if k not in drop}
+        out.append(message)
+    return out
+
+
+def prompted_thinking_instruction(reasoning: Reasoning) -> str:
+    """The system instruction that asks a model without native reasoning to think in tags."""
+    if not reasoning.enabled:
+        return "Answer directly and concisely. Do not write out your reasoning."
+    limit = ""
+    if reasoning.budget_tokens is not None:
+        words = max(1, int(reasoning.budget_tokens * 0.75))
+        limit = f" Keep the thinking under {words} words."
+    return (
+        "Before you answer, think step by step inside <think> and </think> tags."
+        f"{limit} Then write your answer after the closing </think> tag."
+    )
+
+
+def _with_prompted_instruction(
+    messages: list[dict[str, Any]], reasoning: Reasoning
+) -> list[dict[str, Any]]:
+    instruction = prompted_thinking_instruction(reasoning)
+    if (
+        messages
+        and messages[0].get("role") == "system"
+        and isinstance(messages[0].get("content"), str)
+    ):
+        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}"}
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": instruction}, *messages]

@@ -1,0 +1,319 @@
+"""A scripted test model: plays back turns you write, records every call, and behaves like a
+real provider where it matters (``max_tokens`` truncates, the thinking cutoff closes the stream,
+usage counts what was served).
+
+Tokens are whitespace-separated words, so counts are easy to predict in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentthink.errors import ScriptExhaustedError
+from agentthink.models.assemble import parse_tool_arguments
+from agentthink.models.profiles import ModelProfile, ThinkingStyle
+from agentthink.models.reasoning import Reasoning
+from agentthink.models.turn import (
+    FinishReason,
+    ReasoningDelta,
+    StreamDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Turn,
+    TurnDone,
+    Usage,
+)
+
+__all__ = [
+    "RecordedCall",
+    "ScriptedCall",
+    "ScriptedModel",
+    "ScriptedTurn",
+    "count_words",
+]
+
+_OFF = Reasoning.off()
+
+
+def count_words(text: str) -> int:
+    """The scripted model's token count: whitespace-separated words."""
+    return len(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedCall:
+    """A tool call the scripted model makes. ``arguments`` as a str is sent verbatim (malformed
+    JSON included)."""
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedTurn:
+    """One scripted answer.
+
+    ``error`` is raised instead of answering. ``usage`` replaces the counted usage (to play a
+    provider whose books disagree). ``delay`` sleeps before answering (seconds).
+    """
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: tuple[ScriptedCall, ...] = ()
+    error: BaseException | None = None
+    usage: Usage | None = None
+    delay: float = 0.0
+
+    @classmethod
+    def calling(cls, name: str, reasoning: str = "", /, **arguments: Any) -> ScriptedTurn:
+        """A turn that calls one tool."""
+        return cls(reasoning=reasoning, tool_calls=(ScriptedCall(name, arguments),))
+
+
+Script = Iterable[ScriptedTurn | str] | Callable[["RecordedCall"], ScriptedTurn | str]
+
+
+@dataclass(slots=True)
+class RecordedCall:
+    """What one call to the scripted model asked for."""
+
+    messages: list[dict[str, Any]]
+    reasoning: Reasoning
+    tools: list[dict[str, Any]] | None
+    tool_choice: str | dict[str, Any] | None
+    max_tokens: int | None
+    temperature: float | None
+    deadline: float | None
+
+    @property
+    def tool_names(self) -> list[str]:
+        """Names of the tools offered on this call."""
+        return [t["function"]["name"] for t in self.tools or []]
+
+
+_SCRIPTED_PROFILE = ModelProfile(
+    style=ThinkingStyle.CHAT_TEMPLATE,
+    max_output_tokens=4096,
+    description="agentthink's scripted test model",
+)
+
+
+class ScriptedModel:
+    """A model that answers from a script; a drop-in for ``LiteLLMModel`` in tests.
+
+    ``script`` is a list of ``ScriptedTurn`` (a plain string is a text answer) played in order,
+    or a function of the ``RecordedCall`` returning the next turn (for endless scripts).
+    A list script raises ``ScriptExhaustedError`` when called once too often;
+    ``assert_complete()`` raises when turns were left unplayed.
+    """
+
+    def __init__(
+        self,
+        script: Script,
+        *,
+        name: str = "scripted",
+        profile: ModelProfile | None = None,
+        input_cost_per_token: float | None = None,
+        output_cost_per_token: float | None = None,
+    ) -> None:
+        self.name = name
+        self.profile = profile or _SCRIPTED_PROFILE
+        self.calls: list[RecordedCall] = []
+        self._function = script if callable(script) else None
+        self._turns = [] if callable(script) else [_as_turn(t) for t in script]
+        self._ids = itertools.count(1)
+        self._prices = (input_cost_per_token, output_cost_per_token)
+
+    # --- the ChatModel interface -------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        reasoning: Reasoning = _OFF,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[StreamDelta]:
+        """Play the next scripted turn as a stream."""
+        call = RecordedCall(
+            copy.deepcopy(messages),
+            reasoning,
+            tools,
+            tool_choice,
+            max_tokens,
+            temperature,
+            deadline,
+        )
+        self.calls.append(call)
+        scripted = self._next(call)
+        if scripted.delay:
+            await asyncio.sleep(scripted.delay)
+        if scripted.error is not None:
+            raise scripted.error
+        cap = max_tokens if max_tokens is not None else self.profile.max_output_tokens
+        cutoff = reasoning.budget_tokens if reasoning.enabled else None
+        served = 0
+        reasoning_words: list[str] = []
+        text_words: list[str] = []
+        finish: FinishReason | None = None
+        for word in scripted.reasoning.split():
+            if served >= cap:
+                finish = "length"
+                break
+            if cutoff is not None and len(reasoning_words) >= cutoff:
+                finish = "thinking_budget"
+                break
+            served += 1
+            reasoning_words.append(word)
+            yield ReasoningDelta(word if len(reasoning_words) == 1 else " " + word)
+        calls: list[ToolCall] = []
+        if finish is None:
+            for word in scripted.text.split():
+                if served >= cap:
+                    finish = "length"
+                    break
+                served += 1
+                text_words.append(word)
+                yield TextDelta(word if len(text_words) == 1 else " " + word)
+        if finish is None:
+            for index, sc in enumerate(scripted.tool_calls):
+                raw = sc.arguments if isinstance(sc.arguments, str) else json.dumps(sc.arguments)
+                cost = count_words(sc.name) + max(1, count_words(raw))
+                if served + cost > cap:
+                    finish = "length"
+                    calls = []
+                    break
+                served += cost
+                call_id = sc.id or f"call_{next(self._ids)}"
+                yield ToolCallDelta(index, call_id, sc.name, raw)
+                calls.append(_parse_call(call_id, sc.name, raw))
+        if finish is None:
+            finish = "tool_calls" if calls else "stop"
+        text = " ".join(text_words)
+        reasoning_text = " ".join(reasoning_words)
+        usage = scripted.usage or Usage(
+            prompt_tokens=self.count_tokens(messages, tools),
+            completion_tokens=served,
+            reasoning_tokens=len(reasoning_words),
+        )
+        if usage.cost_usd is None:
+            usage.cost_usd = self.price(usage.prompt_tokens, usage.completion_tokens)
+        message: dict[str, Any] = {"role": "assistant", "content": text or None}
+        if calls:
+            message["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.raw_arguments},
+                }
+                for c in calls
+            ]
+        if reasoning_text:
+            message["reasoning_content"] = reasoning_text
+        turn = Turn(
+            text=text,
+            reasoning=reasoning_text,
+            tool_calls=calls,
+            usage=usage,
+            finish_reason=finish,
+            message=message,
+            model=self.name,
+            thinking_truncated=finish == "thinking_budget",
+        )
+        yield TurnDone(turn)
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        reasoning: Reasoning = _OFF,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        deadline: float | None = None,
+    ) -> Turn:
+        """Play the next scripted turn and return it whole."""
+        async for delta in self.stream(
+            messages,
+            reasoning=reasoning,
+            tools=tools,
+            tool_choice=tool_choice,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            deadline=deadline,
+        ):
+            if isinstance(delta, TurnDone):
+                return delta.turn
+        raise AssertionError("unreachable: the scripted stream always ends with TurnDone")
+
+    def count_tokens(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> int:
+        """Words in every message (and tool schema), plus one per message."""
+        total = 0
+        for m in messages:
+            content = m.get("content")
+            if isinstance(content, str):
+                total += count_words(content)
+            for tc in m.get("tool_calls") or []:
+                total += count_words(tc["function"]["name"]) + count_words(
+                    tc["function"]["arguments"]
+                )
+            total += 1
+        if tools:
+            total += count_words(json.dumps(tools))
+        return total
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """USD at the prices given to the constructor, else None."""
+        inp, out = self._prices
+        if inp is None or out is None:
+            return None
+        return prompt_tokens * inp + completion_tokens * out
+
+    # --- script bookkeeping ------------------------------------------------------------------
+
+    @property
+    def remaining(self) -> int:
+        """Scripted turns not yet played (0 for function scripts)."""
+        return len(self._turns)
+
+    def assert_complete(self) -> None:
+        """Raise ``ScriptExhaustedError`` unless every scripted turn was played."""
+        if self._turns:
+            raise ScriptExhaustedError(
+                f"{self.name}: {len(self._turns)} scripted turn(s) were never played "
+                f"(called {len(self.calls)} times); the code under test called the model too few times"
+            )
+
+    def _next(self, call: RecordedCall) -> ScriptedTurn:
+        if self._function is not None:
+            return _as_turn(self._function(call))
+        if not self._turns:
+            raise ScriptExhaustedError(
+                f"{self.name}: called {len(self.calls)} times but only "
+                f"{len(self.calls) - 1} turn(s) were scripted; the code under test called the "
+                "model more often than expected"
+            )
+        return self._turns.pop(0)
+
+
+def _as_turn(item: ScriptedTurn | str) -> ScriptedTurn:
+    return ScriptedTurn(text=item) if isinstance(item, str) else item
+
+
+def _parse_call(call_id: str, name: str, raw: str) -> ToolCall:
+    arguments, error = parse_tool_arguments(raw)
+    return ToolCall(call_id, name, arguments, raw, error)
