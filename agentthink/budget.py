@@ -18,7 +18,16 @@ from typing import Any, Final, Literal, get_args
 
 from agentthink.errors import InvalidBudgetError
 
-__all__ = ["AUTO_ANSWER_RESERVE_CAP", "LIMIT_NAMES", "Budget", "LimitName"]
+__all__ = [
+    "AUTO_ANSWER_RESERVE_CAP",
+    "LIMIT_NAMES",
+    "Budget",
+    "LimitName",
+    "Overrun",
+    "Remaining",
+    "Spent",
+    "format_status",
+]
 
 LimitName = Literal[
     "max_total_tokens",
@@ -284,7 +293,9 @@ def _parse_cost(raw: str, piece: str) -> float:
 def _parse_seconds(raw: str, piece: str) -> float:
     match = _SECONDS_RE.match(raw)
     text = match.group(1).replace("_", "") if match else raw
-    scale = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}[((match and match.group(2)) or "").lower()]
+    scale = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}[
+        ((match and match.group(2)) or "").lower()
+    ]
     try:
         value = float(text)
     except ValueError:
@@ -294,3 +305,91 @@ def _parse_seconds(raw: str, piece: str) -> float:
     if value.is_integer() and text.lstrip("-").isdigit():
         return int(text) * scale
     return value * scale
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """What a run has spent so far (true values, even past a limit)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Completion tokens, reasoning included."""
+    reasoning_tokens: int = 0
+    cost_usd: float = 0.0
+    """Known cost; calls whose price was unknown add nothing here (see ``unpriced_calls``)."""
+    steps: int = 0
+    """Model calls recorded."""
+    tool_calls: int = 0
+    seconds: float = 0.0
+    """Elapsed wall-clock seconds."""
+    unpriced_calls: int = 0
+    """Model calls whose cost was neither reported nor computable from prices."""
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    """What is left of each limit (``None`` = unlimited; never below 0, see ``exceeded``)."""
+
+    total_tokens: int | None = None
+    thinking_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    steps: int | None = None
+    tool_calls: int | None = None
+    seconds: float | None = None
+    answer_reserve_tokens: int = 0
+    """Output tokens the ledger keeps back for the final answer."""
+    exceeded: tuple[LimitName, ...] = ()
+    """Limits already crossed (a provider overran); their remaining value shows 0."""
+
+
+@dataclass(frozen=True, slots=True)
+class Overrun:
+    """One limit crossed: its value and what was spent against it."""
+
+    limit: LimitName
+    limit_value: float
+    spent: float
+
+
+def _number(value: float) -> str:
+    return f"{math.floor(value):,}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:.2f}" if value >= 1 else f"${value:.3f}" if value >= 0.01 else f"${value:.4f}"
+
+
+def format_status(left: Remaining, overruns: tuple[Overrun, ...]) -> str:
+    """The Budget Tracker line for a ``Remaining`` snapshot."""
+    parts: list[str] = []
+    details = [
+        f"{_number(v)} {label}"
+        for v, label in ((left.output_tokens, "output"), (left.thinking_tokens, "thinking"))
+        if v is not None
+    ]
+    if left.total_tokens is not None:
+        extra = f" ({', '.join(details)})" if details else ""
+        parts.append(f"{_number(left.total_tokens)} tokens{extra}")
+    elif details:
+        parts.append(f"{' and '.join(details)} tokens")
+    if left.cost_usd is not None:
+        parts.append(_usd(left.cost_usd))
+    for value, unit in ((left.steps, "step"), (left.tool_calls, "tool call")):
+        if value is not None:
+            parts.append(f"{value:,} {unit}{'' if value == 1 else 's'}")
+    if left.seconds is not None:
+        parts.append(f"{round(left.seconds):,} s")
+    line = "Budget left: " + (", ".join(parts) if parts else "unlimited")
+    if overruns:
+        over = ", ".join(
+            f"{o.limit} by {_usd(o.spent - o.limit_value) if o.limit == 'max_cost_usd' else _number(o.spent - o.limit_value)}"
+            for o in overruns
+        )
+        line += f"; over budget: {over}"
+    return line

@@ -9,7 +9,8 @@ Every message says what was wrong and what to do about it.
     │   ├── InvalidBudgetError        a Budget or Reasoning value that cannot work
     │   ├── UnknownModelError         a model string no provider or profile matches
     │   ├── UnknownPolicyError        a policy name no built-in policy has
-    │   └── MissingCredentialsError   the provider needs a key that is not set
+    │   ├── MissingCredentialsError   the provider needs a key that is not set
+    │   └── ToolDefinitionError       a function or schema that cannot become a tool
     ├── ModelError                    a model call failed (``.model`` names it)
     │   ├── ModelRequestError         the provider refused the request (4xx); not retried
     │   ├── ModelAuthError            the key was refused (401/403); not retried
@@ -18,7 +19,12 @@ Every message says what was wrong and what to do about it.
     │   ├── EmptyResponseError        the model returned no text, reasoning or tool call
     │   └── StreamInterruptedError    a stream broke midway (``.partial`` holds what arrived)
     ├── BudgetExceededError           a budget limit was crossed (``.limit`` names it)
+    ├── ToolError                     a tool call failed; the message is written for the model
+    │   ├── ToolRetry                 raised by a tool: ask the model to call again, differently
+    │   └── ToolArgumentsError        the arguments do not match the tool's schema (``.problems``)
     └── ScriptExhaustedError          the scripted test model was called more than scripted
+
+Tool errors never escape a run: the tool runner turns each into an error tool result.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ __all__ = [
     "ModelUnavailableError",
     "ScriptExhaustedError",
     "StreamInterruptedError",
+    "ToolArgumentsError",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolRetry",
     "UnknownModelError",
     "UnknownPolicyError",
 ]
@@ -69,6 +79,10 @@ class UnknownPolicyError(ConfigurationError):
 
 class MissingCredentialsError(ConfigurationError):
     """The provider needs an API key that is not set."""
+
+
+class ToolDefinitionError(ConfigurationError):
+    """A function, schema or adapter cannot become a tool (say ``*args``, a bad name, a duplicate)."""
 
 
 class ModelError(AgentThinkError):
@@ -140,6 +154,38 @@ class BudgetExceededError(AgentThinkError):
         self.limit = limit
         self.limit_value = limit_value
         self.spent = spent
+
+
+class ToolError(AgentThinkError):
+    """A tool call failed; the message is shown to the model as the tool result.
+
+    Raise it inside a tool to end the call with a clean message (no exception type, no
+    traceback). The runner catches it; it never reaches the caller of a run.
+    """
+
+
+class ToolRetry(ToolError):
+    """Raised by a tool to ask the model to call it again with different arguments.
+
+    The message should say what to change: ``raise ToolRetry("date must be in the future")``.
+    """
+
+
+class ToolArgumentsError(ToolError):
+    """The arguments of a tool call do not match the tool's parameters.
+
+    Attributes:
+        tool_name: the tool that was called.
+        problems: one line per problem, each naming the argument, what was expected and what
+            was received.
+    """
+
+    def __init__(
+        self, message: str, *, tool_name: str = "", problems: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.tool_name = tool_name
+        self.problems = list(problems or [])
 
 
 class ScriptExhaustedError(AgentThinkError, AssertionError):

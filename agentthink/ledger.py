@@ -25,10 +25,18 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from agentthink.budget import LIMIT_NAMES, Budget, LimitName
+from agentthink.budget import (
+    LIMIT_NAMES,
+    Budget,
+    LimitName,
+    Overrun,
+    Remaining,
+    Spent,
+    format_status,
+)
 from agentthink.errors import BudgetExceededError
-from agentthink.ledger_format import format_status
 from agentthink.models.reasoning import Reasoning
 from agentthink.models.turn import Usage
 
@@ -39,56 +47,6 @@ Clock = Callable[[], float]
 
 _COST_MARGIN = 1e-9
 """Relative slack kept on cost reserves so float rounding cannot eat the final answer's share."""
-
-
-@dataclass(frozen=True, slots=True)
-class Spent:
-    """What a run has spent so far (true values, even past a limit)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    """Completion tokens, reasoning included."""
-    reasoning_tokens: int = 0
-    cost_usd: float = 0.0
-    """Known cost; calls whose price was unknown add nothing here (see ``unpriced_calls``)."""
-    steps: int = 0
-    """Model calls recorded."""
-    tool_calls: int = 0
-    seconds: float = 0.0
-    """Elapsed wall-clock seconds."""
-    unpriced_calls: int = 0
-    """Model calls whose cost was neither reported nor computable from prices."""
-
-    @property
-    def total_tokens(self) -> int:
-        """Prompt plus completion tokens."""
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True, slots=True)
-class Remaining:
-    """What is left of each limit (``None`` = unlimited; never below 0, see ``exceeded``)."""
-
-    total_tokens: int | None = None
-    thinking_tokens: int | None = None
-    output_tokens: int | None = None
-    cost_usd: float | None = None
-    steps: int | None = None
-    tool_calls: int | None = None
-    seconds: float | None = None
-    answer_reserve_tokens: int = 0
-    """Output tokens the ledger keeps back for the final answer."""
-    exceeded: tuple[LimitName, ...] = ()
-    """Limits already crossed (a provider overran); their remaining value shows 0."""
-
-
-@dataclass(frozen=True, slots=True)
-class Overrun:
-    """One limit crossed: its value and what was spent against it."""
-
-    limit: LimitName
-    limit_value: float
-    spent: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +86,11 @@ class Ledger:
     """Tracks the spend of one run against a ``Budget``; no I/O, time comes from ``clock``."""
 
     def __init__(
-        self, budget: Budget | None = None, *, clock: Clock = time.monotonic, spent: Spent | None = None
+        self,
+        budget: Budget | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        spent: Spent | None = None,
     ) -> None:
         """Start the books now; pass ``spent`` to resume a run (its seconds carry over)."""
         self._budget = budget if budget is not None else Budget()
@@ -148,8 +110,6 @@ class Ledger:
         """The budget enforced."""
         return self._budget
 
-    # -- time ---------------------------------------------------------------------------------
-
     def elapsed_seconds(self) -> float:
         """Seconds since the run started."""
         return max(0.0, self._clock() - self._start)
@@ -160,16 +120,12 @@ class Ledger:
             return None
         return self._budget.max_seconds - self.elapsed_seconds()
 
-    # -- tools --------------------------------------------------------------------------------
-
     def tool_calls_left(self) -> int | None:
         """Tool calls that may still run (0 when time is up), ``None`` when unlimited."""
-        seconds = self.remaining_seconds()
-        if seconds is not None and seconds <= 0:
+        left = self.left("max_tool_calls")
+        if self.tool_call_blocker() == "max_seconds":
             return 0
-        if self._budget.max_tool_calls is None:
-            return None
-        return max(0, self._budget.max_tool_calls - self._tool_calls)
+        return None if left is None else max(0, int(left))
 
     def tool_call_blocker(self) -> LimitName | None:
         """The limit that forbids another tool call now, or ``None``."""
@@ -190,8 +146,6 @@ class Ledger:
         if count < 0:
             raise ValueError(f"tool call count must be >= 0, got {count}")
         self._tool_calls += count
-
-    # -- model calls --------------------------------------------------------------------------
 
     def record_model_call(
         self,
@@ -248,23 +202,98 @@ class Ledger:
             always_reasons: the model reasons even with thinking off, so ``max_thinking_tokens``
                 binds every call, the answer included.
         """
-        for name, value in (("prompt_tokens", prompt_tokens), ("tool_output_tokens", tool_output_tokens)):
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
-        from agentthink.ledger_plan import plan_call
+        cap, reserve = model_max_output_tokens, self._budget.effective_answer_reserve_tokens
+        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1):
+            raise ValueError(
+                "prompt_tokens and tool_output_tokens must be >= 0 and model_max_output_tokens "
+                f">= 1, got {prompt_tokens}, {tool_output_tokens} and {cap}"
+            )
+        floor = max(1, reserve if cap is None else min(reserve, cap))
+        prices = (usd_per_input_token, usd_per_output_token)
+        args = _Args(prompt_tokens, cap, *prices, tool_output_tokens, reserve, always_reasons)
+        hard: tuple[LimitName, ...] = ("max_seconds", "max_steps", "max_cost_usd")
+        used_up = next((n for n in hard if (left := self.left(n)) is not None and left <= 0), None)
+        if used_up is not None:
+            return _no_call(used_up, f"no call possible: nothing left of {used_up}")
+        forced: LimitName | None = None
+        if not final:
+            step = self._plan_step(args, thinking_tokens or 0, floor)
+            if isinstance(step, CallPlan):
+                return step
+            forced = step
+        answer_cap, binding = self._tightest(args, reserve_next=False, thinking=False)
+        if answer_cap is not None and answer_cap < floor:
+            binding = binding or "max_output_tokens"
+            why = f"{binding} cannot fit the prompt ({prompt_tokens:,}) and a {floor}-token answer"
+            return _no_call(binding, f"no call possible: {why}")
+        why = "final answer call" if forced is None else f"{forced} leaves room for an answer only"
+        return CallPlan(answer_cap, 0, True, False, None, forced, f"answer only: {why}")
 
-        return plan_call(
-            self,
-            prompt=prompt_tokens,
-            want_thinking=thinking_tokens or 0,
-            final=final,
-            model_cap=model_max_output_tokens,
-            prices=(usd_per_input_token, usd_per_output_token),
-            tool_bound=tool_output_tokens,
-            always_reasons=always_reasons,
-        )
+    def _plan_step(self, args: _Args, want: int, floor: int) -> CallPlan | LimitName:
+        """A non-final call that keeps the final answer's share back, or the limit preventing it."""
+        steps = self.left("max_steps")
+        if steps is not None and steps < 2:
+            return "max_steps"
+        cap, limit = self._tightest(args, reserve_next=True, thinking=False)
+        if cap is not None and cap < floor:
+            return limit or "max_output_tokens"
+        thinking, forced, note = 0, None, ""
+        if want > 0:
+            think_cap, think_limit = self._tightest(args, reserve_next=True, thinking=True)
+            allot = want if think_cap is None else min(want, think_cap - floor)
+            if allot >= 1:
+                thinking, cap = allot, think_cap
+                if allot < want:
+                    forced = think_limit
+                    note = f"; thinking cut from {want:,} to {allot:,} tokens"
+            else:
+                forced = think_limit
+                note = "; thinking off: too little left"
+            if note:
+                note += f" by {forced or 'the model output cap'}"
+        tools = self.tool_call_blocker() is None
+        kind = "think" if thinking else "step"
+        cap_text = "no output cap" if cap is None else f"up to {cap:,} output tokens"
+        reason = f"{kind}: {cap_text}{note}" + ("" if tools else "; no tool calls left")
+        return CallPlan(cap, thinking, False, tools, None, forced, reason)
 
-    # -- snapshots ----------------------------------------------------------------------------
+    def _tightest(
+        self, args: _Args, *, reserve_next: bool, thinking: bool
+    ) -> tuple[int | None, LimitName | None]:
+        """The largest output cap all limits allow, and the binding limit (None: model cap)."""
+        best: tuple[int | None, LimitName | None] = (args.model_cap, None)
+        for room, limit in self._rooms(args, reserve_next=reserve_next, thinking=thinking):
+            if best[0] is None or room < best[0]:
+                best = (room, limit)
+        return best
+
+    def _rooms(
+        self, args: _Args, *, reserve_next: bool, thinking: bool
+    ) -> list[tuple[int, LimitName]]:
+        p, a = args.prompt, (args.reserve if reserve_next else 0)
+        rooms: list[tuple[int, LimitName]] = []
+        total = self.left("max_total_tokens")
+        if total is not None:
+            room = (total - 2 * p - args.tool_bound - a) // 2 if reserve_next else total - p
+            rooms.append((int(room), "max_total_tokens"))
+        output = self.left("max_output_tokens")
+        if output is not None:
+            rooms.append((int(output) - a, "max_output_tokens"))
+        think = self.left("max_thinking_tokens")
+        if think is not None and (thinking or args.always_reasons):
+            rooms.append((int(think) - (a if args.always_reasons else 0), "max_thinking_tokens"))
+        cost = self.left("max_cost_usd")
+        if cost is not None and (args.price_in is not None or args.price_out is not None):
+            pin, pout = args.price_in or 0.0, args.price_out or 0.0
+            if reserve_next:
+                cost -= _COST_MARGIN * (self._budget.max_cost_usd or 0.0)
+                fixed, per = (2 * p + args.tool_bound) * pin + a * pout, pin + pout
+            else:
+                fixed, per = p * pin, pout
+            room_usd = _cost_room(cost, fixed, per)
+            if room_usd is not None:
+                rooms.append((room_usd, "max_cost_usd"))
+        return rooms
 
     def spent(self) -> Spent:
         """What was spent so far."""
@@ -319,23 +348,16 @@ class Ledger:
 
     def remaining(self) -> Remaining:
         """What is left of every limit, for events, policies and the Budget Tracker line."""
-
-        def whole(limit: LimitName) -> int | None:
-            left = self.left(limit)
-            return None if left is None else max(0, math.floor(left))
-
-        def real(limit: LimitName) -> float | None:
-            left = self.left(limit)
-            return None if left is None else max(0.0, float(left))
-
+        whole = {n: _whole(self.left(n)) for n in LIMIT_NAMES}
+        cost, seconds = self.left("max_cost_usd"), self.remaining_seconds()
         return Remaining(
-            total_tokens=whole("max_total_tokens"),
-            thinking_tokens=whole("max_thinking_tokens"),
-            output_tokens=whole("max_output_tokens"),
-            cost_usd=real("max_cost_usd"),
-            steps=whole("max_steps"),
-            tool_calls=whole("max_tool_calls"),
-            seconds=real("max_seconds"),
+            total_tokens=whole["max_total_tokens"],
+            thinking_tokens=whole["max_thinking_tokens"],
+            output_tokens=whole["max_output_tokens"],
+            cost_usd=None if cost is None else max(0.0, cost),
+            steps=whole["max_steps"],
+            tool_calls=whole["max_tool_calls"],
+            seconds=None if seconds is None else max(0.0, seconds),
             answer_reserve_tokens=self._budget.effective_answer_reserve_tokens,
             exceeded=tuple(o.limit for o in self.overruns()),
         )
@@ -344,3 +366,31 @@ class Ledger:
         """One line for the Budget Tracker, e.g. ``Budget left: 12,345 tokens (3,000 thinking),
         $0.012, 4 steps, 2 tool calls, 40 s``; overruns are named, never hidden."""
         return format_status(self.remaining(), self.overruns())
+
+
+class _Args(NamedTuple):
+    prompt: int
+    model_cap: int | None
+    price_in: float | None
+    price_out: float | None
+    tool_bound: int
+    reserve: int
+    always_reasons: bool
+
+
+def _whole(left: float | None) -> int | None:
+    return None if left is None else max(0, math.floor(left))
+
+
+def _cost_room(left: float, fixed: float, per_token: float) -> int | None:
+    """Output tokens affordable after ``fixed`` dollars; None when output is free and fits."""
+    if per_token <= 0:
+        return None if fixed <= left else -1
+    room = math.floor((left - fixed) / per_token)
+    while room >= 0 and fixed + room * per_token > left:
+        room -= 1
+    return max(room, -1)
+
+
+def _no_call(limit: LimitName, reason: str) -> CallPlan:
+    return CallPlan(0, 0, False, False, limit, None, reason)

@@ -64,8 +64,14 @@ class TurnBuilder:
     the provider reports none).
     """
 
-    def __init__(self, *, think_tags: bool, count: Callable[[str], int]) -> None:
-        self._splitter = ThinkTagSplitter() if think_tags else None
+    def __init__(
+        self, *, think_tags: bool, count: Callable[[str], int], untagged_is_reasoning: bool = False
+    ) -> None:
+        self._splitter = (
+            ThinkTagSplitter(untagged_is_reasoning=untagged_is_reasoning)
+            if think_tags or untagged_is_reasoning
+            else None
+        )
         self._count = count
         self.text_parts: list[str] = []
         self.reasoning_parts: list[str] = []
@@ -242,7 +248,13 @@ def _assistant_message(
 
 
 def turn_from_response(
-    response: Any, *, model: str, think_tags: bool, count: Callable[[str], int], latency_s: float
+    response: Any,
+    *,
+    model: str,
+    think_tags: bool,
+    count: Callable[[str], int],
+    latency_s: float,
+    untagged_is_reasoning: bool = False,
 ) -> Turn:
     """Build a turn from a non-streamed litellm ``ModelResponse``."""
     builder = TurnBuilder(think_tags=False, count=count)
@@ -255,8 +267,10 @@ def turn_from_response(
         builder._add_blocks(blocks)
     reasoning = getattr(message, "reasoning_content", None) or ""
     content = message.content or ""
-    if think_tags and content:
-        tag_reasoning, content = split_think_tags(content)
+    if (think_tags or untagged_is_reasoning) and content:
+        tag_reasoning, content = split_think_tags(
+            content, untagged_is_reasoning=untagged_is_reasoning
+        )
         reasoning = reasoning + tag_reasoning
     if reasoning:
         builder._reasoning(reasoning)

@@ -279,6 +279,7 @@ class LiteLLMModel:
             think_tags=self.profile.think_tags,
             count=_litellm.count_text_tokens,
             latency_s=time.monotonic() - started,
+            untagged_is_reasoning=request.untagged_is_reasoning,
         )
         return self._finalize(turn, request, cut=False)
 
@@ -288,7 +289,11 @@ class LiteLLMModel:
         kwargs = self._kwargs(request, deadline)
         kwargs["stream"] = True
         kwargs["stream_options"] = {"include_usage": True}
-        builder = TurnBuilder(think_tags=self.profile.think_tags, count=_litellm.count_text_tokens)
+        builder = TurnBuilder(
+            think_tags=self.profile.think_tags,
+            count=_litellm.count_text_tokens,
+            untagged_is_reasoning=request.untagged_is_reasoning,
+        )
         cutoff = request.cutoff_tokens
         started = time.monotonic()
         try:

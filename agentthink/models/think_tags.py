@@ -13,14 +13,17 @@ class ThinkTagSplitter:
 
     Reasoning is what stands inside ``<think>...</think>`` when the content opens with that tag
     (leading whitespace allowed). A tag split across chunks is held back until it is complete.
-    Content that does not open with the tag is all text.
+    Content that does not open with the tag is all text, or all reasoning when
+    ``untagged_is_reasoning`` (a prompted thinking call, whose whole output is its thinking).
     """
 
-    __slots__ = ("_buffer", "_state")
+    __slots__ = ("_buffer", "_state", "_strip_newlines", "_untagged")
 
-    def __init__(self) -> None:
+    def __init__(self, *, untagged_is_reasoning: bool = False) -> None:
         self._state = "start"  # start -> thinking -> text
         self._buffer = ""
+        self._strip_newlines = False  # right after </think>, newlines are separators
+        self._untagged = "thinking_untagged" if untagged_is_reasoning else "text"
 
     @property
     def in_reasoning(self) -> bool:
@@ -41,37 +44,46 @@ class ThinkTagSplitter:
                 self._buffer = data
                 return "", ""
             else:
-                self._state = "text"
-                return "", data
+                self._state = self._untagged
+                return ("", data) if self._state == "text" else (data, "")
+        if self._state == "thinking_untagged":
+            return data, ""
         if self._state == "thinking":
             end = data.find(_CLOSE)
             if end >= 0:
-                reasoning = data[:end]
                 self._state = "text"
-                text = data[end + len(_CLOSE) :].lstrip("\n")
-                return reasoning, text
+                self._strip_newlines = True
+                return data[:end], self._text(data[end + len(_CLOSE) :])
             keep = _partial_suffix(data, _CLOSE)
             if keep:
                 self._buffer = data[-keep:]
                 data = data[:-keep]
             return data, ""
-        return "", data
+        return "", self._text(data)
+
+    def _text(self, data: str) -> str:
+        if self._strip_newlines:
+            data = data.lstrip("\n")
+            self._strip_newlines = not data
+        return data
 
     def flush(self) -> tuple[str, str]:
         """Release whatever is held back at the end of the content."""
         data, self._buffer = self._buffer, ""
-        if self._state == "thinking":
+        if self._state in ("thinking", "thinking_untagged") or (
+            self._state == "start" and self._untagged != "text"
+        ):
             return data, ""
         return "", data
 
 
-def split_think_tags(content: str) -> tuple[str, str]:
+def split_think_tags(content: str, *, untagged_is_reasoning: bool = False) -> tuple[str, str]:
     """Split a whole content string into (reasoning, text).
 
     Also handles models whose template opens the tag in the prompt, so the content holds only
     a closing ``</think>``: everything before it is reasoning.
     """
-    splitter = ThinkTagSplitter()
+    splitter = ThinkTagSplitter(untagged_is_reasoning=untagged_is_reasoning)
     reasoning, text = splitter.feed(content)
     more_reasoning, more_text = splitter.flush()
     reasoning, text = reasoning + more_reasoning, text + more_text

@@ -28,6 +28,8 @@ class PreparedRequest:
     """Whether the model is expected to think on this call."""
     cutoff_tokens: int | None
     """Close the stream when this call's reasoning reaches this many tokens (None: no cutoff)."""
+    untagged_is_reasoning: bool = False
+    """A prompted thinking call: output outside ``<think>`` tags is reasoning too."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -63,7 +65,8 @@ def build_request(
     if profile.style is ThinkingStyle.PROMPTED:
         prepared = _with_prompted_instruction(prepared, reasoning)
     cutoff = reasoning.budget_tokens if reasoning.enabled else None
-    return PreparedRequest(params, prepared, thinking_on, cutoff, notes)
+    prompted_thinking = profile.style is ThinkingStyle.PROMPTED and reasoning.enabled
+    return PreparedRequest(params, prepared, thinking_on, cutoff, prompted_thinking, notes)
 
 
 # --- per-style translators: mutate params, return whether the model will think -----------------
@@ -239,27 +242,41 @@ def prepare_messages(messages: list[dict[str, Any]], profile: ModelProfile) -> l
     passed through without copying.
     """
     keep = profile.replay
+    prompted = profile.style is ThinkingStyle.PROMPTED
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.get("role") == "assistant" and any(f in message for f in _REASONING_FIELDS):
+            thought = message.get("reasoning_content")
             drop = [f for f in _REASONING_FIELDS if f in message and f != keep]
             if drop:
                 message = {k: v for k, v in message.items() if k not in drop}
+            if (
+                prompted
+                and thought
+                and not message.get("content")
+                and not message.get("tool_calls")
+            ):
+                # A prompted model's thinking-only turn: let it read its own thoughts.
+                message = {**message, "content": f"<think>\n{thought}\n</think>"}
         out.append(message)
     return out
 
 
 def prompted_thinking_instruction(reasoning: Reasoning) -> str:
-    """The system instruction that asks a model without native reasoning to think in tags."""
+    """The system instruction for a model without native reasoning.
+
+    A thinking call asks for reasoning only: its whole output is the model's thinking (or what
+    stands inside ``<think>`` tags, when the model uses them); the answer comes on a later call.
+    """
     if not reasoning.enabled:
-        return "Answer directly and concisely. Do not write out your reasoning."
+        return "Answer directly and concisely."
     limit = ""
     if reasoning.budget_tokens is not None:
         words = max(1, int(reasoning.budget_tokens * 0.75))
-        limit = f" Keep the thinking under {words} words."
+        limit = f" Use at most {words} words."
     return (
-        "Before you answer, think step by step inside <think> and </think> tags."
-        f"{limit} Then write your answer after the closing </think> tag."
+        "Think step by step about the last message before anyone answers it. Write only your "
+        f"reasoning, inside <think> and </think> tags; do not give the final answer yet.{limit}"
     )
 
 

@@ -814,10 +814,8 @@ class AnthropicHandler(ProviderHandler):
                         ({"type": "content_block_delta", "index": index, "delta": delta}, cost)
                     )
             events.append(({"type": "content_block_stop", "index": index}, 0))
-            if index == 0:
-                events.append(({"type": "ping"}, 0))
-        if not plan.blocks:
-            events.append(({"type": "ping"}, 0))
+        # the API pings right after the first content_block_start
+        events.insert(2 if plan.blocks else 1, ({"type": "ping"}, 0))
         events.append(
             (
                 {

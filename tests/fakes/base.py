@@ -11,6 +11,7 @@ number. The server keeps its own books of every token it wrote to a socket (``se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -91,10 +92,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
                 self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
             )
         )
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.handle_json(self.path, body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def handle_json(self, path: str, body: Any) -> None:
         raise NotImplementedError

@@ -296,6 +296,9 @@ class GeminiServer(FakeServer):
         self.strict_signature_models = tuple(strict_signature_models)
         self.strict_fields = strict_fields
         self.secret = os.urandom(32)
+        # functionCall parts accepted with Google's skip-validator placeholder instead of a
+        # real signature (litellm substitutes it for lost/rejected signatures on Gemini 3)
+        self.skip_signatures_seen = 0
 
     # signatures ------------------------------------------------------------------------
     def issue_signature(self) -> str:
@@ -395,6 +398,14 @@ class GeminiServer(FakeServer):
         info = model_info(model)
         thinking = self.thinking_of(info, body)
         self._validate_contents(info, contents)
+        skipped = sum(
+            1
+            for content in contents
+            for part in _parts(content)
+            if field_of(part, "thoughtSignature") in SKIP_SIGNATURES
+        )
+        with self._lock:
+            self.skip_signatures_seen += skipped
         return thinking
 
     def _validate_contents(self, info: ModelInfo, contents: list[Any]) -> None:

@@ -1,0 +1,288 @@
+"""Overthinking signals, computed from the step history before every decision.
+
+The three failure patterns of "The Danger of Overthinking" (arXiv 2502.08235) — analysis
+paralysis, rogue actions, premature disengagement — plus cheap loop and confidence proxies:
+repetition between reasoning segments, repeated identical tool calls, answer stability and
+hedging cues ("wait", "hmm", ...). Everything here is pure and linear in the history size.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from agentthink.models.turn import ToolCall
+
+__all__ = [
+    "HEDGING_CUES",
+    "Signals",
+    "StepKind",
+    "StepRecord",
+    "ToolNeedHeuristic",
+    "compute_signals",
+    "hedging_cues",
+    "is_tool_call_blocked",
+    "normalize_answer",
+    "question_needs_tool",
+    "repetition",
+    "tool_call_key",
+]
+
+StepKind = Literal["think", "act", "answer"]
+
+HEDGING_CUES: Final[tuple[str, ...]] = (
+    "wait",
+    "hmm",
+    "alternatively",
+    "actually",
+    "let me reconsider",
+    "on second thought",
+    "let me double-check",
+    "i'm not sure",
+)
+"""Phrases that mark second-guessing; their density is a low-confidence / looping proxy."""
+
+_HEDGE_RE: Final = re.compile(
+    r"\b(?:" + "|".join(re.escape(c) for c in HEDGING_CUES) + r")\b", re.IGNORECASE
+)
+_WORD_RE: Final = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NEEDS_TOOL_RE: Final = re.compile(
+    r"https?://|\b(?:current(?:ly)?|latest|today|tonight|yesterday|this (?:week|month|year)|"
+    r"right now|news|price|prices|weather|stock|exchange rate|look(?:ing)? up|search|browse|"
+    r"website|fetch|download|calculate|compute|run|execute)\b|\b20[2-9]\d\b",
+    re.IGNORECASE,
+)
+_BIG_ARITHMETIC_RE: Final = re.compile(r"\d{3,}\s*[-+*/^x×÷%]\s*\d{2,}|\d{2,}\s*[-+*/^x×÷%]\s*\d{3,}")
+
+ToolNeedHeuristic = Callable[[str, Sequence[str]], bool]
+"""``(question, tool_names) -> bool``: does the question seem to need a tool?"""
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One step of a run, as the graph records it after the step's model call (and tools)."""
+
+    kind: StepKind
+    """The decision that produced this step: ``think``, ``act`` or ``answer``."""
+    reasoning: str = ""
+    """Reasoning text of the step's model call (empty when hidden or off)."""
+    thinking_tokens: int = 0
+    """Reasoning tokens the step's model call spent."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Tool calls the model made in this step."""
+    tool_errors: int = 0
+    """How many of those tool calls failed (their results were errors)."""
+    proposed_answer: str | None = None
+    """The answer text, when the step ended without tool calls and with text."""
+    verified: bool | None = None
+    """The verifier's verdict on ``proposed_answer``: True accepted, False rejected, None none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Overthinking signals for the latest state of a run (all zero for an empty history)."""
+
+    thinking_tokens_since_action: int = 0
+    """Reasoning tokens spent since the last step that called a tool (analysis paralysis)."""
+    steps_since_action: int = 0
+    """Steps since the last step that called a tool (all steps when none did)."""
+    repetition: float = 0.0
+    """0..1: the largest share of the latest reasoning segment's word 3-grams found in one
+    earlier segment (1.0: it repeats an earlier segment entirely)."""
+    repeated_tool_calls: int = 0
+    """How often the most repeated identical tool call (same name, same arguments) was made."""
+    most_repeated_tool_call: tuple[str, str] | None = None
+    """That call's ``(name, canonical arguments)``."""
+    rogue_actions: int = 0
+    """Steps that fired several tool calls at once right after a step whose tool failed."""
+    premature_disengagement: bool = False
+    """The latest step proposed an answer though tools exist, none was ever used and the
+    question seems to need one."""
+    answer_streak: int = 0
+    """How many consecutive proposed answers (ignoring steps without one) equal the latest,
+    once normalized; 0 when no answer was proposed."""
+    answers_proposed: int = 0
+    """Proposed answers in the whole history."""
+    hedging_cues: int = 0
+    """Hedging cues in the latest reasoning segment."""
+    hedging_rate: float = 0.0
+    """Hedging cues per 100 words in the latest reasoning segment."""
+    tool_calls_made: int = 0
+    """Tool calls in the whole history."""
+    tool_errors: int = 0
+    """Failed tool calls in the whole history."""
+    last_tool_errors: int = 0
+    """Failed tool calls in the latest step."""
+    needs_tool: bool = False
+    """The question seems to need a tool (the heuristic's verdict; False without tools)."""
+    notes: tuple[str, ...] = field(default=())
+    """Short human-readable remarks on the signals that fired."""
+
+
+def tool_call_key(call: ToolCall) -> tuple[str, str]:
+    """``(name, canonical JSON arguments)``: equal for identical calls, whatever the key order."""
+    return call.name, _canonical(call.arguments if not call.error else call.raw_arguments)
+
+
+def _canonical(arguments: Any) -> str:
+    return json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def is_tool_call_blocked(
+    history: Sequence[StepRecord], call: ToolCall, *, max_repeats: int = 3
+) -> bool:
+    """True when the identical call was already made ``max_repeats`` times (a loop)."""
+    if max_repeats < 1:
+        raise ValueError(f"max_repeats must be >= 1, got {max_repeats}")
+    key = tool_call_key(call)
+    made = sum(tool_call_key(c) == key for step in history for c in step.tool_calls)
+    return made >= max_repeats
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(text.lower())
+
+
+def _ngrams(words: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def repetition(latest: str, earlier: Sequence[str], *, n: int = 3) -> float:
+    """0..1: the largest share of ``latest``'s word n-grams that one earlier segment contains."""
+    grams = _ngrams(_words(latest), n)
+    if not grams:
+        return 0.0
+    best = 0.0
+    for text in earlier:
+        best = max(best, len(grams & _ngrams(_words(text), n)) / len(grams))
+    return best
+
+
+def hedging_cues(text: str) -> tuple[int, float]:
+    """``(cues, cues per 100 words)`` of hedging phrases in ``text``."""
+    words = len(_words(text))
+    cues = len(_HEDGE_RE.findall(text))
+    return cues, (100.0 * cues / words if words else 0.0)
+
+
+def normalize_answer(answer: str) -> str:
+    """A comparable form: case, spacing, markdown, "the answer is" and number format removed."""
+    text = answer.strip().casefold().replace("**", "").replace("`", "")
+    text = re.sub(r"^(?:final answer|the answer is|answer)\s*[:\-]?\s*", "", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"\s+", " ", text).strip(" .!;:")
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return f"{number:g}" if number == number else text
+
+
+def question_needs_tool(question: str, tool_names: Sequence[str]) -> bool:
+    """Cheap default heuristic: does the question seem to need one of the tools?
+
+    Yes when it names a tool (``web_search`` or "web search"), asks about fresh or external
+    facts (current, latest, today, price, weather, a URL, a recent year), asks to
+    calculate/compute/run something, or holds arithmetic on large numbers. "What is 2+3?" does not.
+    """
+    if not tool_names:
+        return False
+    lowered = question.lower()
+    for name in tool_names:
+        spaced = name.lower().replace("_", " ").replace("-", " ")
+        if name.lower() in lowered or (len(spaced) >= 4 and spaced in lowered):
+            return True
+    return bool(_NEEDS_TOOL_RE.search(question) or _BIG_ARITHMETIC_RE.search(question))
+
+
+def compute_signals(
+    history: Sequence[StepRecord],
+    *,
+    question: str = "",
+    tool_names: Sequence[str] = (),
+    needs_tool: ToolNeedHeuristic | None = None,
+    rogue_min_calls: int = 2,
+) -> Signals:
+    """Every signal for ``history`` (oldest step first).
+
+    ``needs_tool`` overrides ``question_needs_tool`` for premature disengagement;
+    ``rogue_min_calls`` is how many tool calls in one step after a failure count as rogue.
+    """
+    since_tokens, since_steps = 0, 0
+    for step in reversed(history):
+        if step.tool_calls:
+            break
+        since_tokens += step.thinking_tokens
+        since_steps += 1
+    segments = [s.reasoning for s in history if s.reasoning.strip()]
+    rep = repetition(segments[-1], segments[:-1]) if segments else 0.0
+    cues, rate = hedging_cues(segments[-1]) if segments else (0, 0.0)
+    keys = Counter(tool_call_key(c) for s in history for c in s.tool_calls)
+    top = keys.most_common(1)
+    rogue = sum(
+        1
+        for before, after in zip(history, history[1:], strict=False)
+        if before.tool_errors and len(after.tool_calls) >= rogue_min_calls
+    )
+    answers = [normalize_answer(s.proposed_answer) for s in history if s.proposed_answer]
+    streak = 0
+    for answer in reversed(answers):
+        if answer != answers[-1]:
+            break
+        streak += 1
+    tools_made = sum(keys.values())
+    need = bool(tool_names) and (needs_tool or question_needs_tool)(question, tool_names)
+    latest = history[-1] if history else None
+    premature = bool(
+        latest is not None and latest.proposed_answer and tools_made == 0 and need
+    )
+    notes = _notes(since_tokens, rep, top[0] if top else None, rogue, premature, streak, rate)
+    return Signals(
+        thinking_tokens_since_action=since_tokens,
+        steps_since_action=since_steps,
+        repetition=rep,
+        repeated_tool_calls=top[0][1] if top else 0,
+        most_repeated_tool_call=top[0][0] if top else None,
+        rogue_actions=rogue,
+        premature_disengagement=premature,
+        answer_streak=streak,
+        answers_proposed=len(answers),
+        hedging_cues=cues,
+        hedging_rate=rate,
+        tool_calls_made=tools_made,
+        tool_errors=sum(s.tool_errors for s in history),
+        last_tool_errors=latest.tool_errors if latest else 0,
+        needs_tool=need,
+        notes=notes,
+    )
+
+
+def _notes(
+    since_tokens: int,
+    rep: float,
+    top: tuple[tuple[str, str], int] | None,
+    rogue: int,
+    premature: bool,
+    streak: int,
+    rate: float,
+) -> tuple[str, ...]:
+    notes = []
+    if since_tokens:
+        notes.append(f"{since_tokens:,} thinking tokens since the last action")
+    if rep >= 0.5:
+        notes.append(f"reasoning repeats an earlier segment ({rep:.0%})")
+    if top is not None and top[1] > 1:
+        notes.append(f"tool call {top[0][0]} repeated {top[1]} times with the same arguments")
+    if rogue:
+        notes.append(f"{rogue} step(s) fired several tool calls right after a tool error")
+    if premature:
+        notes.append("answer proposed without using any tool")
+    if streak > 1:
+        notes.append(f"same answer {streak} times in a row")
+    if rate >= 2.0:
+        notes.append(f"{rate:.1f} hedging cues per 100 words")
+    return tuple(notes)
