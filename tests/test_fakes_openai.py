@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import litellm
 import pytest
+from litellm.exceptions import MidStreamFallbackError
 
 from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
 from tests.fakes.openai_server import OpenAIServer
 
 litellm.suppress_debug_info = True
+HTTP = httpx.Client(timeout=5)  # one client: building one costs ~30 ms (its SSL context)
 
 USER = [{"role": "user", "content": "what is two plus two"}]
 THINK = "let me add two and two carefully"  # 7 tokens
@@ -44,7 +46,7 @@ def post(
     path: str = "/v1/chat/completions",
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.post(server.url + path, json=body, headers=headers, timeout=5)
+    return HTTP.post(server.url + path, json=body, headers=headers)
 
 
 def sse_events(response: httpx.Response) -> list[Any]:
@@ -79,7 +81,7 @@ async def test_litellm_paths_per_provider() -> None:
 
 def test_models_list_and_unknown_path() -> None:
     with OpenAIServer(models=["gpt-x", "o3"]) as server:
-        r = httpx.get(server.url + "/v1/models", headers={"Authorization": "Bearer k"})
+        r = HTTP.get(server.url + "/v1/models", headers={"Authorization": "Bearer k"})
         assert r.status_code == 200
         assert [m["id"] for m in r.json()["data"]] == ["gpt-x", "o3"]
         assert r.json()["object"] == "list"
@@ -106,9 +108,9 @@ def test_auth_required_except_vllm() -> None:
 
 
 async def test_wrong_key_through_litellm() -> None:
-    with OpenAIServer([Reply(text="ok")], api_key="right") as server:
-        with pytest.raises(litellm.AuthenticationError):
-            await complete(server, "openai/x", api_key="wrong")
+    server = OpenAIServer([Reply(text="ok")], api_key="right")
+    with server, pytest.raises(litellm.AuthenticationError):
+        await complete(server, "openai/x", api_key="wrong")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -139,7 +141,8 @@ def test_raw_message_shapes_per_dialect() -> None:
     with OpenAIServer([reasoning_reply()]) as server:
         data = post(server, body).json()
     msg = data["choices"][0]["message"]
-    assert "reasoning_content" not in msg and "reasoning" not in msg
+    assert "reasoning_content" not in msg
+    assert "reasoning" not in msg
     assert data["usage"]["completion_tokens_details"]["reasoning_tokens"] == 7
 
     with OpenAIServer([reasoning_reply()], dialect="vllm") as server:
@@ -187,8 +190,10 @@ def test_raw_stream_one_token_per_chunk_and_usage_chunk() -> None:
     assert deltas[0]["role"] == "assistant"
     reasoning = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
     content = [d["content"] for d in deltas if d.get("content")]
-    assert len(reasoning) == 7 and "".join(reasoning) == THINK
-    assert len(content) == 4 and "".join(content) == ANSWER
+    assert len(reasoning) == 7
+    assert "".join(reasoning) == THINK
+    assert len(content) == 4
+    assert "".join(content) == ANSWER
     assert events[-3]["choices"][0]["finish_reason"] == "stop"
 
     with OpenAIServer([reasoning_reply()], dialect="vllm") as server:
@@ -245,7 +250,8 @@ async def test_o_series_cap_counts_hidden_reasoning(stream: bool) -> None:
             stream_options={"include_usage": True} if stream else None,
         )
     body = server.bodies[0]
-    assert body["max_completion_tokens"] == 9 and "max_tokens" not in body  # litellm renames
+    assert body["max_completion_tokens"] == 9
+    assert "max_tokens" not in body
     assert body["reasoning_effort"] == "low"
     assert resp.choices[0].message.content == "the answer"
     assert resp.choices[0].finish_reason == "length"
@@ -356,9 +362,11 @@ def _err(r: httpx.Response) -> str:
 def test_rejections_all_dialects(dialect: str) -> None:
     with OpenAIServer([Reply(text="ok")], dialect=dialect) as server:  # type: ignore[arg-type]
         r = post(server, {"messages": USER})
-        assert r.status_code == 400 and "model" in _err(r)
+        assert r.status_code == 400
+        assert "model" in _err(r)
         r = post(server, {"model": "x"})
-        assert r.status_code == 400 and "messages" in _err(r)
+        assert r.status_code == 400
+        assert "messages" in _err(r)
         # a tool message answering an id no assistant message asked for
         msgs = [
             *USER,
@@ -366,10 +374,12 @@ def test_rejections_all_dialects(dialect: str) -> None:
             {"role": "tool", "tool_call_id": "call_2", "content": "x"},
         ]
         r = post(server, {"model": "x", "messages": msgs})
-        assert r.status_code == 400 and "'call_2' not found" in _err(r)
+        assert r.status_code == 400
+        assert "'call_2' not found" in _err(r)
         # a tool message with no assistant tool_calls before it
         r = post(server, {"model": "x", "messages": [*USER, msgs[2]]})
-        assert r.status_code == 400 and "must be a response to a preceeding message" in _err(r)
+        assert r.status_code == 400
+        assert "must be a response to a preceeding message" in _err(r)
         # an assistant tool call left unanswered before the next user message
         msgs = [*USER, {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}, *USER]
         r = post(server, {"model": "x", "messages": msgs})
@@ -397,9 +407,11 @@ def test_openai_parameter_rejections() -> None:
             "Use 'max_completion_tokens' instead."
         )
         r = post(server, {"model": "gpt-5", "messages": USER, "temperature": 0.2})
-        assert r.status_code == 400 and r.json()["error"]["param"] == "temperature"
+        assert r.status_code == 400
+        assert r.json()["error"]["param"] == "temperature"
         r = post(server, {"model": "o4-mini", "messages": USER, "reasoning_effort": "extreme"})
-        assert r.status_code == 400 and r.json()["error"]["param"] == "reasoning_effort"
+        assert r.status_code == 400
+        assert r.json()["error"]["param"] == "reasoning_effort"
         r = post(server, {"model": "gpt-4o", "messages": USER, "reasoning_effort": "low"})
         assert r.status_code == 400
         r = post(
@@ -413,6 +425,25 @@ def test_openai_parameter_rejections() -> None:
             },
         )
         assert r.status_code == 200
+
+
+def test_strict_message_fields() -> None:
+    replayed = {
+        "role": "assistant",
+        "content": "4",
+        "reasoning_content": "hm",
+        "thinking_blocks": [],
+    }
+    body = {"model": "gpt-4", "messages": [*USER, replayed, *USER]}
+    with OpenAIServer([Reply(text="ok")], strict_message_fields=True) as server:
+        r = post(server, body)
+    assert r.status_code == 400
+    assert _err(r) == (
+        "Additional properties are not allowed ('reasoning_content', 'thinking_blocks' were "
+        "unexpected) - 'messages.1'"
+    )
+    with OpenAIServer([Reply(text="ok")]) as server:
+        assert post(server, body).status_code == 200  # tolerated by default
 
 
 def test_custom_reasoning_models() -> None:
@@ -488,6 +519,11 @@ async def test_deepseek_rule_through_litellm() -> None:
 # ------------------------------------------------------------------------------------------------
 # failures: dropped streams, error statuses, delays, scripting
 # ------------------------------------------------------------------------------------------------
+async def read_stream(resp: Any, got: list[str]) -> None:
+    async for chunk in resp:
+        got.append(chunk.choices[0].delta.content or "")
+
+
 async def test_break_after_chunks_stream() -> None:
     reply = Reply(text="one two three four five six", break_after_chunks=4)
     with OpenAIServer([reply], dialect="vllm") as server:
@@ -499,25 +535,26 @@ async def test_break_after_chunks_stream() -> None:
             stream=True,
             max_retries=0,
         )
-        with pytest.raises(litellm.APIConnectionError):
-            async for chunk in resp:
-                got.append(chunk.choices[0].delta.content or "")
+        # a dropped stream surfaces as MidStreamFallbackError (a 503 ServiceUnavailableError)
+        # wrapping the APIConnectionError "Response payload is not completed"
+        with pytest.raises(MidStreamFallbackError, match="payload is not completed"):
+            await read_stream(resp, got)
     assert "".join(got) == "one two three"  # role chunk + 3 tokens, then the socket closed
     assert server.served_tokens == 3
 
 
 def test_break_after_chunks_raw() -> None:
     reply = Reply(text="one two three", break_after_chunks=2)
-    with OpenAIServer([reply]) as server:
-        with pytest.raises(httpx.RemoteProtocolError):
-            post(server, {"model": "x", "messages": USER, "stream": True})
+    with OpenAIServer([reply]) as server, pytest.raises(httpx.RemoteProtocolError):
+        post(server, {"model": "x", "messages": USER, "stream": True})
     assert server.served_tokens == 1
 
 
 async def test_break_non_streaming() -> None:
-    with OpenAIServer([Reply(text="one two", break_after_chunks=0)]) as server:
-        with pytest.raises((litellm.APIConnectionError, litellm.InternalServerError)):
-            await complete(server, "openai/x")
+    server = OpenAIServer([Reply(text="one two", break_after_chunks=0)])
+    # litellm maps the openai SDK's "Server disconnected" to InternalServerError
+    with server, pytest.raises((litellm.APIConnectionError, litellm.InternalServerError)):
+        await complete(server, "openai/x")
     assert server.served_tokens == 0
 
 
@@ -531,9 +568,8 @@ async def test_break_non_streaming() -> None:
 )
 async def test_error_status_with_retry_after(status: int, exc: type[Exception]) -> None:
     reply = Reply(error=status, headers={"Retry-After": "7"})
-    with OpenAIServer([reply]) as server:
-        with pytest.raises(exc) as info:
-            await complete(server, "openai/x")
+    with OpenAIServer([reply]) as server, pytest.raises(exc) as info:
+        await complete(server, "openai/x")
     err: Any = info.value
     assert err.status_code == status
     assert err.response.headers["retry-after"] == "7"
@@ -544,7 +580,8 @@ def test_error_body_raw() -> None:
     replies = [Reply(error=429, headers={"Retry-After": "2"}), Reply(error=429, error_body=custom)]
     with OpenAIServer(replies) as server:
         r = post(server, {"model": "x", "messages": USER})
-        assert r.status_code == 429 and r.headers["retry-after"] == "2"
+        assert r.status_code == 429
+        assert r.headers["retry-after"] == "2"
         assert set(r.json()["error"]) == {"message", "type", "param", "code"}
         assert post(server, {"model": "x", "messages": USER}).json() == custom
 

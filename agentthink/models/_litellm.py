@@ -170,7 +170,11 @@ def to_model_error(exc: BaseException, model: str) -> ModelError:
             f"{model}: the request timed out ({detail}). Raise the timeout or check the server.",
             **kwargs,
         )
-    if isinstance(exc, litellm.APIConnectionError) or _is_connection_error(exc):
+    if (
+        isinstance(exc, litellm.APIConnectionError)
+        or _is_connection_error(exc)
+        or any(sign in detail for sign in _CONNECTION_SIGNS)
+    ):
         return ModelUnavailableError(
             f"{model}: could not reach the model server ({detail}). "
             "Is it running, and is api_base right?",
@@ -201,6 +205,9 @@ def to_model_error(exc: BaseException, model: str) -> ModelError:
     return ModelUnavailableError(
         f"{model}: the call failed: {type(exc).__name__}: {detail}", **kwargs
     )
+
+
+_CONNECTION_SIGNS = ("Cannot connect to host", "Connect call failed", "Connection refused")
 
 
 def _is_connection_error(exc: BaseException) -> bool:

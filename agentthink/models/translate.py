@@ -84,8 +84,8 @@ def _openai_effort(
         notes.append(
             f"this model cannot switch thinking off; using the lowest effort ({profile.off_effort})"
         )
-        return True
-    return False
+    # Only the "none" level really stops the reasoning (and allows a temperature).
+    return profile.off_effort != "none"
 
 
 def _anthropic_budget(

@@ -69,6 +69,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
 
     server: FakeServer  # type: ignore[assignment]
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # silence
         pass
@@ -159,7 +160,9 @@ class FakeServer(ThreadingHTTPServer):
         return [r.body for r in self.requests if r.method == "POST"]
 
     def __enter__(self) -> FakeServer:
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self._thread.start()
         return self
 

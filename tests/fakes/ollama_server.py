@@ -47,7 +47,13 @@ What litellm 1.110.2 sends (observed against this server)
 - Replies: ``message.thinking`` -> ``reasoning_content``; without ``thinking`` litellm parses
   ``<think>`` tags out of ``content``. Non-streaming keeps Ollama's tool-call ids; streaming
   replaces every complete tool call's id with a fresh uuid4. ``finish_reason`` is
-  ``tool_calls`` whenever tool calls appear, else the mapped ``done_reason``.
+  ``tool_calls`` whenever tool calls appear, else the mapped ``done_reason``. After a streamed
+  reply with tool calls litellm also POSTs ``/api/show {"name": model}`` (model-info lookup).
+  Thinking leaked into ``content`` as ``<think>...</think>`` is split back out of a whole reply,
+  but litellm's stream parser takes only the first chunk after ``<think>`` as reasoning.
+- Failures: ``{"error": ".."}`` 400 -> ``BadRequestError``, 429 -> ``RateLimitError``, 500 ->
+  ``InternalServerError``; a stream cut mid-body -> ``MidStreamFallbackError`` while iterating; a
+  socket closed before a whole reply -> ``APIConnectionError`` "Server disconnected".
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ def _now() -> str:
 
 
 class _OllamaHandler(ChunkedStreamMixin, ProviderHandler):
-    server: OllamaServer  # type: ignore[assignment]
+    server: OllamaServer
 
     def do_POST(self) -> None:
         # Ollama words JSON errors its own way: {"error": "..."}, so parse here, not in the base.

@@ -46,11 +46,17 @@ What litellm 1.110.2 sends (observed against this server)
 - ``openai/o3-mini`` / ``openai/gpt-5`` with ``max_tokens=100, reasoning_effort="low"`` sends
   ``max_completion_tokens: 100, reasoning_effort: "low"`` (renamed). ``openai/x`` (unknown model)
   keeps ``max_tokens``. ``openai/o3-mini, temperature=0.5`` fails client-side
-  (``UnsupportedParamsError``) before any request; ``temperature=1`` is sent.
+  (``UnsupportedParamsError``) before any request; ``temperature=1`` is sent; ``openai/gpt-5``
+  with ``temperature=0.5`` fails client-side too, ``openai/gpt-5.1`` with ``temperature=0.5,
+  reasoning_effort="none"`` is sent. ``reasoning_effort="xhigh"`` on ``openai/o3`` is sent as is.
+  ``openai/gpt-4o`` + ``reasoning_effort`` and ``openai/x`` + ``thinking=`` fail client-side
+  (``UnsupportedParamsError``); ``openai/x`` + ``reasoning_effort`` is sent (unknown model).
   ``extra_body={"chat_template_kwargs": ...}`` on ``openai/x`` is merged top-level (OpenAI itself
-  would reject it as an unrecognized argument).
+  would reject it as an unrecognized argument). A replayed assistant message keeps its
+  ``reasoning_content`` and ``thinking_blocks`` (see ``strict_message_fields``).
 - ``hosted_vllm``: ``thinking={"type": "enabled", "budget_tokens": 3000}`` is sent as
-  ``reasoning_effort: "medium"`` (no budget, no cap); ``thinking={"type": "disabled"}`` is dropped
+  ``reasoning_effort: "medium"`` (no budget, no cap; 500 -> "minimal", 8000 -> "high");
+  ``thinking={"type": "disabled"}`` is dropped
   (nothing sent); ``reasoning_effort="none"`` is sent as is. ``chat_template_kwargs=`` given
   top-level or in ``extra_body`` arrives top-level in the body, as does
   ``extra_body={"thinking_token_budget": 50}``. Without ``api_key`` litellm sends
@@ -64,6 +70,12 @@ What litellm 1.110.2 sends (observed against this server)
   ``reasoning_effort: "low"``; ``thinking={"type": "disabled"}`` is forwarded. A replayed
   assistant message's ``reasoning_content`` *and* ``thinking_blocks`` are both forwarded verbatim.
 - Streaming: litellm sends ``stream: true`` and no ``stream_options`` unless asked.
+- Failures as litellm raises them: 401 ``AuthenticationError``, 400 ``BadRequestError``, 429
+  ``RateLimitError``, 500 ``InternalServerError``, 503 ``ServiceUnavailableError`` (each with
+  ``.response.headers["retry-after"]``; pass ``max_retries=0`` or the openai SDK retries); a
+  stream cut mid-body raises ``litellm.exceptions.MidStreamFallbackError`` (a 503
+  ServiceUnavailableError) "Response payload is not completed" while iterating; a socket closed
+  before a non-streamed reply raises ``InternalServerError`` "Server disconnected".
 """
 
 from __future__ import annotations
@@ -74,7 +86,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from tests.fakes.base import (
     FakeServer,
@@ -142,6 +154,9 @@ OPENAI_ALLOWED_PARAMS = frozenset(
 )
 DEFAULT_REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+_OPENAI_MESSAGE_FIELDS = frozenset(
+    {"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal", "audio"}
+)
 _VALID_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 
 
@@ -297,6 +312,14 @@ class ScriptedServer(FakeServer):
         self._counter_lock = threading.Lock()
         self._counters: dict[str, int] = {}
 
+    def __enter__(self) -> Self:
+        # serve_forever's default 0.5 s poll makes every shutdown() wait up to half a second.
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
     def reply_for(self, body: dict[str, Any]) -> Reply:
         if self.reply_fn is not None:
             return self.reply_fn(body)
@@ -311,7 +334,12 @@ class ScriptedServer(FakeServer):
 
 class ChunkedStreamMixin:
     """Streaming with ``Transfer-Encoding: chunked``, so that an abort mid-body is visible to the
-    client as an incomplete read (a real dropped connection), not as a clean end of body."""
+    client as an incomplete read (a real dropped connection), not as a clean end of body.
+
+    Also turns Nagle's algorithm off: the base writes headers and body in two small writes, and
+    Nagle plus the client's delayed ACK would stall every reply by ~40 ms."""
+
+    disable_nagle_algorithm = True
 
     wfile: Any
     connection: socket.socket
@@ -416,7 +444,7 @@ def openai_error_body(status: int) -> dict[str, Any]:
 # The chat completions handler
 # ------------------------------------------------------------------------------------------------
 class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
-    server: OpenAIServer  # type: ignore[assignment]
+    server: OpenAIServer
 
     # -- routing -----------------------------------------------------------------------------
     def handle_json(self, path: str, body: Any) -> None:
@@ -640,7 +668,7 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
         events.append((chunk(first), 0))
         if self._visible_reasoning(body):
             for piece in gen.reasoning:
-                delta = {reasoning_key: piece}
+                delta: dict[str, Any] = {reasoning_key: piece}
                 if srv.dialect == "deepseek":
                     delta = {"content": None, "reasoning_content": piece}
                 events.append((chunk(delta), 1))
@@ -693,6 +721,10 @@ class OpenAIServer(ScriptedServer):
     ``reasoning_field`` (vllm): ``"reasoning_content"`` (default) or ``"reasoning"``.
     ``reasoning_parser`` (vllm): False -> reasoning sent inside content as ``<think>...</think>``.
     ``honour_thinking_token_budget`` (vllm): cap reasoning at the body's ``thinking_token_budget``.
+    ``strict_message_fields`` (openai): reject message keys outside OpenAI's schema (e.g. a
+    replayed ``reasoning_content`` / ``thinking_blocks``) as older OpenAI models did:
+    "Additional properties are not allowed ('x' was unexpected) - 'messages.N'". Off by default:
+    current models have been seen to tolerate them.
     """
 
     def __init__(
@@ -707,6 +739,7 @@ class OpenAIServer(ScriptedServer):
         reasoning_field: Literal["reasoning_content", "reasoning"] = "reasoning_content",
         reasoning_parser: bool = True,
         honour_thinking_token_budget: bool = True,
+        strict_message_fields: bool = False,
     ) -> None:
         if dialect not in ("openai", "vllm", "deepseek"):
             raise ValueError(f"unknown dialect {dialect!r}")
@@ -719,6 +752,7 @@ class OpenAIServer(ScriptedServer):
         self.reasoning_field = reasoning_field
         self.reasoning_parser = reasoning_parser
         self.honour_thinking_token_budget = honour_thinking_token_budget
+        self.strict_message_fields = strict_message_fields
 
     # -- model behaviour -----------------------------------------------------------------------
     def is_reasoning_model(self, model: str) -> bool:
@@ -874,6 +908,16 @@ class OpenAIServer(ScriptedServer):
                     param=f"messages.[{i}].role",
                     code="invalid_value",
                 )
+            if self.dialect == "openai" and self.strict_message_fields:
+                extra = sorted(set(m) - _OPENAI_MESSAGE_FIELDS)
+                if extra:
+                    names = ", ".join(f"'{k}'" for k in extra)
+                    verb = "was" if len(extra) == 1 else "were"
+                    raise _Rejection(
+                        400,
+                        f"Additional properties are not allowed ({names} {verb} unexpected) - "
+                        f"'messages.{i}'",
+                    )
             if role == "tool":
                 call_id = m.get("tool_call_id")
                 if pending is None:

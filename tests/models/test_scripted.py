@@ -3,7 +3,14 @@
 import pytest
 
 from agentthink.errors import ModelUnavailableError, ScriptExhaustedError
-from agentthink.models import ChatModel, Reasoning, ReasoningDelta, TextDelta, ToolCallDelta, TurnDone
+from agentthink.models import (
+    ChatModel,
+    Reasoning,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    TurnDone,
+)
 from agentthink.testing import ScriptedCall, ScriptedModel, ScriptedTurn
 
 USER = [{"role": "user", "content": "what is two plus two"}]
@@ -17,7 +24,11 @@ async def test_plays_turns_in_order_and_records_calls() -> None:
     assert first.usage.reasoning_tokens == 3
     assert first.usage.completion_tokens == 4
     assert first.usage.prompt_tokens == 6  # five words plus one per message
-    assert first.message == {"role": "assistant", "content": "four", "reasoning_content": "two and two"}
+    assert first.message == {
+        "role": "assistant",
+        "content": "four",
+        "reasoning_content": "two and two",
+    }
     second = await model.complete([*USER, first.message])
     assert second.text == "done"
     assert [c.reasoning.enabled for c in model.calls] == [True, False]
@@ -92,9 +103,17 @@ async def test_function_scripts_run_forever() -> None:
 
 async def test_streams_words_as_deltas_and_prices() -> None:
     model = ScriptedModel(
-        [ScriptedTurn(reasoning="x y", text="p q")], input_cost_per_token=0.001, output_cost_per_token=0.002
+        [ScriptedTurn(reasoning="x y", text="p q")],
+        input_cost_per_token=0.001,
+        output_cost_per_token=0.002,
     )
     deltas = [d async for d in model.stream(USER, reasoning=Reasoning.on())]
-    assert [type(d) for d in deltas] == [ReasoningDelta, ReasoningDelta, TextDelta, TextDelta, TurnDone]
+    assert [type(d) for d in deltas] == [
+        ReasoningDelta,
+        ReasoningDelta,
+        TextDelta,
+        TextDelta,
+        TurnDone,
+    ]
     turn = deltas[-1].turn  # type: ignore[union-attr]
     assert turn.cost_usd == pytest.approx(6 * 0.001 + 4 * 0.002)

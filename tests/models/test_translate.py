@@ -5,7 +5,13 @@ from typing import Any
 import pytest
 
 from agentthink.errors import InvalidBudgetError
-from agentthink.models import ModelProfile, Reasoning, ThinkingStyle, register_profile, resolve_profile
+from agentthink.models import (
+    ModelProfile,
+    Reasoning,
+    ThinkingStyle,
+    register_profile,
+    resolve_profile,
+)
 from agentthink.models.profiles import DEFAULT_PROFILE, clear_user_profiles
 from agentthink.models.translate import build_request, prepare_messages
 
@@ -106,16 +112,29 @@ def test_anthropic_small_max_tokens_switches_thinking_off() -> None:
 def test_anthropic_no_forced_tool_choice_while_thinking() -> None:
     profile, _ = resolve_profile("anthropic/claude-sonnet-4-5")
     req = build_request(
-        profile, Reasoning.on(effort="low"), USER, max_tokens=4000, tools=TOOLS, tool_choice="required"
+        profile,
+        Reasoning.on(effort="low"),
+        USER,
+        max_tokens=4000,
+        tools=TOOLS,
+        tool_choice="required",
     )
     assert req.params["tool_choice"] == "auto"
-    off = build_request(profile, Reasoning.off(), USER, max_tokens=4000, tools=TOOLS, tool_choice="required")
+    off = build_request(
+        profile, Reasoning.off(), USER, max_tokens=4000, tools=TOOLS, tool_choice="required"
+    )
     assert off.params["tool_choice"] == "required"
 
 
 def test_anthropic_adaptive_uses_effort() -> None:
-    assert params("anthropic/claude-opus-4-7", Reasoning.on(effort="high"))["reasoning_effort"] == "high"
-    assert params("anthropic/claude-opus-4-7", Reasoning.on(effort="minimal"))["reasoning_effort"] == "low"
+    assert (
+        params("anthropic/claude-opus-4-7", Reasoning.on(effort="high"))["reasoning_effort"]
+        == "high"
+    )
+    assert (
+        params("anthropic/claude-opus-4-7", Reasoning.on(effort="minimal"))["reasoning_effort"]
+        == "low"
+    )
     assert "reasoning_effort" not in params("anthropic/claude-opus-4-7", Reasoning.off())
 
 
@@ -130,12 +149,20 @@ def test_gemini_25_budget_and_off() -> None:
 
 
 def test_gemini_3_levels() -> None:
-    assert params("gemini/gemini-3-pro-preview", Reasoning.on(effort="medium"))["reasoning_effort"] == "low"
-    assert params("gemini/gemini-3-pro-preview", Reasoning.on(effort="high"))["reasoning_effort"] == "high"
+    assert (
+        params("gemini/gemini-3-pro-preview", Reasoning.on(effort="medium"))["reasoning_effort"]
+        == "low"
+    )
+    assert (
+        params("gemini/gemini-3-pro-preview", Reasoning.on(effort="high"))["reasoning_effort"]
+        == "high"
+    )
 
 
 def test_deepseek_is_on_or_off() -> None:
-    assert params("deepseek/deepseek-chat", Reasoning.on(budget_tokens=999))["thinking"] == {"type": "enabled"}
+    assert params("deepseek/deepseek-chat", Reasoning.on(budget_tokens=999))["thinking"] == {
+        "type": "enabled"
+    }
     assert params("deepseek/deepseek-chat", Reasoning.off())["thinking"] == {"type": "disabled"}
 
 
@@ -160,7 +187,12 @@ def test_prompted_thinking_asks_for_reasoning_only() -> None:
 
 
 def test_every_budget_sets_the_cutoff() -> None:
-    for model in ("openai/o3", "anthropic/claude-sonnet-4-5", "deepseek/deepseek-chat", "ollama_chat/q"):
+    for model in (
+        "openai/o3",
+        "anthropic/claude-sonnet-4-5",
+        "deepseek/deepseek-chat",
+        "ollama_chat/q",
+    ):
         profile, _ = resolve_profile(model)
         req = build_request(profile, Reasoning.on(budget_tokens=123), USER, max_tokens=5000)
         assert req.cutoff_tokens == 123
@@ -173,7 +205,9 @@ def test_every_budget_sets_the_cutoff() -> None:
 ASSISTANT = {
     "role": "assistant",
     "content": None,
-    "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    "tool_calls": [
+        {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    ],
     "reasoning_content": "thought",
     "thinking_blocks": [{"type": "thinking", "thinking": "thought", "signature": "sig"}],
 }
@@ -183,7 +217,9 @@ def test_replay_keeps_what_each_provider_needs() -> None:
     claude, _ = resolve_profile("anthropic/claude-sonnet-4-5")
     deepseek, _ = resolve_profile("deepseek/deepseek-chat")
     openai, _ = resolve_profile("openai/o3")
-    assert prepare_messages([ASSISTANT], claude)[0]["thinking_blocks"] == ASSISTANT["thinking_blocks"]
+    assert (
+        prepare_messages([ASSISTANT], claude)[0]["thinking_blocks"] == ASSISTANT["thinking_blocks"]
+    )
     assert "reasoning_content" not in prepare_messages([ASSISTANT], claude)[0]
     assert prepare_messages([ASSISTANT], deepseek)[0]["reasoning_content"] == "thought"
     assert "thinking_blocks" not in prepare_messages([ASSISTANT], deepseek)[0]

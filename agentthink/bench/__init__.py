@@ -1,0 +1,1 @@
+"""Benchmarks that run offline against loopback servers and print figures with ratios."""

@@ -1,0 +1,418 @@
+"""The boundary against loopback servers speaking OpenAI chat completions (OpenAI, vLLM,
+DeepSeek dialects) and Ollama: exact request bodies, tool rounds, cutoff, retries, errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from agentthink.errors import (
+    EmptyResponseError,
+    MissingCredentialsError,
+    ModelAuthError,
+    ModelRequestError,
+    ModelUnavailableError,
+    StreamInterruptedError,
+    UnknownModelError,
+)
+from agentthink.models import (
+    LiteLLMModel,
+    Reasoning,
+    ReasoningDelta,
+    RetryPolicy,
+    TextDelta,
+    ToolCallDelta,
+    TurnDone,
+)
+from tests.fakes.base import Reply, ScriptedToolCall
+from tests.fakes.ollama_server import OllamaServer
+from tests.fakes.openai_server import OpenAIServer
+
+USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "weather",
+            "description": "Weather in a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+]
+LONG_THOUGHT = " ".join(f"step{i}" for i in range(200))
+
+
+def _model(name: str, server: Any, retry: RetryPolicy, **kw: Any) -> LiteLLMModel:
+    return LiteLLMModel(name, api_base=server.url + "/v1", api_key="sk-test", retry=retry, **kw)
+
+
+def _sent(server: Any) -> dict[str, Any]:
+    body = server.bodies[-1]
+    assert isinstance(body, dict)
+    return body
+
+
+# --- exact request bodies -------------------------------------------------------------------
+
+OFF_LOW_HIGH_BUDGET = [
+    ("off", Reasoning.off()),
+    ("low", Reasoning.on(effort="low")),
+    ("high", Reasoning.on(effort="high")),
+    ("budget", Reasoning.on(budget_tokens=3000)),
+]
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_openai_reasoning_request_bodies(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with OpenAIServer(
+        [Reply(reasoning="hidden thought", text="Sunny.")], dialect="openai"
+    ) as server:
+        model = _model("openai/o3-mini", server, fast_retry)
+        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        body = _sent(server)
+    expected_effort = {"off": "low", "low": "low", "high": "high", "budget": "medium"}[label]
+    assert body["reasoning_effort"] == expected_effort
+    assert body["max_completion_tokens"] == 5000
+    assert "max_tokens" not in body and "temperature" not in body
+    assert turn.text == "Sunny."
+    assert turn.reasoning == ""  # OpenAI chat completions hides reasoning text...
+    assert turn.usage.reasoning_tokens == 2  # ...but reports its tokens
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_vllm_reasoning_request_bodies(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with OpenAIServer(
+        [Reply(reasoning="a short thought", text="Sunny.")], dialect="vllm"
+    ) as server:
+        model = _model("hosted_vllm/Qwen/Qwen3-8B", server, fast_retry)
+        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        body = _sent(server)
+    assert body["chat_template_kwargs"] == {"enable_thinking": label != "off"}
+    assert body["max_tokens"] == 5000
+    assert "reasoning_effort" not in body and "thinking" not in body
+    assert turn.reasoning == ("" if label == "off" else "a short thought")
+    assert turn.usage.reasoning_tokens == (0 if label == "off" else 3)
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_deepseek_reasoning_request_bodies(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with OpenAIServer(
+        [Reply(reasoning="thinking it over", text="Sunny.")], dialect="deepseek"
+    ) as server:
+        model = LiteLLMModel(
+            "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
+        )
+        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        body = _sent(server)
+    assert body["thinking"] == {"type": "disabled" if label == "off" else "enabled"}
+    assert "reasoning_effort" not in body
+    assert turn.reasoning == ("" if label == "off" else "thinking it over")
+    assert turn.message.get("reasoning_content") == (None if label == "off" else "thinking it over")
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_ollama_reasoning_request_bodies(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with OllamaServer([Reply(reasoning="let me see", text="Sunny.")]) as server:
+        model = LiteLLMModel("ollama_chat/qwen3", api_base=server.url, retry=fast_retry)
+        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        body = _sent(server)
+    assert body["think"] is (label != "off")
+    assert body["options"]["num_predict"] == 5000
+    assert turn.reasoning == ("" if label == "off" else "let me see")
+
+
+# --- two rounds of tool calls, reasoning sent back --------------------------------------------
+
+
+def _two_tool_rounds() -> list[Reply]:
+    return [
+        Reply(
+            reasoning="I need Paris first",
+            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
+        ),
+        Reply(reasoning="Now Rome", tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
+        Reply(reasoning="Both known", text="Paris is sunny, Rome is rainy."),
+    ]
+
+
+async def _run_tool_rounds(model: LiteLLMModel, reasoning: Reasoning) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = list(USER)
+    results = {"Paris": "sunny", "Rome": "rainy"}
+    for _ in range(3):
+        turn = await model.complete(messages, reasoning=reasoning, tools=TOOLS, max_tokens=2000)
+        messages.append(turn.message)
+        if not turn.tool_calls:
+            assert turn.text == "Paris is sunny, Rome is rainy."
+            return messages
+        for call in turn.tool_calls:
+            assert call.error is None
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call.id,
+                    "content": results[call.arguments["city"]],
+                }
+            )
+    raise AssertionError("the model never answered")
+
+
+async def test_deepseek_two_tool_rounds_send_reasoning_content_back(
+    fast_retry: RetryPolicy,
+) -> None:
+    with OpenAIServer(_two_tool_rounds(), dialect="deepseek") as server:
+        model = LiteLLMModel(
+            "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
+        )
+        await _run_tool_rounds(model, Reasoning.on())
+        last = server.bodies[-1]
+    replayed = [m for m in last["messages"] if m["role"] == "assistant"]
+    assert [m["reasoning_content"] for m in replayed] == ["I need Paris first", "Now Rome"]
+
+
+async def test_deepseek_rejects_a_tool_turn_without_reasoning_content(
+    fast_retry: RetryPolicy,
+) -> None:
+    """The fake server enforces DeepSeek's rule: the boundary must not strip the field."""
+    with OpenAIServer(_two_tool_rounds(), dialect="deepseek") as server:
+        model = LiteLLMModel(
+            "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
+        )
+        first = await model.complete(USER, reasoning=Reasoning.on(), tools=TOOLS)
+        stripped = {k: v for k, v in first.message.items() if k != "reasoning_content"}
+        call = first.tool_calls[0]
+        messages = [*USER, stripped, {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
+        with pytest.raises(ModelRequestError, match="reasoning_content"):
+            await model.complete(messages, reasoning=Reasoning.on(), tools=TOOLS)
+
+
+async def test_vllm_two_tool_rounds(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer(_two_tool_rounds(), dialect="vllm") as server:
+        await _run_tool_rounds(
+            _model("hosted_vllm/Qwen/Qwen3-8B", server, fast_retry), Reasoning.on(budget_tokens=500)
+        )
+
+
+async def test_openai_two_tool_rounds(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer(_two_tool_rounds(), dialect="openai", strict_message_fields=True) as server:
+        await _run_tool_rounds(
+            _model("openai/o3-mini", server, fast_retry), Reasoning.on(effort="low")
+        )
+
+
+async def test_ollama_two_tool_rounds(fast_retry: RetryPolicy) -> None:
+    with OllamaServer(_two_tool_rounds()) as server:
+        model = LiteLLMModel("ollama_chat/qwen3", api_base=server.url, retry=fast_retry)
+        await _run_tool_rounds(model, Reasoning.on())
+
+
+# --- streaming and the hard thinking cutoff -------------------------------------------------------
+
+
+async def test_stream_yields_reasoning_text_and_tool_deltas(fast_retry: RetryPolicy) -> None:
+    reply = Reply(
+        reasoning="think a bit",
+        text="Calling.",
+        tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
+    )
+    with OpenAIServer([reply], dialect="vllm") as server:
+        model = _model("hosted_vllm/q", server, fast_retry)
+        deltas = [d async for d in model.stream(USER, reasoning=Reasoning.on(), tools=TOOLS)]
+    kinds = [type(d) for d in deltas]
+    assert kinds[0] is ReasoningDelta and TextDelta in kinds and ToolCallDelta in kinds
+    assert kinds[-1] is TurnDone
+    turn = deltas[-1].turn  # type: ignore[union-attr]
+    assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == "think a bit"
+    assert turn.tool_calls[0].arguments == {"city": "Paris"}
+    assert turn.usage.prompt_tokens > 0 and turn.finish_reason == "tool_calls"
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect"),
+    [("hosted_vllm/q", "vllm"), ("deepseek/deepseek-chat", "deepseek")],
+)
+async def test_thinking_cutoff_closes_the_stream(
+    name: str, dialect: str, fast_retry: RetryPolicy
+) -> None:
+    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
+    with OpenAIServer([reply], dialect=dialect) as server:  # type: ignore[arg-type]
+        base = server.url + ("/v1" if dialect == "vllm" else "")
+        model = LiteLLMModel(name, api_base=base, api_key="sk", retry=fast_retry)
+        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
+        time.sleep(0.05)
+        served = server.served_tokens
+    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
+    assert 20 <= turn.usage.reasoning_tokens <= 22
+    assert turn.text == "" and turn.tool_calls == []
+    assert turn.usage.estimated and turn.usage.prompt_tokens > 0
+    assert served < 200  # the server stopped generating long before the end of the thought
+
+
+async def test_cutoff_on_think_tags_inside_content(fast_retry: RetryPolicy) -> None:
+    reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
+    with OpenAIServer([reply], dialect="vllm", reasoning_parser=False) as server:
+        model = _model("hosted_vllm/q", server, fast_retry)
+        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=15))
+    assert turn.finish_reason == "thinking_budget"
+    assert turn.reasoning.startswith("step0 step1")
+    assert "<think>" not in turn.reasoning
+
+
+async def test_think_tags_become_reasoning(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer(
+        [Reply(reasoning="two plus two", text="4")], dialect="vllm", reasoning_parser=False
+    ) as server:
+        turn = await _model("hosted_vllm/q", server, fast_retry).complete(
+            USER, reasoning=Reasoning.on()
+        )
+    assert (turn.reasoning.strip(), turn.text.strip()) == ("two plus two", "4")
+
+
+# --- malformed tool arguments, empty replies ---------------------------------------------------
+
+
+async def test_malformed_tool_arguments_are_reported_not_raised(fast_retry: RetryPolicy) -> None:
+    reply = Reply(tool_calls=[ScriptedToolCall("weather", '{"city": "Par')])
+    with OpenAIServer([reply], dialect="vllm") as server:
+        turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER, tools=TOOLS)
+    (call,) = turn.tool_calls
+    assert call.arguments == {} and call.raw_arguments == '{"city": "Par'
+    assert call.error is not None and "not valid JSON" in call.error
+    assert turn.message["tool_calls"][0]["function"]["arguments"] == '{"city": "Par'
+
+
+async def test_a_model_that_returns_nothing(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer([Reply(text="")], dialect="vllm") as server:
+        with pytest.raises(EmptyResponseError, match="empty response"):
+            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+
+
+# --- retries, deadlines, fallbacks, errors ------------------------------------------------------
+
+
+async def test_rate_limit_then_success_is_retried(fast_retry: RetryPolicy) -> None:
+    replies = [
+        Reply(error=429, headers={"Retry-After": "0.05"}),
+        Reply(error=503),
+        Reply(text="ok"),
+    ]
+    with OpenAIServer(replies, dialect="vllm") as server:
+        turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+        assert turn.text == "ok"
+        assert len(server.bodies) == 3
+
+
+async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer([Reply(error=400), Reply(text="never")], dialect="vllm") as server:
+        with pytest.raises(ModelRequestError, match="not retried"):
+            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+        assert len(server.bodies) == 1
+
+
+async def test_auth_error_names_the_fix(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer([Reply(text="x")], dialect="openai", api_key="right") as server:
+        with pytest.raises(ModelAuthError, match="API key"):
+            await _model("openai/o3-mini", server, fast_retry).complete(USER)
+        assert len(server.bodies) == 1
+
+
+async def test_retries_give_up_and_say_so(fast_retry: RetryPolicy) -> None:
+    with OpenAIServer([Reply(error=500)] * 5, dialect="vllm") as server:
+        with pytest.raises(ModelUnavailableError, match="HTTP 500"):
+            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+        assert len(server.bodies) == fast_retry.max_attempts
+
+
+async def test_deadline_bounds_the_retries() -> None:
+    slow = RetryPolicy(max_attempts=10, base_delay=5.0, max_delay=5.0)
+    with OpenAIServer(
+        [Reply(error=503, headers={"Retry-After": "5"})] * 10, dialect="vllm"
+    ) as server:
+        started = time.monotonic()
+        with pytest.raises(ModelUnavailableError):
+            await _model("hosted_vllm/q", server, slow).complete(
+                USER, deadline=time.monotonic() + 1.0
+            )
+        assert time.monotonic() - started < 1.0  # gave up instead of sleeping past the deadline
+        assert len(server.bodies) == 1
+
+
+async def test_fallback_model_answers_when_the_first_is_down(fast_retry: RetryPolicy) -> None:
+    with (
+        OpenAIServer([Reply(error=503)] * 5, dialect="vllm") as down,
+        OpenAIServer([Reply(text="from fallback")], dialect="vllm") as up,
+    ):
+        backup = _model("hosted_vllm/backup", up, fast_retry)
+        model = _model("hosted_vllm/main", down, fast_retry, fallbacks=[backup])
+        turn = await model.complete(USER)
+    assert turn.text == "from fallback" and turn.model == "hosted_vllm/backup"
+
+
+async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: RetryPolicy) -> None:
+    replies = [
+        Reply(reasoning=LONG_THOUGHT, break_after_chunks=12),
+        Reply(reasoning="short", text="done"),
+    ]
+    with OpenAIServer(replies, dialect="vllm") as server:
+        model = _model("hosted_vllm/q", server, fast_retry)
+        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=100))
+    assert turn.text == "done"
+    assert turn.usage.reasoning_tokens >= 10 + 1  # the broken attempt's tokens are still counted
+    assert any("broken stream" in note for note in turn.notes)
+
+
+async def test_broken_stream_after_delivery_raises_with_the_partial(
+    fast_retry: RetryPolicy,
+) -> None:
+    with OpenAIServer(
+        [Reply(reasoning=LONG_THOUGHT, break_after_chunks=12)], dialect="vllm"
+    ) as server:
+        model = _model("hosted_vllm/q", server, fast_retry)
+        seen = 0
+        with pytest.raises(StreamInterruptedError) as info:
+            async for delta in model.stream(USER, reasoning=Reasoning.on()):
+                seen += isinstance(delta, ReasoningDelta)
+        assert len(server.bodies) == 1  # not retried: the consumer already saw output
+    assert seen >= 10
+    # counted locally (a general BPE): at least one token per delta the consumer saw
+    assert info.value.partial.usage.reasoning_tokens >= seen
+    assert info.value.partial.reasoning.startswith("step0 step1")
+
+
+async def test_unknown_model_is_a_clear_error() -> None:
+    with pytest.raises(UnknownModelError, match="Prefix it with a provider"):
+        await LiteLLMModel("no-such-model-xyz").complete(USER)
+
+
+async def test_missing_api_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(MissingCredentialsError, match="ANTHROPIC_API_KEY"):
+        await LiteLLMModel("anthropic/claude-sonnet-4-5").complete(USER)
+
+
+async def test_invalid_max_tokens_is_a_clear_error(fast_retry: RetryPolicy) -> None:
+    from agentthink.errors import InvalidBudgetError
+
+    with pytest.raises(InvalidBudgetError, match="max_tokens"):
+        await LiteLLMModel("hosted_vllm/q", api_base="http://127.0.0.1:9/v1").complete(
+            USER, max_tokens=0
+        )
+
+
+async def test_server_down_is_unavailable_with_the_fix(fast_retry: RetryPolicy) -> None:
+    model = LiteLLMModel("hosted_vllm/q", api_base="http://127.0.0.1:9/v1", retry=fast_retry)
+    with pytest.raises(ModelUnavailableError, match="api_base"):
+        await model.complete(USER)
