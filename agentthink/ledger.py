@@ -6,15 +6,16 @@ The ledger is checked BEFORE every model call (``plan_model_call``) and every to
 Reserve arithmetic (why a non-final call gets less than "what is left"): every call resends the
 whole conversation, so after a non-final call with prompt ``P`` and output cap ``x`` the final
 answer call will send at least ``P + x + T`` prompt tokens (``T`` bounds the tool output appended
-in between) and needs ``A`` output tokens (the answer reserve). A non-final call is planned only
-if, in the worst case (all ``x`` output tokens billed, all of them reasoning), both calls fit:
+in between) and needs ``A`` output tokens: the answer reserve, at least 1, at most the model's
+output cap. A non-final call is planned only if, in the worst case (all ``x`` output tokens
+billed, all of them reasoning), both calls fit:
 
 * total tokens: ``(P + x) + (P + x + T + A) <= left``, so ``x <= (left - 2P - T - A) // 2``
 * output tokens: ``x + A <= left``; thinking tokens (thinking on): ``x <= left``
 * cost: ``P*in + x*out + (P + x + T)*in + A*out <= left``
 * steps: two calls left.
 
-When that leaves less than an answer's worth (``A`` tokens, at least 1), the plan is answer-only
+When that leaves less than an answer's worth (``A`` tokens), the plan is answer-only
 (thinking off, tools off) using all that is left; when even an answer does not fit, no call is
 planned and ``stopped_by`` names the limit.
 """
@@ -46,7 +47,8 @@ Clock = Callable[[], float]
 """Returns monotonic seconds; ``time.monotonic`` unless a test injects a fake."""
 
 _COST_MARGIN = 1e-9
-"""Relative slack kept on cost reserves so float rounding cannot eat the final answer's share."""
+"""Share of ``max_cost_usd`` kept back (twice over for non-final calls) so float rounding can
+neither push the spend past the limit nor eat the final answer's share."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +118,7 @@ class Ledger:
 
     def remaining_seconds(self) -> float | None:
         """Seconds left before ``max_seconds`` (may be <= 0), ``None`` when unlimited."""
-        if self._budget.max_seconds is None:
-            return None
-        return self._budget.max_seconds - self.elapsed_seconds()
+        return self.left("max_seconds")
 
     def tool_calls_left(self) -> int | None:
         """Tool calls that may still run (0 when time is up), ``None`` when unlimited."""
@@ -203,14 +203,15 @@ class Ledger:
                 binds every call, the answer included.
         """
         cap, reserve = model_max_output_tokens, self._budget.effective_answer_reserve_tokens
-        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1):
+        prices = (usd_per_input_token, usd_per_output_token)
+        bad_price = any(p is not None and not (math.isfinite(p) and p >= 0) for p in prices)
+        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1) or bad_price:
             raise ValueError(
-                "prompt_tokens and tool_output_tokens must be >= 0 and model_max_output_tokens "
-                f">= 1, got {prompt_tokens}, {tool_output_tokens} and {cap}"
+                "need prompt_tokens, tool_output_tokens >= 0, model_max_output_tokens >= 1 and "
+                f"finite prices >= 0; got {prompt_tokens}, {tool_output_tokens}, {cap}, {prices}"
             )
         floor = max(1, reserve if cap is None else min(reserve, cap))
-        prices = (usd_per_input_token, usd_per_output_token)
-        args = _Args(prompt_tokens, cap, *prices, tool_output_tokens, reserve, always_reasons)
+        args = _Args(prompt_tokens, cap, *prices, tool_output_tokens, floor, always_reasons)
         hard: tuple[LimitName, ...] = ("max_seconds", "max_steps", "max_cost_usd")
         used_up = next((n for n in hard if (left := self.left(n)) is not None and left <= 0), None)
         if used_up is not None:
@@ -285,8 +286,8 @@ class Ledger:
         cost = self.left("max_cost_usd")
         if cost is not None and (args.price_in is not None or args.price_out is not None):
             pin, pout = args.price_in or 0.0, args.price_out or 0.0
+            cost -= _COST_MARGIN * (2 if reserve_next else 1) * (self._budget.max_cost_usd or 0.0)
             if reserve_next:
-                cost -= _COST_MARGIN * (self._budget.max_cost_usd or 0.0)
                 fixed, per = (2 * p + args.tool_bound) * pin + a * pout, pin + pout
             else:
                 fixed, per = p * pin, pout
@@ -311,9 +312,7 @@ class Ledger:
     def left(self, limit: LimitName) -> float | None:
         """What is left of one limit, negative when overrun, ``None`` when unlimited."""
         value = self._budget.limit(limit)
-        if value is None:
-            return None
-        return value - self._spent_against(limit)
+        return None if value is None else value - self._spent_against(limit)
 
     def _spent_against(self, limit: LimitName) -> float:
         return {
@@ -383,10 +382,13 @@ def _whole(left: float | None) -> int | None:
 
 
 def _cost_room(left: float, fixed: float, per_token: float) -> int | None:
-    """Output tokens affordable after ``fixed`` dollars; None when output is free and fits."""
-    if per_token <= 0:
-        return None if fixed <= left else -1
-    room = math.floor((left - fixed) / per_token)
+    """Output tokens affordable after ``fixed`` dollars; None when that is no constraint."""
+    if fixed > left:
+        return -1
+    ratio = (left - fixed) / per_token if per_token > 0 else math.inf
+    if ratio >= 2**53:  # output is free or nearly so: more than any model could write
+        return None
+    room = math.floor(ratio)
     while room >= 0 and fixed + room * per_token > left:
         room -= 1
     return max(room, -1)

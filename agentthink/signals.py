@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Final, Literal
 
 from agentthink.models.turn import ToolCall
@@ -56,7 +57,9 @@ _NEEDS_TOOL_RE: Final = re.compile(
     r"website|fetch|download|calculate|compute|run|execute)\b|\b20[2-9]\d\b",
     re.IGNORECASE,
 )
-_BIG_ARITHMETIC_RE: Final = re.compile(r"\d{3,}\s*[-+*/^x×÷%]\s*\d{2,}|\d{2,}\s*[-+*/^x×÷%]\s*\d{3,}")
+_BIG_ARITHMETIC_RE: Final = re.compile(
+    r"\d{3,}\s*[-+*/^x×÷%]\s*\d{2,}|\d{2,}\s*[-+*/^x×÷%]\s*\d{3,}"
+)
 
 ToolNeedHeuristic = Callable[[str, Sequence[str]], bool]
 """``(question, tool_names) -> bool``: does the question seem to need a tool?"""
@@ -225,7 +228,7 @@ def compute_signals(
     top = keys.most_common(1)
     rogue = sum(
         1
-        for before, after in zip(history, history[1:], strict=False)
+        for before, after in pairwise(history)
         if before.tool_errors and len(after.tool_calls) >= rogue_min_calls
     )
     answers = [normalize_answer(s.proposed_answer) for s in history if s.proposed_answer]
@@ -237,9 +240,7 @@ def compute_signals(
     tools_made = sum(keys.values())
     need = bool(tool_names) and (needs_tool or question_needs_tool)(question, tool_names)
     latest = history[-1] if history else None
-    premature = bool(
-        latest is not None and latest.proposed_answer and tools_made == 0 and need
-    )
+    premature = bool(latest is not None and latest.proposed_answer and tools_made == 0 and need)
     notes = _notes(since_tokens, rep, top[0] if top else None, rogue, premature, streak, rate)
     return Signals(
         thinking_tokens_since_action=since_tokens,

@@ -51,7 +51,10 @@ def budget_guard(ctx: StepContext) -> Decision | None:
     if left.steps == 1:
         return Answer("one model call left (max_steps): answering with what we have")
     reserve = left.answer_reserve_tokens
-    for value, name in ((left.total_tokens, "max_total_tokens"), (left.output_tokens, "max_output_tokens")):
+    for value, name in (
+        (left.total_tokens, "max_total_tokens"),
+        (left.output_tokens, "max_output_tokens"),
+    ):
         if value is not None and value <= reserve:
             return Answer(f"only the answer reserve is left ({name}): answering with what we have")
     return None
@@ -88,9 +91,12 @@ def answer_ready(ctx: StepContext) -> bool:
     return last is not None and last.proposed_answer is not None and last.verified is not False
 
 
-def think_or_act(ctx: StepContext, wanted: int, reason: str, *, minimum: int = 1) -> Think | Act:
-    """``Think`` at ``wanted`` cut to the room left, or ``Act`` when less than ``minimum`` fits."""
-    budget = clamp_thinking(ctx, wanted)
+def think_or_act(
+    ctx: StepContext, wanted: int, reason: str, *, minimum: int = 1, cap: int | None = None
+) -> Think | Act:
+    """``Think`` at ``wanted`` cut to the room left (and to ``cap``), or ``Act`` when less than
+    ``minimum`` fits; the reason says when the budget cut the thinking."""
+    budget = clamp_thinking(ctx, wanted if cap is None else min(wanted, cap))
     if budget < max(1, minimum):
         return Act(f"{reason}; too little budget left to think, acting instead")
     if budget < wanted:

@@ -17,7 +17,7 @@ from typing import Any
 
 from agentthink.bench.stub_server import InstantStub
 
-__all__ = ["measure", "main"]
+__all__ = ["main", "measure"]
 
 MESSAGES = [{"role": "user", "content": "Say ok."}]
 

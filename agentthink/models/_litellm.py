@@ -39,6 +39,8 @@ __all__ = [
 def get_litellm() -> Any:
     """Import and configure litellm once."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # litellm otherwise fetches Anthropic's beta-header table from the network on first use.
+    os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
     import litellm
 
     litellm.suppress_debug_info = True

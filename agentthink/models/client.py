@@ -343,6 +343,14 @@ class LiteLLMModel:
 
     def _finalize(self, turn: Turn, request: PreparedRequest, *, cut: bool) -> Turn:
         turn.notes.extend(request.notes)
+        if (
+            not request.thinking_on
+            and self.profile.think_tags
+            and turn.reasoning.strip()
+            and not turn.text.strip()
+            and not turn.tool_calls
+        ):
+            _reasoning_as_answer(turn)
         if turn.usage.prompt_tokens == 0:
             self._fill_prompt_tokens(turn, request)
         turn.usage.cost_usd = self.price(turn.usage.prompt_tokens, turn.usage.completion_tokens)
@@ -375,6 +383,15 @@ class LiteLLMModel:
                     "or pass api_key=... (local servers: pass api_base=...)"
                 )
         self._checked = True
+
+
+def _reasoning_as_answer(turn: Turn) -> None:
+    """A call that asked for an answer got only tagged thinking: that thinking is the answer."""
+    turn.text, turn.reasoning = turn.reasoning.strip(), ""
+    turn.message = {k: v for k, v in turn.message.items() if k != "reasoning_content"}
+    turn.message["content"] = turn.text
+    turn.usage.reasoning_tokens = 0
+    turn.notes.append("the model wrote its answer inside <think> tags; it is taken as the answer")
 
 
 def _is_local(api_base: str | None) -> bool:

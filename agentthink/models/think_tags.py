@@ -34,7 +34,6 @@ class ThinkTagSplitter:
         """Consume a piece of content; return the (reasoning, text) it completes."""
         data = self._buffer + piece
         self._buffer = ""
-        reasoning = text = ""
         if self._state == "start":
             stripped = data.lstrip()
             if stripped.startswith(_OPEN):

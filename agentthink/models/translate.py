@@ -132,7 +132,7 @@ def _gemini_budget(
         params["thinking"] = {"type": "enabled", "budget_tokens": budget}
         return True
     if profile.can_disable:
-        params["thinking"] = {"type": "enabled", "budget_tokens": 0}
+        params["reasoning_effort"] = "none"  # litellm: thinkingBudget 0, includeThoughts false
         return False
     params["thinking"] = {"type": "enabled", "budget_tokens": profile.min_budget}
     notes.append(
@@ -256,8 +256,9 @@ def prepare_messages(messages: list[dict[str, Any]], profile: ModelProfile) -> l
                 and not message.get("content")
                 and not message.get("tool_calls")
             ):
-                # A prompted model's thinking-only turn: let it read its own thoughts.
-                message = {**message, "content": f"<think>\n{thought}\n</think>"}
+                # A prompted model's thinking-only turn: let it read its own thoughts, as plain
+                # words (shown inside tags, small models copy the tags instead of answering).
+                message = {**message, "content": thought}
         out.append(message)
     return out
 

@@ -6,8 +6,8 @@ Use it with litellm's ``anthropic/`` provider::
         r = await litellm.acompletion(model="anthropic/claude-sonnet-4-5", api_base=server.url,
                                       api_key="k", messages=[...], reasoning_effort="low")
 
-litellm 1.110.2 joins ``api_base`` and ``/v1/messages`` (an ``api_base`` that already ends in
-``/v1/messages`` is used as is). It sends ``x-api-key``, ``anthropic-version: 2023-06-01`` and
+litellm 1.110.2 appends ``/v1/messages`` to ``api_base`` (one that already ends in
+``/v1/messages`` is used as is; one ending in ``/v1`` becomes ``/v1/v1/messages`` -> 404). It sends ``x-api-key``, ``anthropic-version: 2023-06-01`` and
 ``content-type: application/json``.
 
 The server checks requests the way the real API does (status 400, ``invalid_request_error``,
@@ -41,18 +41,23 @@ tool_use (ids ``toolu_<n>``). ``max_tokens`` cuts thinking, then text, then whol
 (display=omitted) and redacted ones, which are billed but not shown. The server books every
 billed output token it wrote to a socket with ``add_served``.
 
-Streaming (``"stream": true``) is SSE: ``event: <type>`` / ``data: <json>``: message_start,
-content_block_start, ping, content_block_delta (thinking_delta per token then one
-signature_delta; text_delta per token; input_json_delta pieces), content_block_stop,
-message_delta (stop_reason, usage.output_tokens), message_stop. ``break_after_chunks`` counts
-events; ``chunk_delay`` sleeps between events.
+Streaming (``"stream": true``) is SSE (``event: <type>`` / ``data: <json>``) sent with chunked
+transfer encoding, as the real API does: message_start (usage.input_tokens), content_block_start,
+ping (right after the first content_block_start), content_block_delta (thinking_delta per token
+then one signature_delta; text_delta per token; input_json_delta pieces), content_block_stop,
+message_delta (stop_reason, usage.output_tokens), message_stop. ``break_after_chunks=N`` drops the
+connection after N events without the terminating chunk (aiohttp inside litellm then raises
+"Response payload is not completed"); on a non-streaming request it drops the connection
+without a reply. ``chunk_delay`` sleeps between events. Tokens are booked (``add_served``) just
+before the bytes carrying them are written.
 
 Request shapes litellm 1.110.2 sends (observed with this server, see tests/test_fakes_anthropic.py):
 
 - claude-sonnet-4-5 / claude-opus-4-1 / claude-opus-4-5 (budget-style):
   ``reasoning_effort`` minimal|low -> ``thinking {"type":"enabled","budget_tokens":1024}``,
   medium 2048, high 4096, xhigh 8192, max 16384; ``max_tokens`` defaults to budget + 4096
-  when not given; "none" -> no ``thinking`` field and ``max_tokens`` 64000 (the model limit).
+  when not given; "none" -> no ``thinking`` field and ``max_tokens`` = litellm's map limit
+  (64000 for sonnet-4-5; 128000 fallback for unmapped opus-4-1, see below).
   ``thinking={...}`` passes through verbatim: NOT clamped (budget 5000 with max_tokens 2000 is
   sent as is; budget 500 too) -- the server rejects both. ``thinking={"type":"adaptive"}`` on a
   budget model becomes ``enabled`` / 2048. ``top_k`` and ``tool_choice="required"`` (-> ``any``)
@@ -65,9 +70,25 @@ Request shapes litellm 1.110.2 sends (observed with this server, see tests/test_
   ``display`` (so Opus 4.7 returns empty thinking text). ``output_config={"effort":...}``
   passes through and overrides ``reasoning_effort``'s effort; ``output_config={"format":...}``
   together with ``reasoning_effort`` silently DROPS the effort (FACTS bug 4).
+- claude-opus-4-1 is missing from litellm's bundled model map: without an explicit
+  ``max_tokens`` litellm sends its fallback 128000 (> the model's 32000; rejected here).
+- ``temperature`` != 1 on claude-opus-4-7 is refused by litellm itself (UnsupportedParamsError).
 - assistant turns replayed with ``thinking_blocks`` come back as ``thinking`` blocks (with
-  the signature) first, then text, then tool_use; tool messages become ``tool_result`` blocks
-  in a user message.
+  the signature, also an empty-text one from display=omitted) first, then text, then tool_use;
+  tool messages become ``tool_result`` blocks in a user message. Without ``thinking_blocks``
+  the assistant turn starts with text/tool_use and the key rule above rejects it.
+- Responses: ``message.reasoning_content`` (str), ``message.thinking_blocks`` (signed dicts,
+  redacted ones as ``{"type":"redacted_thinking","data":...}``);
+  ``usage.completion_tokens`` = the server's ``output_tokens`` (thinking included);
+  ``completion_tokens_details.reasoning_tokens`` is litellm's own count of the *visible*
+  thinking text (0/None when display=omitted, redacted blocks not counted).
+- Streaming deltas: each thinking_delta -> ``delta.reasoning_content`` plus
+  ``delta.thinking_blocks == [{"type":"thinking","thinking":piece,"index":i}]``; the
+  signature_delta -> ``delta.thinking_blocks == [{"type":"thinking","thinking":"",
+  "signature":sig,"index":i}]`` (reasoning_content ""); a redacted block -> one delta with
+  ``thinking_blocks=[{"type":"redacted_thinking","data":...,"index":i}]``;
+  ``litellm.stream_chunk_builder`` merges them by index back into signed ``thinking_blocks``
+  that replay successfully.
 """
 
 from __future__ import annotations
@@ -78,6 +99,8 @@ import hashlib
 import hmac
 import json
 import os
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -116,16 +139,14 @@ DEFAULT_ADAPTIVE_ONLY_MODELS: tuple[str, ...] = (
 MAX_OUTPUT_TOKENS: tuple[tuple[str, int], ...] = (
     ("opus-4-7", 128000),
     ("opus-4-6", 128000),
-    ("sonnet-4-6", 64000),
     ("opus-4-5", 64000),
     ("sonnet-4-5", 64000),
     ("haiku-4-5", 64000),
     ("opus-4-1", 32000),
-    ("opus-4-2", 32000),
     ("opus-4-0", 32000),
+    ("opus-4-2025", 32000),
     ("sonnet-4-0", 64000),
-    ("sonnet-4-2", 64000),
-    ("3-7-sonnet", 64000),
+    ("sonnet-4-2025", 64000),
 )
 KNOWN_FIELDS = frozenset(
     {
@@ -281,6 +302,14 @@ class AnthropicServer(FakeServer):
         self.strict_fields = strict_fields
         self.secret = os.urandom(32)
         self._tool_counter = 0
+
+    def __enter__(self) -> AnthropicServer:
+        # FakeServer polls for shutdown every 0.5 s; poll faster so each test's server stops at once
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
 
     # signatures ------------------------------------------------------------------------
     def _mac(self, *parts: bytes) -> bytes:
@@ -664,6 +693,9 @@ class AnthropicServer(FakeServer):
 
 class AnthropicHandler(ProviderHandler):
     server: AnthropicServer  # type: ignore[assignment]
+    # headers and body go out in separate small writes; with Nagle on, the client's delayed
+    # ACK would stall each reply by ~40 ms
+    disable_nagle_algorithm = True
 
     def _error(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None):
         body = error_body(kind, message)
@@ -702,6 +734,9 @@ class AnthropicHandler(ProviderHandler):
             self._send_scripted_error(reply)
             return
         plan = self.server.plan(body, reply)
+        if reply.break_after_chunks is not None and not body.get("stream"):
+            self._abort()  # a non-streaming request: drop the connection without a reply
+            return
         if body.get("stream"):
             self._stream(plan, reply)
         else:
@@ -732,8 +767,12 @@ class AnthropicHandler(ProviderHandler):
 
     def _respond(self, plan: _Plan) -> None:
         payload = self._message(plan, [b.to_json() for b in plan.blocks], plan.stop_reason)
-        self.send_json(200, payload, {"request-id": f"req_{uuid.uuid4().hex[:24]}"})
-        self.server.add_served(plan.output_tokens)
+        self.server.add_served(plan.output_tokens)  # booked before the client can read it
+        try:
+            self.send_json(200, payload, {"request-id": f"req_{uuid.uuid4().hex[:24]}"})
+        except OSError:
+            self.server.add_served(-plan.output_tokens)
+            raise
 
     def _stream(self, plan: _Plan, reply: Reply) -> None:
         # (event payload, output tokens this event carries)
@@ -828,30 +867,50 @@ class AnthropicHandler(ProviderHandler):
         )
         events.append(({"type": "message_stop"}, 0))
 
-        self.start_stream()
+        self._start_chunked()
         for n, (event, tokens) in enumerate(events):
             if reply.break_after_chunks is not None and n >= reply.break_after_chunks:
                 self._abort()
                 return
             if n and reply.chunk_delay:
                 time.sleep(reply.chunk_delay)
-            self.write_raw(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n")
+            self._write_chunk(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n", tokens)
+        self._end_chunked()
+
+    # chunked transfer (as the real API streams), so an abort shows as an incomplete body ------
+    def _start_chunked(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("request-id", f"req_{uuid.uuid4().hex[:24]}")
+        self.end_headers()
+        self.close_connection = True
+
+    def _write_chunk(self, data: str, tokens: int) -> None:
+        """Write one chunk carrying ``tokens`` billed tokens, booked before the write (the
+        client may act on it before this thread runs again) and unbooked if the write fails."""
+        raw = data.encode()
+        if tokens:
+            self.server.add_served(tokens)
+        try:
+            self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            self.wfile.flush()
+        except OSError:
             if tokens:
-                self.server.add_served(tokens)
+                self.server.add_served(-tokens)
+            raise
+
+    def _end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _abort(self) -> None:
-        """Close the socket abruptly (no terminating chunk, RST where possible)."""
-        import socket
-        import struct
-
-        try:
-            self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
+        """Drop the connection now: mid-body, without the terminating chunk."""
         self.close_connection = True
         with contextlib.suppress(OSError):
-            self.connection.close()
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
 
 
 def _json_pieces(text: str, size: int = 12) -> list[str]:

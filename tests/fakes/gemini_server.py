@@ -8,14 +8,23 @@ Use it with litellm's ``gemini/`` provider::
 
 Routes: ``POST [/v1beta|/v1|/v1alpha]/models/{model}:generateContent`` and
 ``...:streamGenerateContent`` (``?alt=sse`` -> SSE ``data: {json}\\r\\n\\r\\n`` per chunk, as the
-real API frames it; without ``alt=sse`` a JSON array of chunks). The API key may come as the
-``x-goog-api-key`` header or a ``key=`` query parameter (missing -> 403 PERMISSION_DENIED; not
-in ``api_keys`` when that is given -> 400 API_KEY_INVALID). litellm 1.110.2 with
-``api_base=server.url`` posts to ``{api_base}/models/{model}:generateContent`` (no ``/v1beta``)
-and ``{api_base}/models/{model}:streamGenerateContent?alt=sse``, key in ``x-goog-api-key``.
+real API frames it; without ``alt=sse`` a JSON array of chunks). Streams use chunked transfer
+encoding; a streamed chunk carries one token (thought or text) or one functionCall part and a
+cumulative ``usageMetadata``; the last carries ``finishReason``. ``break_after_chunks=N`` drops
+the connection after N chunks without the terminating chunk (litellm raises
+"Response payload is not completed"; on a non-streaming request: no reply at all).
+``chunk_delay`` sleeps between chunks. Billed tokens are booked (``add_served``) just before
+the bytes carrying them are written; hidden thoughts are booked with the first chunk.
+
+The API key may come as the ``x-goog-api-key`` header or a ``key=`` query parameter (missing ->
+403 PERMISSION_DENIED; not in ``api_keys`` when that is given -> 400 API_KEY_INVALID).
+litellm 1.110.2 with ``api_base=server.url`` posts to ``{api_base}/models/{model}:generateContent`` (no ``/v1beta``)
+and ``{api_base}/models/{model}:streamGenerateContent?alt=sse``, key in ``x-goog-api-key``
+(an ``api_base`` ending in ``/v1beta`` works too).
 
 Field names are accepted in lowerCamel and snake_case (proto JSON; litellm sends
-``generationConfig.max_output_tokens`` but ``thinkingConfig.thinkingBudget``). Unknown fields
+``generationConfig.max_output_tokens``, ``thinkingConfig.thinkingBudget``, parts as
+``function_call`` / ``function_response`` next to a camelCase ``thoughtSignature``). Unknown fields
 at the top level, in ``generationConfig`` and in ``thinkingConfig`` are rejected like the real
 API ('Invalid JSON payload received. Unknown name "x" ...: Cannot find field.').
 
@@ -61,6 +70,24 @@ Request shapes litellm 1.110.2 sends (``generationConfig``; see tests/test_fakes
   ``call_<hex>__thought__<signature>`` and in
   ``tool_calls[i].provider_specific_fields["thought_signature"]``; litellm splits the id again
   when the assistant turn is replayed and sends ``thoughtSignature`` on the functionCall part.
+  Either carrier alone is enough. Only the first call of a parallel batch is signed. litellm
+  forwards the (signature-free) call id as ``functionCall.id`` to Gemini 3 only.
+  Streaming: the signature arrives on the tool-call delta (id + provider_specific_fields) and
+  in ``delta.provider_specific_fields["thought_signatures"]``; ``stream_chunk_builder`` keeps
+  it on the rebuilt tool call, so it survives the round trip.
+- If the signature is lost (id cut at ``__thought__``, no provider_specific_fields), litellm
+  substitutes base64("skip_thought_signature_validator") on Gemini 3 (counted here in
+  ``skip_signatures_seen``; Google says it degrades the model). If the server answers
+  400 "...thought signature..." (e.g. "Corrupted thought signature."), litellm resends the
+  request once with the placeholder in place of every replayed signature.
+- Responses: thought parts -> ``message.reasoning_content`` and (non-streaming only)
+  ``thinking_blocks=[{"type":"thinking","thinking":...}]`` without a signature -- a message
+  rebuilt by ``stream_chunk_builder`` has reasoning_content but no thinking_blocks attribute;
+  ``usage.completion_tokens`` = candidates + thoughts, ``reasoning_tokens`` = thoughtsTokenCount.
+  Streaming: each thought part -> ``delta.reasoning_content``; Gemini 3's signature on the last
+  text part -> ``delta.provider_specific_fields["thought_signatures"]``.
+- Errors: 429 -> RateLimitError; 503 UNAVAILABLE and 500 -> InternalServerError (status 500);
+  litellm does not retry by itself.
 """
 
 from __future__ import annotations
@@ -72,6 +99,8 @@ import hmac
 import json
 import os
 import re
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -299,6 +328,14 @@ class GeminiServer(FakeServer):
         # functionCall parts accepted with Google's skip-validator placeholder instead of a
         # real signature (litellm substitutes it for lost/rejected signatures on Gemini 3)
         self.skip_signatures_seen = 0
+
+    def __enter__(self) -> GeminiServer:
+        # FakeServer polls for shutdown every 0.5 s; poll faster so each test's server stops at once
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
 
     # signatures ------------------------------------------------------------------------
     def issue_signature(self) -> str:
@@ -590,6 +627,9 @@ def _merge_text_parts(parts: list[_Part]) -> list[dict[str, Any]]:
 
 class GeminiHandler(ProviderHandler):
     server: GeminiServer  # type: ignore[assignment]
+    # headers and body go out in separate small writes; with Nagle on, the client's delayed
+    # ACK would stall each reply by ~40 ms
+    disable_nagle_algorithm = True
 
     def _error(self, exc: GeminiRequestError) -> None:
         self.send_json(exc.status, error_body(exc.status, exc.message, **exc.extra))
@@ -645,6 +685,9 @@ class GeminiHandler(ProviderHandler):
             self.send_json(status, payload, headers)
             return
         plan = self.server.plan(model, body, thinking, reply)
+        if reply.break_after_chunks is not None and method == "generateContent":
+            self._abort()  # a non-streaming request: drop the connection without a reply
+            return
         if method == "streamGenerateContent":
             self._stream(plan, reply, sse=(query.get("alt") or [""])[0] == "sse")
         else:
@@ -667,8 +710,13 @@ class GeminiHandler(ProviderHandler):
 
     def _respond(self, plan: _Plan) -> None:
         payload = self._chunk(plan, _merge_text_parts(plan.parts), plan.finish, plan.usage())
-        self.send_json(200, payload)
-        self.server.add_served(plan.thought_tokens + plan.answer_tokens)
+        billed = plan.thought_tokens + plan.answer_tokens
+        self.server.add_served(billed)  # booked before the client can read it
+        try:
+            self.send_json(200, payload)
+        except OSError:
+            self.server.add_served(-billed)
+            raise
 
     def _stream(self, plan: _Plan, reply: Reply, sse: bool) -> None:
         # (chunk, billed tokens it carries); hidden thoughts are billed with the first chunk,
@@ -690,11 +738,9 @@ class GeminiHandler(ProviderHandler):
         if not plan.parts:
             chunks.append((self._chunk(plan, [], plan.finish, plan.usage()), plan.thought_tokens))
 
-        if sse:
-            self.start_stream()
-        else:
-            self.start_stream("application/json")
-            self.write_raw("[")
+        self._start_chunked("text/event-stream" if sse else "application/json; charset=UTF-8")
+        if not sse:
+            self._write_chunk("[")
         for n, (chunk, tokens) in enumerate(chunks):
             if reply.break_after_chunks is not None and n >= reply.break_after_chunks:
                 self._abort()
@@ -702,23 +748,43 @@ class GeminiHandler(ProviderHandler):
             if n and reply.chunk_delay:
                 time.sleep(reply.chunk_delay)
             if sse:
-                self.write_raw(f"data: {json.dumps(chunk)}\r\n\r\n")
+                self._write_chunk(f"data: {json.dumps(chunk)}\r\n\r\n", tokens)
             else:
-                self.write_raw(("," if n else "") + "\r\n" + json.dumps(chunk))
-            if tokens:
-                self.server.add_served(tokens)
+                self._write_chunk(("," if n else "") + "\r\n" + json.dumps(chunk), tokens)
         if not sse:
-            self.write_raw("]")
+            self._write_chunk("]")
+        self._end_chunked()
+
+    # chunked transfer (as the real API streams), so an abort shows as an incomplete body ------
+    def _start_chunked(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+
+    def _write_chunk(self, data: str, tokens: int = 0) -> None:
+        """Write one chunk carrying ``tokens`` billed tokens, booked before the write (the
+        client may act on it before this thread runs again) and unbooked if the write fails."""
+        raw = data.encode()
+        if tokens:
+            self.server.add_served(tokens)
+        try:
+            self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            self.wfile.flush()
+        except OSError:
+            if tokens:
+                self.server.add_served(-tokens)
+            raise
+
+    def _end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def _abort(self) -> None:
-        import socket
-        import struct
-
-        try:
-            self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
+        """Drop the connection now: mid-body, without the terminating chunk."""
         self.close_connection = True
         with contextlib.suppress(OSError):
-            self.connection.close()
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)

@@ -3,6 +3,7 @@ DeepSeek dialects) and Ollama: exact request bodies, tool rounds, cutoff, retrie
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -252,7 +253,7 @@ async def test_thinking_cutoff_closes_the_stream(
         base = server.url + ("/v1" if dialect == "vllm" else "")
         model = LiteLLMModel(name, api_base=base, api_key="sk", retry=fast_retry)
         turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
         served = server.served_tokens
     assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
     assert 20 <= turn.usage.reasoning_tokens <= 22
@@ -295,9 +296,11 @@ async def test_malformed_tool_arguments_are_reported_not_raised(fast_retry: Retr
 
 
 async def test_a_model_that_returns_nothing(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer([Reply(text="")], dialect="vllm") as server:
-        with pytest.raises(EmptyResponseError, match="empty response"):
-            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+    with (
+        OpenAIServer([Reply(text="")], dialect="vllm") as server,
+        pytest.raises(EmptyResponseError, match="empty response"),
+    ):
+        await _model("hosted_vllm/q", server, fast_retry).complete(USER)
 
 
 # --- retries, deadlines, fallbacks, errors ------------------------------------------------------

@@ -1,0 +1,32 @@
+"""Policies: who decides, at every step, whether the model thinks, acts or answers.
+
+Imported as ``agentthink.policies``. Every policy has ``decide(ctx: StepContext) -> Decision``,
+pure and synchronous. Built-ins (see each class for its rules and sources):
+
+* ``fixed`` / ``fixed-low`` / ``fixed-high`` — ``FixedPolicy``: think at a set budget (baseline).
+* ``never`` — ``NeverThinkPolicy``: never think (baseline).
+* ``adaptive`` — ``AdaptivePolicy`` (default): budget- and difficulty-aware, reacts to
+  overthinking signals.
+* ``escalate`` — ``EscalatePolicy``: cheap first, doubling thinking after each failure.
+"""
+
+from __future__ import annotations
+
+from agentthink.policies.adaptive import AdaptivePolicy
+from agentthink.policies.base import Policy
+from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
+from agentthink.policies.escalate import EscalatePolicy
+from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
+from agentthink.policies.registry import POLICY_NAMES, get_policy
+
+__all__ = [
+    "POLICY_NAMES",
+    "AdaptivePolicy",
+    "EscalatePolicy",
+    "FixedPolicy",
+    "NeverThinkPolicy",
+    "Policy",
+    "difficulty_label",
+    "estimate_difficulty",
+    "get_policy",
+]

@@ -1,0 +1,161 @@
+"""The default policy: thinking allocated by difficulty and budget, cut by overthinking signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from agentthink.context import StepContext
+from agentthink.decisions import Act, Answer, Decision
+from agentthink.errors import InvalidBudgetError
+from agentthink.policies.base import budget_guard, think_or_act, thinking_room
+from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
+
+__all__ = ["AdaptivePolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptivePolicy:
+    """Budget- and difficulty-aware thinking that reacts to overthinking signals.
+
+    Rules, in order (the first that applies decides):
+
+    1. ``budget_guard``: stop when nothing is left, answer when only the answer fits.
+    2. The latest step proposed an answer:
+       answer when it is the same answer ``stable_answers`` times in a row (answer stability:
+       more thinking stops paying); if the verifier did not reject it, act once when it came
+       without any tool though tools exist and the question seems to need one (premature
+       disengagement, arXiv 2502.08235), else answer; if rejected ``max_rejections`` times,
+       answer with the best so far; otherwise go on (rejections raise the difficulty).
+    3. The same tool call (name and arguments) made ``max_tool_repeats`` times: answer (a loop).
+    4. ``paralysis_tokens`` thinking tokens since the last action while a tool is available:
+       act (analysis paralysis, arXiv 2502.08235: agents that act more do better).
+    5. The latest reasoning repeats an earlier segment (``repetition_threshold``): answer.
+    6. Many hedging cues ("wait", "hmm", "actually", ...): low confidence that more thinking will
+       not fix (inverse scaling, arXiv 2507.14417): act when a tool can check, else answer.
+    7. Think at a budget set by difficulty (arXiv 2408.03314): geometric between
+       ``min_budget`` (easy-looking questions, TALE arXiv 2412.18547, "2+3" arXiv 2412.21187)
+       and ``max_budget`` (hard ones, or after failures), never more than half the thinking room
+       left (all of it on the last step before the answer). After successful tool results think
+       briefly (a quarter, at least ``min_budget``; easy questions just act). After a failed
+       tool call think before acting again rather than fire more calls (rogue actions). Models
+       without native reasoning act instead of thinking.
+    """
+
+    min_budget: int = 256
+    """Thinking tokens for the easiest questions; less than half of it left means act."""
+    max_budget: int = 8192
+    """Thinking tokens for the hardest questions."""
+    paralysis_tokens: int = 4096
+    """Thinking tokens since the last action that count as analysis paralysis."""
+    repetition_threshold: float = 0.6
+    """Share of the latest reasoning's 3-grams found in an earlier segment that counts as a loop."""
+    hedging_min_cues: int = 3
+    hedging_rate: float = 2.5
+    """Hedging cues per 100 words (with at least ``hedging_min_cues``) that mean low confidence."""
+    stable_answers: int = 2
+    """The same answer this many times in a row is final."""
+    max_tool_repeats: int = 3
+    """The same tool call this many times is a loop."""
+    max_rejections: int = 3
+    """After this many verifier rejections, answer with the best so far."""
+    name: ClassVar[str] = "adaptive"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_budget <= self.max_budget:
+            raise InvalidBudgetError(
+                f"AdaptivePolicy needs 1 <= min_budget <= max_budget, got {self.min_budget} "
+                f"and {self.max_budget}"
+            )
+        for name in ("stable_answers", "max_tool_repeats", "max_rejections", "paralysis_tokens"):
+            if getattr(self, name) < 1:
+                raise InvalidBudgetError(f"AdaptivePolicy {name} must be >= 1")
+
+    def decide(self, ctx: StepContext) -> Decision:
+        """Apply the rules above."""
+        guard = budget_guard(ctx)
+        if guard is not None:
+            return guard
+        early = self._signal_rules(ctx)
+        if early is not None:
+            return early
+        signals, last = ctx.signals, ctx.last_step
+        failures = signals.tool_errors + ctx.verifier_rejections + signals.rogue_actions
+        difficulty = estimate_difficulty(ctx.question, failures=failures)
+        label = difficulty_label(difficulty)
+        budget = self.allocate(difficulty)
+        reason = f"{label} question (difficulty {difficulty:.2f})"
+        if not ctx.capabilities.reasons_natively:
+            return Act(f"{reason}; the model has no native thinking")
+        if signals.last_tool_errors:
+            reason = "a tool failed: think before acting again rather than fire more calls"
+        elif last is not None and last.tool_calls:
+            if label == "easy":
+                return Act(f"{reason}; tool results in: act on them")
+            budget = max(self.min_budget, budget // 4)
+            reason += "; brief thinking on the tool results"
+        share = self.share_of_room(ctx)
+        return think_or_act(ctx, budget, reason, minimum=self.min_budget // 2, cap=share)
+
+    def allocate(self, difficulty: float) -> int:
+        """Thinking tokens for ``difficulty``: geometric from ``min_budget`` to ``max_budget``."""
+        ratio: float = self.max_budget / self.min_budget
+        budget = max(self.min_budget, round(self.min_budget * float(ratio**difficulty) / 64) * 64)
+        return min(budget, self.max_budget)
+
+    def share_of_room(self, ctx: StepContext) -> int | None:
+        """At most half the thinking room left, all of it when only one step precedes the answer."""
+        room = thinking_room(ctx)
+        if room is None:
+            return None
+        steps = ctx.remaining.steps
+        return room if steps is not None and steps <= 2 else room // 2
+
+    def _signal_rules(self, ctx: StepContext) -> Decision | None:
+        signals, last = ctx.signals, ctx.last_step
+        if last is not None and last.proposed_answer is not None:
+            if signals.answer_streak >= self.stable_answers:
+                return Answer(
+                    f"the same answer {signals.answer_streak} times in a row: "
+                    "more thinking stops paying"
+                )
+            if last.verified is not False:
+                if (
+                    signals.premature_disengagement
+                    and ctx.tools_available
+                    and signals.answers_proposed == 1
+                ):
+                    return Act(
+                        "answer proposed without using any tool though the question seems to "
+                        "need one: check with a tool first (premature disengagement)"
+                    )
+                return Answer("the model proposed an answer")
+            if ctx.verifier_rejections >= self.max_rejections:
+                return Answer(
+                    f"the verifier rejected {ctx.verifier_rejections} answers: "
+                    "answering with the best so far"
+                )
+        if signals.repeated_tool_calls >= self.max_tool_repeats:
+            return Answer(
+                f"the same tool call was made {signals.repeated_tool_calls} times: a loop, "
+                "answering with what we have"
+            )
+        if ctx.tools_available and signals.thinking_tokens_since_action >= self.paralysis_tokens:
+            return Act(
+                f"analysis paralysis: {signals.thinking_tokens_since_action:,} thinking tokens "
+                "since the last action; act instead"
+            )
+        if signals.repetition >= self.repetition_threshold:
+            return Answer(
+                f"the reasoning repeats itself ({signals.repetition:.0%} overlap): "
+                "more thinking stops paying"
+            )
+        if (
+            signals.hedging_cues >= self.hedging_min_cues
+            and signals.hedging_rate >= self.hedging_rate
+        ):
+            why = f"low confidence ({signals.hedging_rate:.1f} hedging cues per 100 words)"
+            if ctx.tools_available:
+                return Act(f"{why}: check with a tool rather than think more")
+            return Answer(f"{why}: more thinking stops paying")
+        return None
