@@ -12,6 +12,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "Agent": "agentthink.agent",
+    "Budget": "agentthink.budget",
+    "RunResult": "agentthink.result",
+    "RunUsage": "agentthink.result",
+    "Think": "agentthink.decisions",
+    "Act": "agentthink.decisions",
+    "Answer": "agentthink.decisions",
+    "Stop": "agentthink.decisions",
+    "Decision": "agentthink.decisions",
+    "StepContext": "agentthink.context",
+    "Verdict": "agentthink.verifiers",
+    "RegexVerifier": "agentthink.verifiers",
+    "ModelJudge": "agentthink.verifiers",
     "LiteLLMModel": "agentthink.models",
     "ModelProfile": "agentthink.models",
     "Reasoning": "agentthink.models",
@@ -21,22 +34,43 @@ _EXPORTS: dict[str, str] = {
     "ThinkingStyle": "agentthink.models",
     "register_profile": "agentthink.models",
     "ScriptedModel": "agentthink.testing",
+    "tool": "agentthink.tools",
+    "Tool": "agentthink.tools",
 }
 
 __all__ = [
+    "Act",
+    "Agent",
+    "Answer",
+    "Budget",
+    "Decision",
     "LiteLLMModel",
+    "ModelJudge",
     "ModelProfile",
     "Reasoning",
+    "RegexVerifier",
+    "RunResult",
+    "RunUsage",
     "ScriptedModel",
+    "StepContext",
+    "Stop",
+    "Think",
     "ThinkingStyle",
+    "Tool",
     "ToolCall",
     "Turn",
     "Usage",
+    "Verdict",
     "__version__",
     "register_profile",
+    "tool",
 ]
 
 if TYPE_CHECKING:
+    from agentthink.agent import Agent
+    from agentthink.budget import Budget
+    from agentthink.context import StepContext
+    from agentthink.decisions import Act, Answer, Decision, Stop, Think
     from agentthink.models import (
         LiteLLMModel,
         ModelProfile,
@@ -47,7 +81,10 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.result import RunResult, RunUsage
     from agentthink.testing import ScriptedModel
+    from agentthink.tools import Tool, tool
+    from agentthink.verifiers import ModelJudge, RegexVerifier, Verdict
 
 
 def __getattr__(name: str) -> Any:

@@ -128,7 +128,22 @@ class Signals:
 
 def tool_call_key(call: ToolCall) -> tuple[str, str]:
     """``(name, canonical JSON arguments)``: equal for identical calls, whatever the key order."""
-    return call.name, _canonical(call.arguments if not call.error else call.raw_arguments)
+    if call.error or not call.raw_arguments:
+        return call.name, _canonical(call.arguments if not call.error else call.raw_arguments)
+    return call.name, _canonical_raw(call.raw_arguments, call.arguments)
+
+
+_RAW_KEYS: dict[str, str] = {}
+
+
+def _canonical_raw(raw: str, arguments: Any) -> str:
+    """``_canonical(arguments)``, memoized by the raw argument string it was parsed from."""
+    key = _RAW_KEYS.get(raw)
+    if key is None:
+        if len(_RAW_KEYS) > 4096:
+            _RAW_KEYS.clear()
+        key = _RAW_KEYS[raw] = _canonical(arguments)
+    return key
 
 
 def _canonical(arguments: Any) -> str:

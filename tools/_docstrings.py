@@ -34,7 +34,9 @@ _OTHER_HEADERS = {
 }
 _SECTION = re.compile(r"^([A-Za-z][A-Za-z ]*):\s*$")
 _GOOGLE_ENTRY = re.compile(r"^\*{0,2}([A-Za-z_][A-Za-z0-9_]*)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_REST_PARAM = re.compile(r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?(\w+)\s*:(.*)$")
+_REST_PARAM = re.compile(
+    r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:[^:]*\s)?(\w+)\s*:(.*)$"
+)
 _REST_FIELD = re.compile(r"^:\w+[^:]*:")
 
 

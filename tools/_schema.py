@@ -18,6 +18,7 @@ __all__ = [
     "format_path",
     "json_type_name",
     "normalize_schema",
+    "real_path",
     "received",
     "subschema_at",
     "tidy_schema",
@@ -122,6 +123,23 @@ def _normalize_node(schema: JSON) -> JSON:
         out.pop("required")  # draft-3 style ``"required": true`` on a property
     if out.get("type") == "object" and not isinstance(out.get("properties", {}), Mapping):
         out.pop("properties")
+    enum = out.get("enum")
+    if (  # an enum on an array lists the allowed items
+        out.get("type") == "array"
+        and isinstance(enum, list)
+        and not any(isinstance(v, list) for v in enum)
+    ):
+        raw_items = out.get("items")
+        items = dict(raw_items) if isinstance(raw_items, Mapping) else {}
+        out["items"] = {**items, "enum": out.pop("enum")}
+    if "default" in out and out["default"] is None:  # a null default makes null acceptable
+        kind = out.get("type")
+        if isinstance(kind, str) and kind != "null":
+            out["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            out["type"] = [*kind, "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
     return _map_children(out, _normalize_node)
 
 
@@ -194,10 +212,34 @@ def tidy_schema(schema: Mapping[str, Any]) -> JSON:
     tidied = _strip_titles(copy.deepcopy(dict(schema)))
     defs = tidied.pop("$defs", {})
     keep = {name for name in defs if _is_recursive(name, defs)}
-    tidied = _inline(tidied, defs, keep)
+    tidied = dict(_inline(tidied, defs, keep))
     if keep:
         tidied["$defs"] = {name: _inline(defs[name], defs, keep) for name in keep}
     return tidied
+
+
+def _resolve(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = defs.get(ref.removeprefix("#/$defs/"), {})
+        return target if isinstance(target, Mapping) else {}
+    return node
+
+
+def _step(node: Mapping[str, Any], step: str | int, defs: Mapping[str, Any]) -> Any:
+    """The sub-schema for one path step, looking inside ``anyOf``/``oneOf``; None if absent."""
+    options = [node]
+    for key in ("anyOf", "oneOf"):
+        if isinstance(node.get(key), list):
+            options += [_resolve(o, defs) for o in node[key] if isinstance(o, Mapping)]
+    for option in options:
+        if isinstance(step, int) and isinstance(option.get("items"), Mapping):
+            return _resolve(option["items"], defs)
+        props = option.get("properties")
+        if isinstance(step, str) and isinstance(props, Mapping) and step in props:
+            found = props[step]
+            return _resolve(found, defs) if isinstance(found, Mapping) else {}
+    return None
 
 
 def subschema_at(schema: Mapping[str, Any], path: list[str | int]) -> Mapping[str, Any]:
@@ -205,16 +247,29 @@ def subschema_at(schema: Mapping[str, Any], path: list[str | int]) -> Mapping[st
     defs = schema.get("$defs", {})
     node: Mapping[str, Any] = schema
     for step in path:
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            node = defs.get(ref.removeprefix("#/$defs/"), {})
-        if isinstance(step, int):
-            items = node.get("items")
-            node = items if isinstance(items, Mapping) else {}
-        else:
-            props = node.get("properties") or {}
-            node = props.get(step, {}) if isinstance(props, Mapping) else {}
+        found = _step(_resolve(node, defs), step, defs)
+        if found is None:
+            return {}
+        node = found
     return node
+
+
+def real_path(
+    schema: Mapping[str, Any], loc: list[str | int], *, keep_last: bool
+) -> list[str | int]:
+    """``loc`` without the steps that name no property (pydantic's union-member tags)."""
+    defs = schema.get("$defs", {})
+    node: Mapping[str, Any] = schema
+    out: list[str | int] = []
+    for i, step in enumerate(loc):
+        found = _step(_resolve(node, defs), step, defs)
+        if found is None:
+            if keep_last and i == len(loc) - 1:
+                out.append(step)
+            continue
+        out.append(step)
+        node = found
+    return out
 
 
 def describe_expected(schema: Mapping[str, Any]) -> str:

@@ -19,6 +19,7 @@ from agentthink.errors import ToolArgumentsError, ToolDefinitionError
 from agentthink.tools._schema import (
     describe_expected,
     format_path,
+    real_path,
     received,
     subschema_at,
 )
@@ -26,6 +27,7 @@ from agentthink.tools._schema import (
 __all__ = ["ArgumentValidator", "JsonSchemaValidator", "PydanticValidator", "arguments_error"]
 
 _MAX_PROBLEMS = 20
+_META_CHECK = jsonschema.Draft7Validator(jsonschema.Draft7Validator.META_SCHEMA)
 _TYPE_ERRORS = ("_type", "_parsing", "literal_error", "enum", "is_instance_of", "model_attributes")
 
 
@@ -53,7 +55,9 @@ def _missing(schema: Mapping[str, Any], path: list[Any]) -> str:
 def _unknown(schema: Mapping[str, Any], path: list[Any]) -> str:
     parent = path[:-1]
     if not parent:
-        return f"'{format_path(path)}': unknown argument; this tool accepts: {_allowed(schema, [])}."
+        return (
+            f"'{format_path(path)}': unknown argument; this tool accepts: {_allowed(schema, [])}."
+        )
     return (
         f"'{format_path(path)}': unknown field; '{format_path(parent)}' accepts: "
         f"{_allowed(schema, parent)}."
@@ -87,14 +91,19 @@ class PydanticValidator(ArgumentValidator):
 
     def _problems(self, exc: ValidationError) -> list[str]:
         problems: list[str] = []
+        typed: list[list[str | int]] = []
         for err in exc.errors(include_url=False):
-            path = [p for p in err["loc"] if isinstance(p, (str, int))]
             kind = err["type"]
+            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+            path = real_path(self.schema, loc, keep_last=kind == "extra_forbidden")
             if kind == "missing":
                 problems.append(_missing(self.schema, path))
             elif kind == "extra_forbidden":
                 problems.append(_unknown(self.schema, path))
             elif kind.endswith(_TYPE_ERRORS):
+                if path in typed:  # one line per argument for union members
+                    continue
+                typed.append(path)
                 expected = describe_expected(subschema_at(self.schema, path))
                 problems.append(
                     f"'{format_path(path)}': expected {expected}, received "
@@ -104,17 +113,19 @@ class PydanticValidator(ArgumentValidator):
                 problems.append(
                     f"'{format_path(path)}': {err['msg']}; received {received(err['input'])}."
                 )
-        return problems
+        return list(dict.fromkeys(problems))
 
 
 class JsonSchemaValidator(ArgumentValidator):
     """Validates against a (normalised) JSON schema with the ``jsonschema`` package."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            raise ToolDefinitionError(f"invalid parameters schema: {exc.message}") from None
+        # The draft-07 meta-schema covers the keywords tool schemas use and checks ~15x faster
+        # than the 2020-12 one (whose dynamic references dominate when loading many tools).
+        problem = next(_META_CHECK.iter_errors(schema), None)
+        if problem is not None:
+            where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
+            raise ToolDefinitionError(f"invalid parameters schema at {where}: {problem.message}")
         self.schema = schema
         self._validator = jsonschema.Draft202012Validator(schema)
 
@@ -125,7 +136,7 @@ class JsonSchemaValidator(ArgumentValidator):
             problems: list[str] = []
             for err in errors:
                 problems.extend(self._describe(err))
-            raise arguments_error(tool_name, problems)
+            raise arguments_error(tool_name, list(dict.fromkeys(problems)))
         return args
 
     def _describe(self, err: jsonschema.ValidationError) -> list[str]:
@@ -133,14 +144,14 @@ class JsonSchemaValidator(ArgumentValidator):
         where = format_path(path)
         instance = err.instance
         if err.validator == "required" and isinstance(instance, Mapping):
-            return [_missing(self.schema, [*path, n]) for n in err.validator_value if n not in instance]
+            return [
+                _missing(self.schema, [*path, n]) for n in err.validator_value if n not in instance
+            ]
         if err.validator == "additionalProperties" and isinstance(instance, Mapping):
             known = set((err.schema.get("properties") or {}).keys())
             patterns = err.schema.get("patternProperties") or {}
             extra = [
-                k
-                for k in instance
-                if k not in known and not any(re.search(p, k) for p in patterns)
+                k for k in instance if k not in known and not any(re.search(p, k) for p in patterns)
             ]
             return [_unknown(self.schema, [*path, k]) for k in extra]
         if err.validator in ("type", "enum", "const"):

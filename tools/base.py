@@ -18,12 +18,11 @@ import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, overload
+from typing import TYPE_CHECKING, Annotated, Any, NotRequired, Required, overload
 
 from pydantic import ConfigDict, Field, PydanticSchemaGenerationError, TypeAdapter
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
-from typing_extensions import NotRequired, Required, TypedDict
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from agentthink.errors import ToolDefinitionError
 from agentthink.tools._docstrings import parse_docstring
@@ -76,8 +75,7 @@ class Tool:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ToolDefinitionError(
-                f"invalid tool name {self.name!r}: use 1-128 letters, digits or '_.:/-' "
-                "(no spaces)"
+                f"invalid tool name {self.name!r}: use 1-128 letters, digits or '_.:/-' (no spaces)"
             )
         if self.timeout is not None and self.timeout <= 0:
             raise ToolDefinitionError(f"tool {self.name!r}: timeout must be positive")
@@ -145,7 +143,7 @@ class Tool:
         needs_approval: bool = False,
     ) -> Tool:
         """Build a tool from a typed function (what ``@tool`` does)."""
-        tool_name = name or getattr(fn, "__name__", "")
+        tool_name = name or str(getattr(fn, "__name__", ""))
         doc = parse_docstring(inspect.getdoc(fn))
         validator = _function_validator(fn, tool_name, doc.params)
         return cls(
@@ -234,9 +232,7 @@ def _function_validator(
                 if info.is_required()
                 else info.get_default(call_default_factory=True)
             )
-            meta = FieldInfo.merge_field_infos(info, default=None)  # keep constraints only
-            meta.default = PydanticUndefined
-            annotation = Annotated[annotation, meta]
+            annotation = Annotated[annotation, info]
         text = param_docs.get(param.name)
         if text and not _has_description(annotation):
             annotation = Annotated[annotation, Field(description=text)]
@@ -245,7 +241,8 @@ def _function_validator(
         else:
             fields[param.name] = NotRequired[annotation]
             defaults[param.name] = default
-    args_type: Any = TypedDict(f"{tool_name or 'tool'}_arguments", fields)  # type: ignore[operator]
+    make_typed_dict: Any = TypedDict  # a dynamic TypedDict: pydantic reads it like a class
+    args_type = make_typed_dict(f"{tool_name or 'tool'}_arguments", fields)
     args_type.__pydantic_config__ = ConfigDict(extra="forbid")
     try:
         adapter: TypeAdapter[Any] = TypeAdapter(args_type)

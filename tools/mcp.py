@@ -106,14 +106,14 @@ async def load_mcp_tools(
     *,
     cwd: str | None = None,
     needs_approval: bool = False,
-    timeout: float | None = None,
+    tool_timeout: float | None = None,
     errlog: TextIO | None = None,
 ) -> AsyncIterator[list[Tool]]:
     """Start an MCP server over stdio and yield its tools as agentthink ``Tool`` objects.
 
     The server runs while the ``async with`` block is open and is stopped when it closes;
     enter and leave the block in the same task. ``env`` adds to the minimal environment the
-    ``mcp`` package passes on. ``needs_approval`` and ``timeout`` apply to every tool.
+    ``mcp`` package passes on. ``needs_approval`` and ``tool_timeout`` (seconds per call) apply to every tool.
 
     Raises:
         ToolDefinitionError: the ``mcp`` package is missing or a server tool cannot be used.
@@ -133,6 +133,6 @@ async def load_mcp_tools(
         await session.initialize()
         specs = await _list_all(session)
         yield [
-            _make_tool(session, spec, needs_approval=needs_approval, timeout=timeout)
+            _make_tool(session, spec, needs_approval=needs_approval, timeout=tool_timeout)
             for spec in specs
         ]

@@ -86,12 +86,16 @@ def trim_middle(text: str, limit: int) -> tuple[str, int]:
     """Cut ``text`` to at most ``limit`` characters keeping its head and tail.
 
     Returns the kept text (with a note where the middle was) and how many characters were
-    removed (0 when nothing was).
+    removed (0 when nothing was). The kept text is never longer than ``limit``; when the limit
+    is too small for the note, the text is simply cut.
     """
     if len(text) <= limit:
         return text, 0
     note_len = len(f"\n[... {len(text)} characters removed ...]\n")
-    budget = max(limit - note_len, 0)
+    if limit < note_len + 2:  # no room for a note: a plain cut
+        kept = text[: max(limit, 0)]
+        return kept, len(text) - len(kept)
+    budget = limit - note_len
     head = budget * 3 // 5
     tail = budget - head
     removed = len(text) - head - tail

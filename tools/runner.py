@@ -5,6 +5,10 @@ arguments), escapes ``run``: each becomes a ``ToolResult`` with ``is_error=True`
 says what went wrong in a way the model can act on. Results come back in the order of the
 calls. The runner never reads tool output for directives: what a tool returns cannot change
 budgets, policies or approvals.
+
+On timeout a coroutine tool is cancelled. A blocking function already running in a worker
+thread cannot be interrupted by Python: its call is reported as timed out at once and its
+eventual result is discarded (give such tools their own internal timeouts).
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from typing import Any
 from agentthink.errors import ToolArgumentsError, ToolDefinitionError, ToolError, ToolRetry
 from agentthink.models.turn import ToolCall
 from agentthink.tools.base import Tool
-from agentthink.tools.result import ErrorKind, ToolResult, render_output, trim_middle, wrap_untrusted
+from agentthink.tools.result import (
+    ErrorKind,
+    ToolResult,
+    render_output,
+    trim_middle,
+    wrap_untrusted,
+)
 
 __all__ = ["ApprovalHook", "ToolRunner", "as_tool"]
 
@@ -34,7 +44,7 @@ def as_tool(obj: Any) -> Tool:
     try:
         from langchain_core.tools import BaseTool
     except ImportError:  # pragma: no cover - langchain-core is optional
-        BaseTool = None  # type: ignore[assignment,misc]  # noqa: N806
+        BaseTool = None  # type: ignore[assignment,misc]
     if BaseTool is not None and isinstance(obj, BaseTool):
         return Tool.from_langchain(obj)
     raise ToolDefinitionError(

@@ -155,7 +155,9 @@ def to_model_error(exc: BaseException, model: str) -> ModelError:
             "Shorten the history, trim tool outputs, or lower max_tokens.",
             **kwargs,
         )
-    if isinstance(exc, (litellm.AuthenticationError, litellm.PermissionDeniedError)):
+    auth_errors = (litellm.AuthenticationError, litellm.PermissionDeniedError)
+    # Gemini's 403 PERMISSION_DENIED (no key, or a key without access) comes as a BadRequestError
+    if isinstance(exc, auth_errors) or status in (401, 403):
         return ModelAuthError(
             f"{model}: the provider refused the credentials ({detail}). "
             "Check the API key (api_key=... or the provider's environment variable).",

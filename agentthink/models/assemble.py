@@ -156,7 +156,8 @@ class TurnBuilder:
             block = dict(raw) if not isinstance(raw, dict) else raw
             kind = block.get("type")
             if kind == "redacted_thinking":
-                self._blocks.append(dict(block))
+                # a streamed block carries litellm's ``index``; keep what the provider sent
+                self._blocks.append({k: v for k, v in block.items() if k != "index"})
                 continue
             last = self._blocks[-1] if self._blocks else None
             if last is None or last.get("type") != "thinking" or last.get("signature"):

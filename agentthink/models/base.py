@@ -29,8 +29,9 @@ class ChatModel(Protocol):
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> AsyncIterator[StreamDelta]:
-        """Call the model and stream its turn."""
+        """Call the model and stream its turn; close it when reasoning passes ``thinking_cap``."""
         ...
 
     async def complete(
@@ -43,6 +44,7 @@ class ChatModel(Protocol):
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> Turn:
         """Call the model and return its whole turn."""
         ...

@@ -90,6 +90,7 @@ class LiteLLMModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> AsyncIterator[StreamDelta]:
         """Stream one turn: reasoning, text and tool-call deltas, then ``TurnDone``.
 
@@ -102,7 +103,14 @@ class LiteLLMModel:
             yielded = False
             try:
                 async for delta in candidate._stream_with_retries(
-                    messages, reasoning, tools, tool_choice, max_tokens, temperature, deadline
+                    messages,
+                    reasoning,
+                    tools,
+                    tool_choice,
+                    max_tokens,
+                    temperature,
+                    deadline,
+                    thinking_cap,
                 ):
                     yielded = True
                     yield delta
@@ -124,13 +132,21 @@ class LiteLLMModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> Turn:
         """One whole turn. Streams internally only when a thinking cutoff must be enforced."""
         last: ModelError | None = None
         for candidate in (self, *self.fallbacks):
             try:
                 return await candidate._complete_with_retries(
-                    messages, reasoning, tools, tool_choice, max_tokens, temperature, deadline
+                    messages,
+                    reasoning,
+                    tools,
+                    tool_choice,
+                    max_tokens,
+                    temperature,
+                    deadline,
+                    thinking_cap,
                 )
             except ModelError as exc:
                 if not is_transient(exc):
@@ -165,8 +181,10 @@ class LiteLLMModel:
         max_tokens: int | None,
         temperature: float | None,
         deadline: float | None,
+        thinking_cap: int | None = None,
     ) -> Turn:
         request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
+        request.cap_thinking(thinking_cap)
         wasted = Usage()  # tokens served by attempts that broke midway still count
         async for attempt in self.retry.retrying(deadline):
             with attempt:
@@ -202,8 +220,10 @@ class LiteLLMModel:
         max_tokens: int | None,
         temperature: float | None,
         deadline: float | None,
+        thinking_cap: int | None = None,
     ) -> AsyncIterator[StreamDelta]:
         request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
+        request.cap_thinking(thinking_cap)
         async for attempt in self.retry.retrying(deadline):
             with attempt:
                 started = False
@@ -313,12 +333,17 @@ class LiteLLMModel:
                     cut = True
                     break
         except Exception as exc:
+            error = _litellm.to_model_error(exc, self.name)
+            if builder.chunks == 0:
+                # Nothing arrived: the call itself failed. Some providers (Gemini) only send the
+                # request on the first read, so a 400/401/429 surfaces here; raise it as it is
+                # (not retried when it is a bad request, its Retry-After honoured when it is not).
+                raise error from exc
             partial = builder.finish(
                 model=self.name, latency_s=time.monotonic() - started, prompt_tokens=None, cut=True
             )
             partial.finish_reason = "length"
             self._fill_prompt_tokens(partial, request)
-            error = _litellm.to_model_error(exc, self.name)
             raise StreamInterruptedError(
                 f"{self.name}: the stream broke after {builder.chunks} chunks ({error}); "
                 "the tokens already served are counted in .partial.usage",

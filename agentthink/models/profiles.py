@@ -74,6 +74,8 @@ class ModelProfile:
     """The effort word that means "no thinking" where one exists (``none``, ``minimal``)."""
     min_budget: int = 0
     """Smallest native thinking budget the provider accepts."""
+    max_budget: int | None = None
+    """Largest native thinking budget the provider accepts (None: no fixed limit)."""
     max_output_tokens: int = 8192
     """Default output cap when the caller sets none."""
     reasoning_visible: bool = True
@@ -82,6 +84,8 @@ class ModelProfile:
     """Whether ``tool_choice`` may force a tool while thinking (Anthropic: no)."""
     temperature_with_thinking: bool = True
     """Whether a temperature other than 1 may be sent while thinking."""
+    temperature_allowed: bool = True
+    """Whether a temperature other than 1 may be sent at all (Claude Opus 4.7+: no)."""
     think_tags: bool = False
     """Whether ``<think>...</think>`` inside content is the model's reasoning."""
     litellm_model: str | None = None
@@ -141,14 +145,21 @@ _CLAUDE_BUDGET_STYLE = (
     "claude-*-4",
 )
 _CLAUDE_ALWAYS_ON = ("claude-fable*", "claude-mythos*", "claude-*-5-5*")
+_CLAUDE_NO_SAMPLING = ("claude-opus-4-7*", "claude-opus-4-8*", "claude-fable*")
 
 
 def _claude_entries() -> list[tuple[str, ModelProfile]]:
     """Claude up to 4.5 thinks with a token budget; 4.6 and later adapt to an effort level,
-    and some newer families always think."""
+    and some newer families always think. Opus 4.7 and later accept no temperature but 1."""
     always_on = replace(_ANTHROPIC_ADAPTIVE, can_disable=False)
     entries: list[tuple[str, ModelProfile]] = []
+    no_sampling: list[tuple[str, ModelProfile]] = []
+    for pattern in _CLAUDE_NO_SAMPLING:
+        base = always_on if pattern in _CLAUDE_ALWAYS_ON else _ANTHROPIC_ADAPTIVE
+        fixed = f"{base.description}; temperature fixed at 1"
+        no_sampling.append((pattern, replace(base, temperature_allowed=False, description=fixed)))
     for prefix in ("anthropic/", ""):
+        entries += [(prefix + p, profile) for p, profile in no_sampling]
         entries += [(prefix + p, _ANTHROPIC_BUDGET) for p in _CLAUDE_BUDGET_STYLE]
         entries += [(prefix + p, always_on) for p in _CLAUDE_ALWAYS_ON]
         entries.append((prefix + "claude-*", _ANTHROPIC_ADAPTIVE))
@@ -191,6 +202,7 @@ _BUILTIN: list[tuple[str, ModelProfile]] = [
             style=ThinkingStyle.GEMINI_BUDGET,
             can_disable=False,
             min_budget=128,
+            max_budget=32768,
             max_output_tokens=65536,
             description="Gemini 2.5 Pro: thinking budget, cannot be off",
         ),
@@ -199,6 +211,7 @@ _BUILTIN: list[tuple[str, ModelProfile]] = [
         "gemini/gemini-2.5*",
         ModelProfile(
             style=ThinkingStyle.GEMINI_BUDGET,
+            max_budget=24576,
             max_output_tokens=65536,
             description="Gemini 2.5: thinking budget (0 = off)",
         ),

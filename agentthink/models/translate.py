@@ -30,6 +30,13 @@ class PreparedRequest:
     """Close the stream when this call's reasoning reaches this many tokens (None: no cutoff)."""
     untagged_is_reasoning: bool = False
     """A prompted thinking call: output outside ``<think>`` tags is reasoning too."""
+
+    def cap_thinking(self, cap: int | None) -> None:
+        """Cut the stream at ``cap`` reasoning tokens whatever was asked (a budget's last line
+        of defence against a model that thinks though told not to)."""
+        if cap is not None:
+            self.cutoff_tokens = cap if self.cutoff_tokens is None else min(self.cutoff_tokens, cap)
+
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,7 +64,9 @@ def build_request(
     elif tool_choice is not None:
         notes.append("tool_choice dropped: no tools were given")
     if temperature is not None:
-        if thinking_on and not profile.temperature_with_thinking and temperature != 1:
+        if not profile.temperature_allowed and temperature != 1:
+            notes.append(f"temperature {temperature} dropped: this model accepts only 1")
+        elif thinking_on and not profile.temperature_with_thinking and temperature != 1:
             notes.append(f"temperature {temperature} dropped: this model rejects it while thinking")
         else:
             params["temperature"] = temperature
@@ -128,8 +137,17 @@ def _gemini_budget(
     profile: ModelProfile, r: Reasoning, params: dict[str, Any], max_tokens: int, notes: list[str]
 ) -> bool:
     if r.enabled:
-        budget = max(r.effective_budget, profile.min_budget)
-        params["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        budget = r.effective_budget
+        native = max(budget, profile.min_budget)
+        if profile.max_budget is not None:
+            native = min(native, profile.max_budget)
+        if native != budget:
+            limit = "at least" if native > budget else "at most"
+            notes.append(
+                f"native thinking budget {budget} adjusted to {native} (this model accepts "
+                f"{limit} {native}); agentthink's cutoff still enforces the requested budget"
+            )
+        params["thinking"] = {"type": "enabled", "budget_tokens": native}
         return True
     if profile.can_disable:
         params["reasoning_effort"] = "none"  # litellm: thinkingBudget 0, includeThoughts false

@@ -144,6 +144,7 @@ class ScriptedModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> AsyncIterator[StreamDelta]:
         """Play the next scripted turn as a stream."""
         call = RecordedCall(
@@ -163,6 +164,8 @@ class ScriptedModel:
             raise scripted.error
         cap = max_tokens if max_tokens is not None else self.profile.max_output_tokens
         cutoff = reasoning.budget_tokens if reasoning.enabled else None
+        if thinking_cap is not None:
+            cutoff = thinking_cap if cutoff is None else min(cutoff, thinking_cap)
         served = 0
         reasoning_words: list[str] = []
         text_words: list[str] = []
@@ -243,6 +246,7 @@ class ScriptedModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
         deadline: float | None = None,
+        thinking_cap: int | None = None,
     ) -> Turn:
         """Play the next scripted turn and return it whole."""
         async for delta in self.stream(
@@ -253,6 +257,7 @@ class ScriptedModel:
             max_tokens=max_tokens,
             temperature=temperature,
             deadline=deadline,
+            thinking_cap=thinking_cap,
         ):
             if isinstance(delta, TurnDone):
                 return delta.turn

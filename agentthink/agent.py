@@ -1,0 +1,271 @@
+"""``Agent``: configuration, separate from execution. One Agent serves many concurrent runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Durability
+
+from agentthink.budget import Budget
+from agentthink.context import ModelCapabilities
+from agentthink.events import Done, Event
+from agentthink.graph import RESET, build_graph
+from agentthink.ledger import Ledger
+from agentthink.models.base import ChatModel
+from agentthink.models.client import LiteLLMModel
+from agentthink.policies.base import Policy
+from agentthink.policies.registry import get_policy
+from agentthink.result import DecisionRecord, RunResult, RunUsage
+from agentthink.runtime import RunContext, spent_from_dict
+from agentthink.tools.runner import ApprovalHook, ToolRunner
+from agentthink.verifiers import Verifier, as_verifier
+
+__all__ = ["Agent"]
+
+
+class Agent:
+    """An agent whose controller decides, at every step, to think, act or answer within a budget.
+
+    Args:
+        model: a ``ChatModel`` (``LiteLLMModel``, ``ScriptedModel``), a litellm model string, or
+            None for the embedded SmolLM2 demo model (needs the ``local`` extra).
+        tools: ``Tool`` objects (see ``agentthink.tools``) or LangChain ``BaseTool`` objects.
+        policy: a policy object or a name (``adaptive`` (default), ``fixed``, ``fixed-low``,
+            ``fixed-high``, ``never``, ``escalate``).
+        budget: limits for each run (``Budget()``: unlimited; a safety cap of steps still applies).
+        system_prompt: sent first on every call.
+        verifier: checks proposed answers (a ``Verifier``, a regex, or a function).
+        checkpointer: any LangGraph checkpointer; by default an in-memory one, so follow-up
+            questions on the same ``thread_id`` continue the conversation.
+        budget_visibility: show the model what is left of its budget on every call.
+        approve: ``async (tool, call) -> bool`` asked before tools marked ``needs_approval``.
+        tool_output_tokens: the most tokens one tool turn may add to the conversation.
+        answer_samples: self-consistency: sample up to this many final answers and keep the
+            majority, stopping early once ``answer_agreement`` agree.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel | str | None = None,
+        *,
+        tools: Sequence[Any] = (),
+        policy: Policy | str | None = None,
+        budget: Budget | None = None,
+        system_prompt: str | None = None,
+        verifier: Verifier | str | Callable[[str, str], Any] | None = None,
+        checkpointer: Any = None,
+        budget_visibility: bool = False,
+        approve: ApprovalHook | None = None,
+        tool_timeout: float | None = 60.0,
+        max_tool_output_chars: int = 16_000,
+        tool_output_tokens: int = 2000,
+        max_repeated_tool_calls: int = 3,
+        answer_samples: int = 1,
+        answer_agreement: int = 2,
+        api_base: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        self._model_spec = model
+        self._model: ChatModel | None = None
+        if isinstance(model, str):
+            self._model = LiteLLMModel(model, api_base=api_base, api_key=api_key)
+        elif model is not None:
+            self._model = model
+        self.policy = get_policy(policy)
+        self.budget = budget if budget is not None else Budget()
+        self.system_prompt = system_prompt
+        self.verifier = as_verifier(verifier)
+        self.runner = (
+            ToolRunner(
+                tools, approve=approve, timeout=tool_timeout, max_output_chars=max_tool_output_chars
+            )
+            if tools
+            else None
+        )
+        self.budget_visibility = budget_visibility
+        self.tool_output_tokens = tool_output_tokens
+        self.max_repeated_tool_calls = max_repeated_tool_calls
+        self.answer_samples = answer_samples
+        self.answer_agreement = answer_agreement
+        if checkpointer is None:
+            from langgraph.checkpoint.memory import InMemorySaver
+
+            checkpointer = InMemorySaver()
+            self._durability: Durability = "exit"
+        else:
+            self._durability = "async"
+        self.checkpointer = checkpointer
+        self.graph = build_graph(checkpointer)
+
+    @property
+    def model(self) -> ChatModel:
+        """The model (the embedded one is started on first use)."""
+        if self._model is None:
+            from agentthink.models.embedded import embedded_model
+
+            self._model = embedded_model()
+        return self._model
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def run(
+        self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
+    ) -> RunResult:
+        """Answer ``question`` (continuing ``thread_id``'s conversation when given)."""
+        return await self._execute(question, thread_id, budget, _ignore)
+
+    def run_sync(
+        self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
+    ) -> RunResult:
+        """``run`` for code without an event loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.run(question, thread_id=thread_id, budget=budget))
+        raise RuntimeError(
+            "run_sync was called inside a running event loop; use `await agent.run(...)`"
+        )
+
+    async def resume(self, thread_id: str, *, budget: Budget | None = None) -> RunResult:
+        """Continue a run that was interrupted (needs a persistent checkpointer)."""
+        return await self._execute(None, thread_id, budget, _ignore)
+
+    async def stream(
+        self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
+    ) -> AsyncIterator[Event]:
+        """Run and yield typed events as they happen; the last one is ``Done(result)``.
+
+        Closing the iterator (or cancelling its task) cancels the run cleanly.
+        """
+        queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
+        task = asyncio.create_task(self._execute(question, thread_id, budget, queue.put_nowait))
+        task.add_done_callback(lambda t: queue.put_nowait(_outcome(t)))
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, Done):
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _execute(
+        self,
+        question: str | None,
+        thread_id: str | None,
+        budget: Budget | None,
+        emit: Callable[[Event], Any],
+    ) -> RunResult:
+        thread_id = thread_id or uuid.uuid4().hex
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": 100_000,
+        }
+        inputs: dict[str, Any] | None
+        if question is not None:
+            ledger = Ledger(budget or self.budget)
+            inputs = {
+                "question": question,
+                "messages": [{"role": "user", "content": question}],
+                "steps": RESET,
+                "decisions": RESET,
+                "decision": None,
+                "pending_tool_calls": [],
+                "pending_step": None,
+                "answer": None,
+                "partial_answer": None,
+                "stopped_by": None,
+                "error": None,
+                "spent": {},
+                "empty_replies": 0,
+                "failures": 0,
+            }
+        else:
+            snapshot = await self.graph.aget_state(config)
+            ledger = Ledger(
+                budget or self.budget, spent=spent_from_dict(snapshot.values.get("spent"))
+            )
+            inputs = None
+        model = self.model
+        rc = RunContext(
+            model=model,
+            policy=self.policy,
+            ledger=ledger,
+            runner=self.runner,
+            emit=emit,
+            system_prompt=self.system_prompt,
+            verifier=self.verifier,
+            budget_visibility=self.budget_visibility,
+            tool_output_tokens=self.tool_output_tokens,
+            max_repeated_tool_calls=self.max_repeated_tool_calls,
+            answer_samples=self.answer_samples,
+            answer_agreement=self.answer_agreement,
+            prices=_prices(model),
+            capabilities=ModelCapabilities(
+                reasons_natively=model.profile.native_reasoning, supports_tools=True
+            ),
+            streaming=emit is not _ignore,
+        )
+        state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
+        result = _result(state, ledger, thread_id)
+        emit(Done(result))
+        return result
+
+
+def _ignore(event: Event) -> None:
+    return None
+
+
+def _outcome(task: asyncio.Task[Any]) -> BaseException | Event:
+    if task.cancelled():
+        return asyncio.CancelledError()
+    exc = task.exception()
+    if exc is not None:
+        return exc
+    return Done(task.result())
+
+
+def _prices(model: ChatModel) -> tuple[float | None, float | None]:
+    try:
+        return model.price(1, 0), model.price(0, 1)
+    except Exception:
+        return None, None
+
+
+def _result(state: dict[str, Any], ledger: Ledger, thread_id: str) -> RunResult:
+    spent = ledger.spent()
+    stopped_by = state.get("stopped_by")
+    answer = state.get("answer") if stopped_by is None else state.get("partial_answer")
+    usage = RunUsage(
+        prompt_tokens=spent.prompt_tokens,
+        completion_tokens=spent.completion_tokens,
+        reasoning_tokens=spent.reasoning_tokens,
+        cost_usd=spent.cost_usd if spent.unpriced_calls < spent.steps else None,
+        steps=spent.steps,
+        tool_calls=spent.tool_calls,
+        seconds=spent.seconds,
+    )
+    decisions = [
+        DecisionRecord(d["kind"], d.get("reason", ""), d.get("step", 0), d.get("budget_tokens", 0))
+        for d in state.get("decisions", [])
+    ]
+    return RunResult(
+        answer=answer,
+        stopped_by=stopped_by,
+        usage=usage,
+        decisions=decisions,
+        messages=list(state.get("messages", [])),
+        thread_id=thread_id,
+        error=state.get("error"),
+        trace=list(state.get("steps", [])),
+    )

@@ -1,0 +1,209 @@
+"""Per-step overhead of agentthink's graph next to langchain's ``create_agent`` and a plain loop.
+
+Run: ``python -m agentthink.bench.overhead [--steps 50] [--rounds 5]`` (needs the ``bench`` extra
+for langchain; without it that column is skipped).
+
+Every framework drives the same work: an instant fake model that calls a trivial tool ``steps``
+times, then answers. What is measured is the framework's own cost per tool step. Rounds are
+interleaved and the figures are medians; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from agentthink.models.profiles import ModelProfile, ThinkingStyle
+from agentthink.models.turn import StreamDelta, ToolCall, Turn, TurnDone, Usage
+
+__all__ = ["InstantToolModel", "main", "measure"]
+
+_PROFILE = ModelProfile(style=ThinkingStyle.CHAT_TEMPLATE, max_output_tokens=1024)
+
+
+class InstantToolModel:
+    """A ``ChatModel`` that answers at once: a tool call until ``steps`` calls were made."""
+
+    name = "instant"
+    profile = _PROFILE
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.calls = 0
+
+    async def stream(self, messages: list[dict[str, Any]], **_: Any) -> AsyncIterator[StreamDelta]:
+        yield TurnDone(await self.complete(messages))
+
+    async def complete(self, messages: list[dict[str, Any]], **_: Any) -> Turn:
+        self.calls += 1
+        usage = Usage(prompt_tokens=10, completion_tokens=5)
+        if self.calls <= self.steps:
+            call = ToolCall(f"c{self.calls}", "echo", {"text": "x"}, '{"text": "x"}')
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": "echo", "arguments": call.raw_arguments},
+                    }
+                ],
+            }
+            return Turn("", "", [call], usage, "tool_calls", message, self.name)
+        return Turn(
+            "done", "", [], usage, "stop", {"role": "assistant", "content": "done"}, self.name
+        )
+
+    def count_tokens(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> int:
+        return 10
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> float | None:
+        return None
+
+
+async def _agentthink(steps: int) -> float:
+    from agentthink.agent import Agent
+    from agentthink.tools import tool
+
+    @tool
+    def echo(text: str) -> str:
+        """Echo.
+
+        Args:
+            text: what to echo
+        """
+        return text
+
+    from agentthink.budget import Budget
+
+    agent = Agent(
+        InstantToolModel(steps),
+        tools=[echo],
+        policy="never",
+        budget=Budget(max_steps=steps + 2),
+        max_repeated_tool_calls=10**9,
+    )
+    started = time.perf_counter()
+    result = await agent.run("go")
+    elapsed = time.perf_counter() - started
+    if result.answer != "done":
+        raise RuntimeError(f"the benchmark run did not finish: {result.stopped_by} {result.error}")
+    return elapsed / steps * 1000
+
+
+async def _plain_loop(steps: int) -> float:
+    model = InstantToolModel(steps)
+    tools: dict[str, Callable[..., Any]] = {"echo": lambda text: text}
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+    started = time.perf_counter()
+    while True:
+        turn = await model.complete(messages)
+        messages.append(turn.message)
+        if not turn.tool_calls:
+            break
+        for call in turn.tool_calls:
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call.id,
+                    "content": str(tools[call.name](**call.arguments)),
+                }
+            )
+    return (time.perf_counter() - started) / steps * 1000
+
+
+def _langchain_runner() -> Callable[[int], Awaitable[float]] | None:
+    try:
+        from langchain.agents import create_agent
+        from langchain_core.language_models.chat_models import BaseChatModel
+        from langchain_core.messages import AIMessage
+        from langchain_core.outputs import ChatGeneration, ChatResult
+        from langchain_core.tools import tool as lc_tool
+    except ImportError:
+        return None
+
+    class FakeToolModel(BaseChatModel):
+        steps: int
+        made: int = 0
+
+        @property
+        def _llm_type(self) -> str:
+            return "fake-tool-model"
+
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+        def _generate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+        ) -> ChatResult:
+            self.made += 1
+            if self.made <= self.steps:
+                msg = AIMessage(
+                    content="",
+                    tool_calls=[{"name": "echo", "args": {"text": "x"}, "id": f"c{self.made}"}],
+                )
+            else:
+                msg = AIMessage(content="done")
+            return ChatResult(generations=[ChatGeneration(message=msg)])
+
+    @lc_tool
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    async def run(steps: int) -> float:
+        agent = create_agent(FakeToolModel(steps=steps), tools=[echo])
+        started = time.perf_counter()
+        await agent.ainvoke(
+            {"messages": [{"role": "user", "content": "go"}]}, {"recursion_limit": 10 * steps + 10}
+        )
+        return (time.perf_counter() - started) / steps * 1000
+
+    return run
+
+
+async def measure(steps: int = 50, rounds: int = 5) -> dict[str, float]:
+    """Median milliseconds per tool step for each framework."""
+    runners: dict[str, Callable[[int], Awaitable[float]]] = {
+        "agentthink": _agentthink,
+        "plain_loop": _plain_loop,
+    }
+    langchain = _langchain_runner()
+    if langchain is not None:
+        runners["create_agent"] = langchain
+    for run in runners.values():
+        await run(5)  # warm up imports and caches
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, run in runners.items():
+            samples[name].append(await run(steps))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="per-step overhead of the agent loop")
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    result = asyncio.run(measure(args.steps, args.rounds))
+    print(f"per-step overhead, {args.steps} tool steps ({args.rounds} rounds, median ms/step)")
+    for name, ms in result.items():
+        print(f"  {name:<13} {ms:8.3f} ms")
+    if "create_agent" in result:
+        print(f"  agentthink / create_agent = {result['agentthink'] / result['create_agent']:.3f}")
+    short = asyncio.run(measure(20, args.rounds))["agentthink"]
+    long = asyncio.run(measure(200, max(1, args.rounds // 2)))["agentthink"]
+    print(
+        f"  agentthink at 20 steps {short:.3f} ms, at 200 steps {long:.3f} ms: ratio {long / short:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

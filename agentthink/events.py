@@ -1,0 +1,101 @@
+"""Typed events a run emits while it streams. The core emits them; only the CLI renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentthink.budget import Remaining, Spent
+
+if TYPE_CHECKING:
+    from agentthink.result import RunResult
+
+__all__ = [
+    "AnswerDelta",
+    "BudgetUpdate",
+    "DecisionMade",
+    "Done",
+    "Event",
+    "ThinkingDelta",
+    "ToolCallStarted",
+    "ToolResultReceived",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    """A piece of the model's reasoning, as it streams."""
+
+    text: str
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDelta:
+    """A piece of visible model text, as it streams (the answer, or text before tool calls)."""
+
+    text: str
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionMade:
+    """The controller's decision for a step, with its reason."""
+
+    kind: str
+    """``think``, ``act``, ``answer`` or ``stop``."""
+    reason: str
+    step: int
+    budget_tokens: int = 0
+    """The thinking allotment of a ``think`` decision (0 otherwise)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The agent is about to run a tool call."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultReceived:
+    """A tool call finished (or was refused); ``content`` is what the model sees."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool
+    step: int
+    output: str = ""
+    """The tool's own text, without the untrusted-data wrapper (for display)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUpdate:
+    """The books after a model or tool call."""
+
+    spent: Spent
+    remaining: Remaining
+    status: str
+    """The one-line Budget Tracker status."""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The run finished; the last event of every stream."""
+
+    result: RunResult
+
+
+Event = (
+    ThinkingDelta
+    | AnswerDelta
+    | DecisionMade
+    | ToolCallStarted
+    | ToolResultReceived
+    | BudgetUpdate
+    | Done
+)

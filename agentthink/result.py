@@ -1,0 +1,66 @@
+"""What a run returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DecisionRecord", "RunResult", "RunUsage"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunUsage:
+    """What one run spent."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Completion tokens, reasoning included."""
+    reasoning_tokens: int = 0
+    cost_usd: float | None = None
+    """Known cost in USD (None when no call had a known price)."""
+    steps: int = 0
+    """Model calls."""
+    tool_calls: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One decision of the controller."""
+
+    kind: str
+    reason: str
+    step: int
+    budget_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of ``Agent.run``.
+
+    ``answer`` is the final answer, or the best partial answer when the run stopped early;
+    ``stopped_by`` names the budget limit (or ``"error"``) that ended the run before an answer,
+    and is None when the run answered.
+    """
+
+    answer: str | None
+    stopped_by: str | None
+    usage: RunUsage
+    decisions: list[DecisionRecord]
+    messages: list[dict[str, Any]]
+    """The thread's conversation as raw OpenAI-format dicts (reasoning fields included)."""
+    thread_id: str
+    error: str | None = None
+    """What went wrong when ``stopped_by == "error"``."""
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    """Per step: decision, thinking tokens, tool calls, signals that fired, verdict."""
+
+    @property
+    def answered(self) -> bool:
+        """True when the run produced a final answer within its budget."""
+        return self.stopped_by is None and self.answer is not None

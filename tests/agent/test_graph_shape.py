@@ -1,0 +1,14 @@
+"""The compiled graph's shape is a reviewed artefact: an edge change shows up as a diff here."""
+
+from pathlib import Path
+
+from agentthink.graph import build_graph
+
+SNAPSHOT = Path(__file__).with_name("graph.mermaid")
+
+
+def test_graph_shape_matches_the_snapshot() -> None:
+    mermaid = build_graph().get_graph().draw_mermaid()
+    if not SNAPSHOT.exists():  # first run writes it; review and commit it
+        SNAPSHOT.write_text(mermaid)
+    assert mermaid == SNAPSHOT.read_text()

@@ -1,0 +1,467 @@
+"""The boundary against a loopback Gemini API server: exact thinking configs for Gemini 2.5
+(budget) and Gemini 3 (level), tool rounds that keep thought signatures (streamed and not), the
+hard thinking cutoff, usage as billed, retries and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from agentthink.errors import ModelAuthError, ModelRequestError, ModelUnavailableError
+from agentthink.models import (
+    LiteLLMModel,
+    Reasoning,
+    ReasoningDelta,
+    RetryPolicy,
+    TextDelta,
+    Turn,
+    TurnDone,
+)
+from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
+from tests.fakes.gemini_server import GeminiServer
+
+FLASH = "gemini/gemini-2.5-flash"
+PRO25 = "gemini/gemini-2.5-pro"
+PRO3 = "gemini/gemini-3-pro-preview"
+USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "weather",
+            "description": "Weather in a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+]
+LONG_THOUGHT = " ".join(f"step{i}" for i in range(200))
+
+
+def _model(name: str, server: GeminiServer, retry: RetryPolicy) -> LiteLLMModel:
+    return LiteLLMModel(name, api_base=server.url, api_key="k", retry=retry)
+
+
+def _sent(server: GeminiServer) -> dict[str, Any]:
+    body = server.bodies[-1]
+    assert isinstance(body, dict)
+    return body
+
+
+def _generation_config(server: GeminiServer) -> dict[str, Any]:
+    config = _sent(server)["generationConfig"]
+    assert isinstance(config, dict)
+    return config
+
+
+def _path(server: GeminiServer) -> str:
+    return [r.path for r in server.requests if r.method == "POST"][-1]
+
+
+# --- exact request bodies -------------------------------------------------------------------
+
+OFF_LOW_HIGH_BUDGET = [
+    ("off", Reasoning.off()),
+    ("low", Reasoning.on(effort="low")),
+    ("high", Reasoning.on(effort="high")),
+    ("budget", Reasoning.on(budget_tokens=3000)),
+]
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_gemini_2_5_flash_thinking_config(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
+        turn = await _model(FLASH, server, fast_retry).complete(
+            USER, reasoning=reasoning, max_tokens=8000
+        )
+        config = _generation_config(server)
+        path = _path(server)
+    expected = {
+        "off": {"thinkingBudget": 0, "includeThoughts": False},  # really off
+        "low": {"thinkingBudget": 1024, "includeThoughts": True},
+        "high": {"thinkingBudget": 4096, "includeThoughts": True},
+        "budget": {"thinkingBudget": 3000, "includeThoughts": True},
+    }[label]
+    assert config["thinkingConfig"] == expected
+    assert config["max_output_tokens"] == 8000
+    assert "temperature" not in config
+    # a cutoff needs the stream
+    assert path.endswith(
+        ":streamGenerateContent?alt=sse" if label == "budget" else ":generateContent"
+    )
+    assert turn.text == "Sunny."
+    assert turn.reasoning == ("" if label == "off" else "a short thought")
+    assert turn.usage.reasoning_tokens == (0 if label == "off" else 3)
+    assert turn.notes == []
+
+
+@pytest.mark.parametrize(("label", "reasoning"), OFF_LOW_HIGH_BUDGET)
+async def test_gemini_3_thinking_level(
+    label: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
+        turn = await _model(PRO3, server, fast_retry).complete(
+            USER, reasoning=reasoning, max_tokens=8000
+        )
+        config = _generation_config(server)
+    # gemini-3-pro offers low and high only; it cannot stop thinking (off -> low);
+    # a 3000-token budget stands for medium, which falls to low
+    level = {"off": "low", "low": "low", "high": "high", "budget": "low"}[label]
+    assert config["thinkingConfig"] == {"thinkingLevel": level, "includeThoughts": True}
+    assert "thinkingBudget" not in config["thinkingConfig"]
+    assert config["max_output_tokens"] == 8000
+    assert turn.text == "Sunny." and turn.reasoning == "a short thought"
+    if label == "off":
+        assert any("cannot switch thinking off" in note for note in turn.notes)
+
+
+async def test_gemini_2_5_pro_off_uses_its_minimum_budget(fast_retry: RetryPolicy) -> None:
+    """2.5 Pro only works in thinking mode: the server rejects budget 0."""
+    with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
+        turn = await _model(PRO25, server, fast_retry).complete(
+            USER, reasoning=Reasoning.off(), max_tokens=8000
+        )
+        config = _generation_config(server)
+    assert config["thinkingConfig"] == {"thinkingBudget": 128, "includeThoughts": True}
+    assert turn.text == "Sunny."
+    assert any("minimum budget 128" in note for note in turn.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "budget", "native"),
+    [(PRO25, 50, 128), (PRO25, 40000, 32768), (FLASH, 30000, 24576), (FLASH, 24576, 24576)],
+)
+async def test_budget_is_clamped_to_what_the_model_accepts(
+    name: str, budget: int, native: int, fast_retry: RetryPolicy
+) -> None:
+    with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
+        turn = await _model(name, server, fast_retry).complete(
+            USER, reasoning=Reasoning.on(budget_tokens=budget), max_tokens=8000
+        )
+        config = _generation_config(server)
+    assert config["thinkingConfig"] == {"thinkingBudget": native, "includeThoughts": True}
+    assert turn.text == "Sunny." and turn.reasoning == "a short thought"
+    assert any("adjusted to" in note for note in turn.notes) is (budget != native)
+
+
+# --- two rounds of tool calls, thought signatures kept ---------------------------------------
+
+
+def _two_tool_rounds() -> list[Reply]:
+    return [
+        Reply(
+            reasoning="I need Paris first",
+            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
+        ),
+        Reply(reasoning="Now Rome", tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
+        Reply(reasoning="Both known", text="Paris is sunny, Rome is rainy."),
+    ]
+
+
+async def _one_turn(
+    model: LiteLLMModel, messages: list[dict[str, Any]], reasoning: Reasoning, mode: str
+) -> Turn:
+    if mode == "stream":
+        deltas = [
+            d
+            async for d in model.stream(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+        ]
+        assert isinstance(deltas[-1], TurnDone)
+        assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == (
+            deltas[-1].turn.reasoning
+        )
+        return deltas[-1].turn
+    return await model.complete(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+
+
+async def _run_tool_rounds(
+    model: LiteLLMModel, server: GeminiServer, reasoning: Reasoning, mode: str
+) -> list[str]:
+    """Run the conversation; return the thought signature of each tool turn."""
+    messages: list[dict[str, Any]] = list(USER)
+    results = {"Paris": "sunny", "Rome": "rainy"}
+    signatures: list[str] = []
+    for _ in range(3):
+        turn = await _one_turn(model, messages, reasoning, mode)
+        messages.append(turn.message)
+        if not turn.tool_calls:
+            assert turn.text == "Paris is sunny, Rome is rainy."
+            assert turn.finish_reason == "stop"
+            return signatures
+        assert turn.finish_reason == "tool_calls"
+        (raw,) = turn.message["tool_calls"]
+        signature = raw["provider_specific_fields"]["thought_signature"]
+        assert server.signature_valid(signature)
+        assert raw["id"] == turn.tool_calls[0].id  # untouched: litellm folds the signature in
+        assert raw["id"].endswith("__thought__" + signature)
+        signatures.append(signature)
+        for call in turn.tool_calls:
+            assert call.error is None
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call.id,
+                    "content": results[call.arguments["city"]],
+                }
+            )
+    raise AssertionError("the model never answered")
+
+
+TOOL_MODES = [
+    ("complete", Reasoning.on(effort="low")),  # no cutoff: the non-streaming path
+    ("complete", Reasoning.on(budget_tokens=2000)),  # a cutoff: the streaming path
+    ("stream", Reasoning.on(effort="low")),
+]
+
+
+@pytest.mark.parametrize("name", [FLASH, PRO3])
+@pytest.mark.parametrize(("mode", "reasoning"), TOOL_MODES)
+async def test_two_tool_rounds_keep_thought_signatures(
+    name: str, mode: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    with GeminiServer(_two_tool_rounds()) as server:
+        signatures = await _run_tool_rounds(
+            _model(name, server, fast_retry), server, reasoning, mode
+        )
+        last = _sent(server)
+        paths = [r.path for r in server.requests if r.method == "POST"]
+        skipped = server.skip_signatures_seen
+    streamed = mode == "stream" or reasoning.budget_tokens is not None
+    assert all(p.endswith("streamGenerateContent?alt=sse") is streamed for p in paths)
+    model_turns = [c for c in last["contents"] if c.get("role") == "model"]
+    assert [t["parts"][0]["thoughtSignature"] for t in model_turns] == signatures
+    assert len(set(signatures)) == 2
+    assert skipped == 0  # the real signatures were replayed, not litellm's placeholder
+
+
+async def test_parallel_calls_only_the_first_is_signed(fast_retry: RetryPolicy) -> None:
+    replies = [
+        Reply(
+            reasoning="both at once",
+            tool_calls=[
+                ScriptedToolCall("weather", {"city": "Paris"}),
+                ScriptedToolCall("weather", {"city": "Rome"}),
+            ],
+        ),
+        Reply(text="Paris is sunny, Rome is rainy."),
+    ]
+    with GeminiServer(replies) as server:
+        model = _model(PRO3, server, fast_retry)
+        first = await model.complete(
+            USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+        )
+        signed, unsigned = first.message["tool_calls"]
+        assert "thought_signature" in signed["provider_specific_fields"]
+        assert "provider_specific_fields" not in unsigned
+        assert [c.id for c in first.tool_calls] == [signed["id"], unsigned["id"]]
+        messages = [
+            *USER,
+            first.message,
+            *(
+                {"role": "tool", "tool_call_id": c.id, "content": c.arguments["city"]}
+                for c in first.tool_calls
+            ),
+        ]
+        second = await model.complete(
+            messages, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+        )
+        assert server.skip_signatures_seen == 0
+    assert second.text == "Paris is sunny, Rome is rainy."
+
+
+async def test_losing_the_signature_is_noticed(fast_retry: RetryPolicy) -> None:
+    """Without the boundary's care (id cut, fields dropped) litellm sends a placeholder."""
+    with GeminiServer(_two_tool_rounds()) as server:
+        model = _model(PRO3, server, fast_retry)
+        first = await model.complete(
+            USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+        )
+        (raw,) = first.message["tool_calls"]
+        clean_id = raw["id"].split("__thought__")[0]
+        stripped = {
+            **first.message,
+            "tool_calls": [{"id": clean_id, "type": "function", "function": raw["function"]}],
+        }
+        messages = [*USER, stripped, {"role": "tool", "tool_call_id": clean_id, "content": "x"}]
+        await model.complete(messages, reasoning=Reasoning.on(effort="low"), tools=TOOLS)
+        assert server.skip_signatures_seen == 1
+
+
+# --- usage, the hard thinking cutoff ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_usage_reports_thoughts_tokens(stream: bool, fast_retry: RetryPolicy) -> None:
+    thought = "first I think about it and then some more"
+    reasoning = Reasoning.on(budget_tokens=2000) if stream else Reasoning.on(effort="low")
+    with GeminiServer([Reply(reasoning=thought, text="The answer is four.")]) as server:
+        turn = await _model(FLASH, server, fast_retry).complete(
+            USER, reasoning=reasoning, max_tokens=4000
+        )
+        served = server.served_tokens
+    thoughts, answer = count_tokens(thought), count_tokens("The answer is four.")
+    assert served == thoughts + answer
+    assert turn.usage.completion_tokens == thoughts + answer  # candidates + thoughts
+    assert turn.usage.reasoning_tokens == thoughts  # thoughtsTokenCount
+    assert turn.usage.prompt_tokens == count_tokens(USER[0]["content"])
+    assert not turn.usage.estimated
+    assert turn.reasoning == thought and turn.text == "The answer is four."
+    assert turn.finish_reason == "stop" and not turn.thinking_truncated
+
+
+async def test_hidden_thoughts_are_billed_when_thinking_is_off_on_pro(
+    fast_retry: RetryPolicy,
+) -> None:
+    with GeminiServer([Reply(reasoning="pro thinks anyway", text="Sunny.")]) as server:
+        turn = await _model(PRO25, server, fast_retry).complete(USER, max_tokens=4000)
+    assert turn.usage.reasoning_tokens == 3
+    assert turn.usage.completion_tokens == 4
+
+
+@pytest.mark.parametrize("name", [PRO3, FLASH])
+async def test_thinking_cutoff_closes_the_stream(name: str, fast_retry: RetryPolicy) -> None:
+    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
+    with GeminiServer([reply]) as server:
+        turn = await _model(name, server, fast_retry).complete(
+            USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000
+        )
+        await asyncio.sleep(0.05)
+        served = server.served_tokens
+    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
+    assert 20 <= turn.usage.reasoning_tokens <= 22
+    assert turn.usage.completion_tokens >= turn.usage.reasoning_tokens
+    assert turn.reasoning.startswith("step0 step1") and turn.text == ""
+    assert turn.tool_calls == []
+    assert turn.usage.prompt_tokens > 0
+    assert any("thinking cut at" in note for note in turn.notes)
+    if name == PRO3:  # no budget knob on Gemini 3: only agentthink's cutoff stopped it
+        assert served < 200
+
+
+async def test_thinking_cutoff_on_stream(fast_retry: RetryPolicy) -> None:
+    with GeminiServer([Reply(reasoning=LONG_THOUGHT, text="never reached")]) as server:
+        model = _model(PRO3, server, fast_retry)
+        deltas = [
+            d
+            async for d in model.stream(
+                USER, reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000
+            )
+        ]
+    assert not any(isinstance(d, TextDelta) for d in deltas)
+    turn = deltas[-1].turn  # type: ignore[union-attr]
+    assert turn.finish_reason == "thinking_budget"
+    assert 30 <= turn.usage.reasoning_tokens <= 32
+
+
+# --- retries and errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reasoning", [Reasoning.off(), Reasoning.on(budget_tokens=1500)])
+async def test_retry_after_wins_over_the_backoff(reasoning: Reasoning) -> None:
+    slow = RetryPolicy(max_attempts=3, base_delay=5.0, max_delay=5.0)
+    replies = [
+        Reply(text="warm"),
+        Reply(error=429, headers={"Retry-After": "0.05"}),
+        Reply(text="ok"),
+    ]
+    with GeminiServer(replies) as server:
+        model = _model(FLASH, server, slow)
+        await model.complete(USER, max_tokens=100)  # litellm's first call imports a lot
+        started = time.monotonic()
+        turn = await model.complete(USER, reasoning=reasoning, max_tokens=4000)
+        assert time.monotonic() - started < 1.0  # waited 0.05 s, not up to 5
+        assert turn.text == "ok" and len(server.bodies) == 3
+
+
+async def test_streamed_call_refused_up_front_is_not_a_broken_stream(
+    fast_retry: RetryPolicy,
+) -> None:
+    """litellm sends a streamed Gemini request on the first read: a refusal surfaces there."""
+    with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
+        with pytest.raises(ModelRequestError, match="not retried") as info:
+            await _model(FLASH, server, fast_retry).complete(
+                USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+            )
+        assert len(server.bodies) == 1  # not retried
+    assert "broke" not in str(info.value)
+
+
+async def test_unavailable_then_rate_limited_then_success(fast_retry: RetryPolicy) -> None:
+    replies = [
+        Reply(error=503),
+        Reply(error=429, headers={"Retry-After": "0.05"}),
+        Reply(text="ok"),
+    ]
+    with GeminiServer(replies) as server:
+        turn = await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+        assert turn.text == "ok"
+        assert len(server.bodies) == 3
+
+
+async def test_unavailable_is_retried_on_the_stream(fast_retry: RetryPolicy) -> None:
+    with GeminiServer([Reply(error=503), Reply(reasoning="hm", text="ok")]) as server:
+        turn = await _model(FLASH, server, fast_retry).complete(
+            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+        )
+        assert turn.text == "ok" and turn.reasoning == "hm"
+        assert len(server.bodies) == 2
+
+
+async def test_retries_give_up_and_say_so(fast_retry: RetryPolicy) -> None:
+    with GeminiServer([Reply(error=503)] * 5) as server:
+        with pytest.raises(ModelUnavailableError, match="overloaded"):
+            await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+        assert len(server.bodies) == fast_retry.max_attempts
+
+
+async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
+    with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
+        with pytest.raises(ModelRequestError, match="not retried"):
+            await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+        assert len(server.bodies) == 1
+
+
+@pytest.mark.parametrize("reasoning", [Reasoning.off(), Reasoning.on(budget_tokens=1500)])
+@pytest.mark.parametrize(
+    "refusal",
+    ["invalid key", "permission denied"],  # 400 API_KEY_INVALID; 403 PERMISSION_DENIED
+)
+async def test_refused_credentials_are_an_auth_error(
+    refusal: str, reasoning: Reasoning, fast_retry: RetryPolicy
+) -> None:
+    if refusal == "invalid key":
+        server = GeminiServer([Reply(text="x")], api_keys=["right"])
+    else:
+        server = GeminiServer([Reply(error=403), Reply(text="x")])
+    with server:
+        with pytest.raises(ModelAuthError, match="API key"):
+            await _model(FLASH, server, fast_retry).complete(
+                USER, reasoning=reasoning, max_tokens=4000
+            )
+        assert len(server.bodies) == 1
+
+
+async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: RetryPolicy) -> None:
+    replies = [
+        Reply(reasoning=LONG_THOUGHT, break_after_chunks=12),
+        Reply(reasoning="short", text="done"),
+    ]
+    with GeminiServer(replies) as server:
+        turn = await _model(FLASH, server, fast_retry).complete(
+            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+        )
+        served = server.served_tokens
+        assert len(server.bodies) == 2
+    assert turn.text == "done" and turn.reasoning == "short"
+    assert served == 12 + 2
+    assert turn.usage.reasoning_tokens >= 12 + 1  # the broken attempt's tokens are still counted
+    assert turn.usage.completion_tokens >= served
+    assert any("broken stream" in note for note in turn.notes)
