@@ -11,12 +11,13 @@ import asyncio
 import json
 import os
 import sys
+from dataclasses import asdict
 from typing import Any
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
-_DIM, _RESET = "\033[2m", "\033[0m"
+_DIM, _RESET, _BOLD = "\033[2m", "\033[0m", "\033[1m"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="answer one question (think, then answer)")
+    run = commands.add_parser("run", help="answer one question")
     run.add_argument("question")
     run.add_argument(
         "--model",
@@ -36,9 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--api-base", default=os.environ.get("AGENTTHINK_API_BASE"))
     run.add_argument("--api-key", default=os.environ.get("AGENTTHINK_API_KEY"))
     run.add_argument(
-        "--think", type=int, default=64, metavar="TOKENS", help="thinking budget (0: no thinking)"
+        "--policy",
+        default="adaptive",
+        help="adaptive, fixed, fixed-low, fixed-high, never, escalate",
     )
-    run.add_argument("--max-tokens", type=int, default=256, help="cap on each call's output")
+    run.add_argument(
+        "--budget",
+        default="total=4000,steps=6",
+        help='limits, e.g. "total=20k,thinking=8000,cost=0.05,steps=10,tools=5,seconds=60"',
+    )
     run.add_argument("--thinking", choices=["show", "hide"], default="show")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
@@ -59,89 +66,75 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        from agentthink.errors import AgentThinkError
+        from agentthink.errors import AgentThinkError, ConfigurationError
 
         prefix = "error" if isinstance(exc, AgentThinkError) else f"error ({type(exc).__name__})"
         print(f"{prefix}: {exc}", file=sys.stderr)
-        from agentthink.errors import ConfigurationError
-
         return EXIT_USAGE if isinstance(exc, ConfigurationError) else EXIT_ERROR
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from agentthink.models import (
-        LiteLLMModel,
-        Reasoning,
-        ReasoningDelta,
-        TextDelta,
-        TurnDone,
-        Usage,
-    )
+    from agentthink.agent import Agent
+    from agentthink.budget import Budget
+    from agentthink.events import AnswerDelta, DecisionMade, Done, ThinkingDelta, ToolResultReceived
 
-    if args.think < 0 or args.max_tokens < 1:
-        from agentthink.errors import InvalidBudgetError
-
-        raise InvalidBudgetError("--think must be >= 0 and --max-tokens >= 1")
-    if args.model:
-        model: Any = LiteLLMModel(args.model, api_base=args.api_base, api_key=args.api_key)
-    else:
-        from agentthink.models.embedded import embedded_model
-
-        if not args.json:
-            print(
-                f"{_DIM}(embedded SmolLM2-135M: a tiny demo model that proves the machinery, not "
-                f"intelligence; use --model or AGENTTHINK_MODEL for a real one){_RESET}",
-                file=sys.stderr,
-            )
-        model = embedded_model()
-    messages: list[dict[str, Any]] = [{"role": "user", "content": args.question}]
-    usage = Usage()
-    reasoning_text = ""
-    show = args.thinking == "show" and not args.json
-    if args.think > 0:
-        async for delta in model.stream(
-            messages, reasoning=Reasoning.on(budget_tokens=args.think), max_tokens=args.max_tokens
-        ):
-            if isinstance(delta, ReasoningDelta) and show:
-                print(f"{_DIM}{delta.text}{_RESET}", end="", flush=True)
-            elif isinstance(delta, TurnDone):
-                usage = usage + delta.turn.usage
-                reasoning_text = delta.turn.reasoning
-                if not delta.turn.is_empty:
-                    messages.append(delta.turn.message)
-        if show:
-            print()
-    answer = ""
-    async for delta in model.stream(
-        messages, reasoning=Reasoning.off(), max_tokens=args.max_tokens
-    ):
-        if isinstance(delta, TextDelta):
-            answer += delta.text
-            if not args.json:
-                print(delta.text, end="", flush=True)
-        elif isinstance(delta, TurnDone):
-            usage = usage + delta.turn.usage
-            answer = delta.turn.text
-    if args.json:
+    budget = Budget.parse(args.budget)
+    if not args.model and not args.json:
         print(
-            json.dumps(
-                {
-                    "answer": answer,
-                    "reasoning": reasoning_text,
-                    "usage": {
-                        "prompt_tokens": usage.prompt_tokens,
-                        "completion_tokens": usage.completion_tokens,
-                        "reasoning_tokens": usage.reasoning_tokens,
-                        "cost_usd": usage.cost_usd,
-                    },
-                    "model": model.name,
-                },
-                indent=2,
-            )
+            f"{_DIM}(embedded SmolLM2-135M: a tiny demo model that proves the machinery, not "
+            f"intelligence; use --model or AGENTTHINK_MODEL for a real one){_RESET}",
+            file=sys.stderr,
         )
+    agent = Agent(
+        args.model or None,
+        policy=args.policy,
+        budget=budget,
+        api_base=args.api_base,
+        api_key=args.api_key,
+    )
+    show_thinking = args.thinking == "show" and not args.json
+    result = None
+    async for event in agent.stream(args.question):
+        if args.json:
+            if isinstance(event, Done):
+                result = event.result
+            continue
+        if isinstance(event, DecisionMade):
+            extra = f" ({event.budget_tokens} tokens)" if event.kind == "think" else ""
+            print(f"\n{_BOLD}[{event.kind}{extra}]{_RESET} {_DIM}{event.reason}{_RESET}")
+        elif isinstance(event, ThinkingDelta) and show_thinking:
+            print(f"{_DIM}{event.text}{_RESET}", end="", flush=True)
+        elif isinstance(event, AnswerDelta):
+            print(event.text, end="", flush=True)
+        elif isinstance(event, ToolResultReceived):
+            print(f"{_DIM}  -> {event.name}: {event.output[:200]}{_RESET}")
+        elif isinstance(event, Done):
+            result = event.result
+    assert result is not None
+    if args.json:
+        print(json.dumps(_as_json(result), indent=2, default=str))
     else:
-        print(f"\n{_DIM}[{usage.total_tokens} tokens, {usage.reasoning_tokens} thinking]{_RESET}")
-    return EXIT_OK
+        usage = result.usage
+        tail = f"stopped by {result.stopped_by}" if result.stopped_by else "answered"
+        print(
+            f"\n{_DIM}[{tail}: {usage.total_tokens} tokens, {usage.reasoning_tokens} thinking, "
+            f"{usage.steps} model calls, {usage.tool_calls} tool calls, {usage.seconds:.1f} s]{_RESET}"
+        )
+    if result.stopped_by == "error":
+        return EXIT_ERROR
+    return EXIT_OK if result.stopped_by is None else EXIT_BUDGET
+
+
+def _as_json(result: Any) -> dict[str, Any]:
+    return {
+        "answer": result.answer,
+        "stopped_by": result.stopped_by,
+        "error": result.error,
+        "usage": {**asdict(result.usage), "total_tokens": result.usage.total_tokens},
+        "decisions": [asdict(d) for d in result.decisions],
+        "trace": result.trace,
+        "thread_id": result.thread_id,
+    }
 
 
 if __name__ == "__main__":

@@ -51,11 +51,13 @@ class StepContext:
         verifier_rejections: int | None = None,
         capabilities: ModelCapabilities | None = None,
         needs_tool: ToolNeedHeuristic | None = None,
+        signals: Signals | None = None,
     ) -> StepContext:
         """A context with its signals computed from ``history``.
 
         ``verifier_rejections`` defaults to the steps whose answer the verifier rejected;
-        ``needs_tool`` overrides the premature-disengagement heuristic.
+        ``needs_tool`` overrides the premature-disengagement heuristic; ``signals``, when given,
+        are used as they are (a caller that tracks them incrementally).
         """
         steps = tuple(history)
         names = tuple(tool_names)
@@ -66,9 +68,9 @@ class StepContext:
             question=question,
             remaining=remaining,
             history=steps,
-            signals=compute_signals(
-                steps, question=question, tool_names=names, needs_tool=needs_tool
-            ),
+            signals=signals
+            if signals is not None
+            else compute_signals(steps, question=question, tool_names=names, needs_tool=needs_tool),
             tool_names=names,
             verifier_rejections=rejections,
             capabilities=capabilities if capabilities is not None else ModelCapabilities(),

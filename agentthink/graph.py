@@ -2,10 +2,13 @@
 
 ::
 
-    START -> controller --think/act--> model --tool calls--> tools --> controller
-                        --answer-----> answer --> END
-                        --stop-------> stop ----> END
+    START -> controller --think/act--> model --tool calls--> tools --think/act--> model ...
+                        --answer-----> answer --> END          tools --answer--> answer
+                        --stop-------> stop ----> END          tools --stop----> stop
              model --proposed answer / thinking only--> controller;  model --ended--> END
+
+After tools run, the tools node asks the controller's policy for the next decision itself (the
+same pure function), saving a graph step per tool round.
 
 State holds raw OpenAI-format message dicts (never LangChain message classes, which drop
 thinking blocks), step records and the ledger's snapshot, so any checkpointer can persist it
@@ -85,7 +88,9 @@ def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, A
         route_after_model,
         {"tools": "tools", "controller": "controller", "end": END},
     )
-    graph.add_edge("tools", "controller")
+    graph.add_conditional_edges(
+        "tools", route_decision, {"model": "model", "answer": "answer", "stop": "stop"}
+    )
     graph.add_conditional_edges(
         "answer", route_after_model, {"tools": "tools", "controller": "controller", "end": END}
     )

@@ -40,7 +40,7 @@ from agentthink.runtime import (
     spent_to_dict,
     step_to_dict,
 )
-from agentthink.signals import StepRecord, is_tool_call_blocked, normalize_answer
+from agentthink.signals import StepRecord, normalize_answer
 from agentthink.tools.result import ToolResult, trim_middle
 
 __all__ = ["answer_node", "controller_node", "model_node", "stop_node", "tools_node"]
@@ -53,14 +53,20 @@ State = dict[str, Any]
 
 async def controller_node(state: State, runtime: Runtime[RunContext]) -> State:
     """Build the StepContext, ask the policy, record and announce its decision."""
-    rc = runtime.context
-    history = rc.history(state.get("steps", []))
+    return _decide(runtime.context, state, state.get("steps", []))
+
+
+def _decide(rc: RunContext, state: State, steps: list[dict[str, Any]]) -> State:
+    """The controller's work: ask the policy about the run so far (``steps``); no I/O."""
+    history = rc.history(steps)
+    question = state.get("question", "")
     ctx = StepContext.build(
-        question=state.get("question", ""),
+        question=question,
         remaining=rc.ledger.remaining(),
         history=history,
         tool_names=rc.tool_names,
         capabilities=rc.capabilities,
+        signals=rc.tracker.signals(question=question, tool_names=rc.tool_names),
     )
     decision = rc.policy.decide(ctx)
     if state.get("empty_replies", 0) >= 2 and not isinstance(decision, (Answer, Stop)):
@@ -319,13 +325,16 @@ async def tools_node(state: State, runtime: Runtime[RunContext]) -> State:
     rc.budget_update()
     pending = dict(state.get("pending_step") or {})
     pending["tool_errors"] = sum(r.is_error for r in ordered)
-    return {
+    update: State = {
         "messages": messages,
         "steps": [pending],
         "pending_tool_calls": [],
         "pending_step": None,
         "spent": spent_to_dict(rc.ledger.spent()),
     }
+    # The controller decides the next step here, in the same graph step as the tools ran
+    # (one fewer LangGraph superstep per tool step): the decision is the same pure call.
+    return {**update, **_decide(rc, state, [*state.get("steps", []), pending])}
 
 
 def _refusal(
@@ -334,7 +343,7 @@ def _refusal(
     blocker = rc.ledger.tool_call_blocker()
     if blocker is not None:
         return f"skipped: the run's budget allows no more tool calls ({blocker}). Answer with what you have."
-    if is_tool_call_blocked(history, call, max_repeats=rc.max_repeated_tool_calls):
+    if rc.tracker.calls_made(call) >= rc.max_repeated_tool_calls:
         return (
             f"blocked: this exact call ({call.name} with the same arguments) already ran "
             f"{rc.max_repeated_tool_calls} times. Use its earlier result or try something different."

@@ -19,7 +19,7 @@ from agentthink.models.base import ChatModel
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import ToolCall
 from agentthink.policies.base import Policy
-from agentthink.signals import StepRecord
+from agentthink.signals import SignalTracker, StepRecord
 from agentthink.tools.runner import ToolRunner
 from agentthink.verifiers import Verifier
 
@@ -62,15 +62,16 @@ class RunContext:
     capabilities: ModelCapabilities = field(default_factory=ModelCapabilities)
     streaming: bool = True
     """False when nobody reads the events (``Agent.run``): costly ones are skipped."""
-    _history: list[StepRecord] = field(default_factory=list)
+    tracker: SignalTracker = field(default_factory=SignalTracker)
+    """The run's steps and the running totals behind its overthinking signals."""
 
     def history(self, steps: list[dict[str, Any]]) -> list[StepRecord]:
         """The state's step dicts as StepRecords, converting only the ones not seen before."""
-        cache = self._history
-        if len(cache) > len(steps):
-            cache.clear()
-        cache.extend(step_from_dict(s) for s in steps[len(cache) :])
-        return cache
+        if len(self.tracker.history) > len(steps):
+            self.tracker = SignalTracker()
+        seen = len(self.tracker.history)
+        self.tracker.extend([step_from_dict(s) for s in steps[seen:]])
+        return self.tracker.history
 
     @property
     def tool_names(self) -> tuple[str, ...]:

@@ -13,13 +13,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any, Final, Literal
 
 from agentthink.models.turn import ToolCall
 
 __all__ = [
     "HEDGING_CUES",
+    "SignalTracker",
     "Signals",
     "StepKind",
     "StepRecord",
@@ -230,51 +230,102 @@ def compute_signals(
     ``needs_tool`` overrides ``question_needs_tool`` for premature disengagement;
     ``rogue_min_calls`` is how many tool calls in one step after a failure count as rogue.
     """
-    since_tokens, since_steps = 0, 0
-    for step in reversed(history):
-        if step.tool_calls:
-            break
-        since_tokens += step.thinking_tokens
-        since_steps += 1
-    segments = [s.reasoning for s in history if s.reasoning.strip()]
-    rep = repetition(segments[-1], segments[:-1]) if segments else 0.0
-    cues, rate = hedging_cues(segments[-1]) if segments else (0, 0.0)
-    keys = Counter(tool_call_key(c) for s in history for c in s.tool_calls)
-    top = keys.most_common(1)
-    rogue = sum(
-        1
-        for before, after in pairwise(history)
-        if before.tool_errors and len(after.tool_calls) >= rogue_min_calls
-    )
-    answers = [normalize_answer(s.proposed_answer) for s in history if s.proposed_answer]
-    streak = 0
-    for answer in reversed(answers):
-        if answer != answers[-1]:
-            break
-        streak += 1
-    tools_made = sum(keys.values())
-    need = bool(tool_names) and (needs_tool or question_needs_tool)(question, tool_names)
-    latest = history[-1] if history else None
-    premature = bool(latest is not None and latest.proposed_answer and tools_made == 0 and need)
-    notes = _notes(since_tokens, rep, top[0] if top else None, rogue, premature, streak, rate)
-    return Signals(
-        thinking_tokens_since_action=since_tokens,
-        steps_since_action=since_steps,
-        repetition=rep,
-        repeated_tool_calls=top[0][1] if top else 0,
-        most_repeated_tool_call=top[0][0] if top else None,
-        rogue_actions=rogue,
-        premature_disengagement=premature,
-        answer_streak=streak,
-        answers_proposed=len(answers),
-        hedging_cues=cues,
-        hedging_rate=rate,
-        tool_calls_made=tools_made,
-        tool_errors=sum(s.tool_errors for s in history),
-        last_tool_errors=latest.tool_errors if latest else 0,
-        needs_tool=need,
-        notes=notes,
-    )
+    tracker = SignalTracker(rogue_min_calls=rogue_min_calls)
+    tracker.extend(history)
+    return tracker.signals(question=question, tool_names=tool_names, needs_tool=needs_tool)
+
+
+class SignalTracker:
+    """Keeps the running totals behind ``Signals`` so each new step costs O(1) to add
+    (the repetition check compares the latest reasoning with each earlier segment)."""
+
+    def __init__(self, *, rogue_min_calls: int = 2) -> None:
+        self.rogue_min_calls = rogue_min_calls
+        self.history: list[StepRecord] = []
+        self.keys: Counter[tuple[str, str]] = Counter()
+        self._segments: list[set[tuple[str, ...]]] = []
+        self._latest_reasoning = ""
+        self._rogue = 0
+        self._answers: list[str] = []
+        self._tool_errors = 0
+
+    def extend(self, steps: Sequence[StepRecord]) -> None:
+        """Add steps (oldest first) after the ones already seen."""
+        for step in steps:
+            previous = self.history[-1] if self.history else None
+            if (
+                previous is not None
+                and previous.tool_errors
+                and len(step.tool_calls) >= self.rogue_min_calls
+            ):
+                self._rogue += 1
+            self.history.append(step)
+            self.keys.update(tool_call_key(c) for c in step.tool_calls)
+            if step.reasoning.strip():
+                if self._latest_reasoning:
+                    self._segments.append(_ngrams(_words(self._latest_reasoning), 3))
+                self._latest_reasoning = step.reasoning
+            if step.proposed_answer:
+                self._answers.append(normalize_answer(step.proposed_answer))
+            self._tool_errors += step.tool_errors
+
+    def calls_made(self, call: ToolCall) -> int:
+        """How many times this exact call (name and arguments) was made."""
+        return self.keys[tool_call_key(call)]
+
+    def signals(
+        self,
+        *,
+        question: str = "",
+        tool_names: Sequence[str] = (),
+        needs_tool: ToolNeedHeuristic | None = None,
+    ) -> Signals:
+        """The signals for the steps added so far."""
+        history = self.history
+        since_tokens, since_steps = 0, 0
+        for step in reversed(history):
+            if step.tool_calls:
+                break
+            since_tokens += step.thinking_tokens
+            since_steps += 1
+        rep, cues, rate = 0.0, 0, 0.0
+        if self._latest_reasoning:
+            grams = _ngrams(_words(self._latest_reasoning), 3)
+            if grams:
+                rep = max((len(grams & g) / len(grams) for g in self._segments), default=0.0)
+            cues, rate = hedging_cues(self._latest_reasoning)
+        top = self.keys.most_common(1)
+        answers = self._answers
+        streak = 0
+        for answer in reversed(answers):
+            if answer != answers[-1]:
+                break
+            streak += 1
+        tools_made = sum(self.keys.values())
+        need = bool(tool_names) and (needs_tool or question_needs_tool)(question, tool_names)
+        latest = history[-1] if history else None
+        premature = bool(latest is not None and latest.proposed_answer and tools_made == 0 and need)
+        notes = _notes(
+            since_tokens, rep, top[0] if top else None, self._rogue, premature, streak, rate
+        )
+        return Signals(
+            thinking_tokens_since_action=since_tokens,
+            steps_since_action=since_steps,
+            repetition=rep,
+            repeated_tool_calls=top[0][1] if top else 0,
+            most_repeated_tool_call=top[0][0] if top else None,
+            rogue_actions=self._rogue,
+            premature_disengagement=premature,
+            answer_streak=streak,
+            answers_proposed=len(answers),
+            hedging_cues=cues,
+            hedging_rate=rate,
+            tool_calls_made=tools_made,
+            tool_errors=self._tool_errors,
+            last_tool_errors=latest.tool_errors if latest else 0,
+            needs_tool=need,
+            notes=notes,
+        )
 
 
 def _notes(

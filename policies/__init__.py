@@ -13,7 +13,7 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
 from __future__ import annotations
 
 from agentthink.policies.adaptive import AdaptivePolicy
-from agentthink.policies.base import Policy
+from agentthink.policies.base import Policy, budget_guard
 from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
@@ -26,6 +26,7 @@ __all__ = [
     "FixedPolicy",
     "NeverThinkPolicy",
     "Policy",
+    "budget_guard",
     "difficulty_label",
     "estimate_difficulty",
     "get_policy",

@@ -3,8 +3,8 @@
 Run: ``python -m agentthink.bench.overhead [--steps 50] [--rounds 5]`` (needs the ``bench`` extra
 for langchain; without it that column is skipped).
 
-Every framework drives the same work: an instant fake model that calls a trivial tool ``steps``
-times, then answers. What is measured is the framework's own cost per tool step. Rounds are
+Every framework drives the same work: an instant fake model that calls a trivial async tool
+``steps`` times, then answers (async, so no framework pays a thread hand-off per call). What is measured is the framework's own cost per tool step. Rounds are
 interleaved and the figures are medians; read the ratios.
 """
 
@@ -73,7 +73,7 @@ async def _agentthink(steps: int) -> float:
     from agentthink.tools import tool
 
     @tool
-    def echo(text: str) -> str:
+    async def echo(text: str) -> str:
         """Echo.
 
         Args:
@@ -154,7 +154,7 @@ def _langchain_runner() -> Callable[[int], Awaitable[float]] | None:
             return ChatResult(generations=[ChatGeneration(message=msg)])
 
     @lc_tool
-    def echo(text: str) -> str:
+    async def echo(text: str) -> str:
         """Echo."""
         return text
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agentthink import Agent, Budget
+from agentthink.context import StepContext
 from agentthink.decisions import Act, Answer, Decision, Think
 from agentthink.events import (
     AnswerDelta,
@@ -18,7 +19,6 @@ from agentthink.events import (
     ToolCallStarted,
     ToolResultReceived,
 )
-from agentthink.context import StepContext
 from agentthink.models import ModelProfile, ThinkingStyle
 from agentthink.testing import ScriptedCall, ScriptedModel, ScriptedTurn
 from agentthink.tools import tool
@@ -64,7 +64,9 @@ def calling(name: str, reasoning: str = "", **arguments: Any) -> ScriptedTurn:
 
 
 async def test_think_act_answer_with_events() -> None:
-    model = ScriptedModel([calling("add", "I should add them", a=2, b=3), ScriptedTurn(text="The sum is 5.")])
+    model = ScriptedModel(
+        [calling("add", "I should add them", a=2, b=3), ScriptedTurn(text="The sum is 5.")]
+    )
     agent = Agent(model, tools=[add], policy="fixed", budget=Budget(max_total_tokens=5000))
     events = [e async for e in agent.stream("What is 2 + 3?")]
     kinds = [type(e) for e in events]
@@ -102,7 +104,7 @@ async def test_run_sync_outside_a_loop() -> None:
 
 
 async def test_run_sync_inside_a_loop_says_what_to_do() -> None:
-    with pytest.raises(RuntimeError, match="await agent.run"):
+    with pytest.raises(RuntimeError, match=r"await agent\.run"):
         Agent(ScriptedModel(["hi"]), policy="never").run_sync("hello")
 
 
@@ -131,19 +133,33 @@ async def test_rogue_actions_after_an_error_are_limited() -> None:
     CALLS.clear()
     turns = [
         calling("fail", reason="x"),
-        ScriptedTurn(tool_calls=(ScriptedCall("add", {"a": 1, "b": 2}), ScriptedCall("add", {"a": 3, "b": 4}), ScriptedCall("add", {"a": 5, "b": 6}))),
+        ScriptedTurn(
+            tool_calls=(
+                ScriptedCall("add", {"a": 1, "b": 2}),
+                ScriptedCall("add", {"a": 3, "b": 4}),
+                ScriptedCall("add", {"a": 5, "b": 6}),
+            )
+        ),
         "done",
     ]
     result = await Agent(ScriptedModel(turns), tools=[add, fail], policy="never").run("go")
     assert CALLS == ["add(1,2)"]
-    skipped = [m["content"] for m in result.messages if m["role"] == "tool" and "skipped" in m["content"]]
+    skipped = [
+        m["content"] for m in result.messages if m["role"] == "tool" and "skipped" in m["content"]
+    ]
     assert len(skipped) == 2 and "right after a tool error" in skipped[0]
     assert result.answer == "done"
 
 
 async def test_model_mistakes_become_tool_errors_and_the_run_goes_on() -> None:
     turns = [
-        ScriptedTurn(tool_calls=(ScriptedCall("add", '{"a": 1,'), ScriptedCall("nope", {}), ScriptedCall("add", {"a": "x", "b": 1}))),
+        ScriptedTurn(
+            tool_calls=(
+                ScriptedCall("add", '{"a": 1,'),
+                ScriptedCall("nope", {}),
+                ScriptedCall("add", {"a": "x", "b": 1}),
+            )
+        ),
         "gave up",
     ]
     result = await Agent(ScriptedModel(turns), tools=[add], policy="never").run("go")
@@ -154,7 +170,9 @@ async def test_model_mistakes_become_tool_errors_and_the_run_goes_on() -> None:
 
 
 async def test_a_tight_budget_answers_within_the_reserve() -> None:
-    model = ScriptedModel(lambda call: calling("add", a=1, b=2) if call.tools else ScriptedTurn(text="3"))
+    model = ScriptedModel(
+        lambda call: calling("add", a=1, b=2) if call.tools else ScriptedTurn(text="3")
+    )
     budget = Budget(max_steps=3, max_tool_calls=1)
     result = await Agent(model, tools=[add], policy="fixed", budget=budget).run("1+2")
     assert result.answer == "3" and result.stopped_by is None
@@ -164,7 +182,9 @@ async def test_a_tight_budget_answers_within_the_reserve() -> None:
 
 async def test_an_impossible_budget_stops_naming_the_limit() -> None:
     model = ScriptedModel(["never called"])
-    result = await Agent(model, budget=Budget(max_total_tokens=5)).run("a question far longer than five tokens")
+    result = await Agent(model, budget=Budget(max_total_tokens=5)).run(
+        "a question far longer than five tokens"
+    )
     assert result.stopped_by == "max_total_tokens"
     assert result.answer is None and model.calls == []
 
@@ -181,7 +201,9 @@ async def test_follow_up_questions_continue_the_thread() -> None:
 
 
 async def test_one_agent_serves_concurrent_runs() -> None:
-    model = ScriptedModel(lambda call: ScriptedTurn(text=f"echo {call.messages[-1]['content']}", delay=0.01))
+    model = ScriptedModel(
+        lambda call: ScriptedTurn(text=f"echo {call.messages[-1]['content']}", delay=0.01)
+    )
     agent = Agent(model, policy="never")
     results = await asyncio.gather(*(agent.run(f"q{i}") for i in range(20)))
     assert [r.answer for r in results] == [f"echo q{i}" for i in range(20)]
@@ -202,9 +224,11 @@ async def test_an_interrupted_run_resumes_from_its_checkpoint() -> None:
     from langgraph.checkpoint.memory import InMemorySaver
 
     model = ScriptedModel([calling("slow", seconds=30.0), "resumed answer"])
-    agent = Agent(model, tools=[slow], policy="never", checkpointer=InMemorySaver(), tool_timeout=0.5)
+    agent = Agent(
+        model, tools=[slow], policy="never", checkpointer=InMemorySaver(), tool_timeout=0.5
+    )
     task = asyncio.create_task(agent.run("wait", thread_id="t-1"))
-    while not model.calls:
+    while not model.calls:  # noqa: ASYNC110 - polling a plain list the model appends to
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
     task.cancel()
@@ -218,7 +242,13 @@ async def test_an_interrupted_run_resumes_from_its_checkpoint() -> None:
 
 async def test_budget_visibility_shows_what_is_left() -> None:
     model = ScriptedModel(["ok"])
-    await Agent(model, policy="never", budget=Budget(max_total_tokens=9000), budget_visibility=True, system_prompt="Be brief.").run("hi")
+    await Agent(
+        model,
+        policy="never",
+        budget=Budget(max_total_tokens=9000),
+        budget_visibility=True,
+        system_prompt="Be brief.",
+    ).run("hi")
     system = model.calls[0].messages[0]
     assert system["role"] == "system" and system["content"].startswith("Be brief.")
     assert "Budget left: 9,000 tokens" in system["content"]
@@ -254,7 +284,9 @@ async def test_custom_policy_object() -> None:
 
 async def test_prompted_thinking_model_reads_its_thought_back() -> None:
     profile = ModelProfile(style=ThinkingStyle.PROMPTED, think_tags=True)
-    model = ScriptedModel([ScriptedTurn(reasoning="three plus four is seven"), "7"], profile=profile)
+    model = ScriptedModel(
+        [ScriptedTurn(reasoning="three plus four is seven"), "7"], profile=profile
+    )
     result = await Agent(model, policy="adaptive").run("What is 3 + 4?")
     assert result.answer == "7"
     assert model.calls[1].messages[-1]["reasoning_content"] == "three plus four is seven"

@@ -39,7 +39,10 @@ def misbehaving_model(seed: int, behaviours: list[str]) -> ScriptedModel:
         if kind == "endless_tools":
             return ScriptedTurn(
                 reasoning="let me look",
-                tool_calls=tuple(ScriptedCall("lookup", {"query": f"q{rng.randint(0, 3)}"}) for _ in range(rng.randint(1, 4))),
+                tool_calls=tuple(
+                    ScriptedCall("lookup", {"query": f"q{rng.randint(0, 3)}"})
+                    for _ in range(rng.randint(1, 4))
+                ),
             )
         if kind == "huge_text":
             return ScriptedTurn(text="answer " * rng.randint(100, 5000))
@@ -54,8 +57,6 @@ def misbehaving_model(seed: int, behaviours: list[str]) -> ScriptedModel:
     return ScriptedModel(script, input_cost_per_token=1e-6, output_cost_per_token=4e-6)
 
 
-
-
 def _budget_or_none(**kw: Any) -> Budget | None:
     try:
         return Budget(**kw)
@@ -63,16 +64,20 @@ def _budget_or_none(**kw: Any) -> Budget | None:
         return None
 
 
-valid_budgets = st.fixed_dictionaries(
-    {
-        "max_total_tokens": st.one_of(st.none(), st.integers(60, 20_000)),
-        "max_thinking_tokens": st.one_of(st.none(), st.integers(1, 5_000)),
-        "max_output_tokens": st.one_of(st.none(), st.integers(2, 6_000)),
-        "max_cost_usd": st.one_of(st.none(), st.floats(0.0002, 0.05)),
-        "max_steps": st.one_of(st.none(), st.integers(1, 12)),
-        "max_tool_calls": st.one_of(st.none(), st.integers(1, 6)),
-    }
-).map(lambda kw: _budget_or_none(**kw)).filter(lambda b: b is not None)
+valid_budgets = (
+    st.fixed_dictionaries(
+        {
+            "max_total_tokens": st.one_of(st.none(), st.integers(60, 20_000)),
+            "max_thinking_tokens": st.one_of(st.none(), st.integers(1, 5_000)),
+            "max_output_tokens": st.one_of(st.none(), st.integers(2, 6_000)),
+            "max_cost_usd": st.one_of(st.none(), st.floats(0.0002, 0.05)),
+            "max_steps": st.one_of(st.none(), st.integers(1, 12)),
+            "max_tool_calls": st.one_of(st.none(), st.integers(1, 6)),
+        }
+    )
+    .map(lambda kw: _budget_or_none(**kw))
+    .filter(lambda b: b is not None)
+)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -82,7 +87,9 @@ valid_budgets = st.fixed_dictionaries(
     behaviours=st.lists(st.sampled_from(BEHAVIOURS), min_size=1, max_size=4, unique=True),
     policy=st.sampled_from(["adaptive", "fixed-high", "never", "escalate"]),
 )
-async def test_spend_never_exceeds_any_limit(budget: Budget, seed: int, behaviours: list[str], policy: str) -> None:
+async def test_spend_never_exceeds_any_limit(
+    budget: Budget, seed: int, behaviours: list[str], policy: str
+) -> None:
     model = misbehaving_model(seed, behaviours)
     agent = Agent(model, tools=[lookup], policy=policy, budget=budget, tool_output_tokens=300)
     result = await agent.run("What is the answer to everything? Look it up.")

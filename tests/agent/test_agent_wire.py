@@ -1,0 +1,69 @@
+"""The Agent over the real model boundary: litellm against a loopback vLLM-style server."""
+
+from __future__ import annotations
+
+from agentthink import Agent, Budget
+from agentthink.events import DecisionMade, ThinkingDelta
+from agentthink.models import LiteLLMModel, RetryPolicy
+from agentthink.tools import tool
+from tests.fakes.base import Reply, ScriptedToolCall
+from tests.fakes.openai_server import OpenAIServer
+
+FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+
+
+@tool
+def weather(city: str) -> str:
+    """Weather in a city.
+
+    Args:
+        city: the city
+    """
+    return {"Paris": "sunny", "Rome": "rainy"}[city]
+
+
+async def test_agent_through_litellm_with_tools_and_thinking() -> None:
+    replies = [
+        Reply(
+            reasoning="I need the weather in Paris",
+            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
+        ),
+        Reply(text="Paris is sunny."),
+    ]
+    with OpenAIServer(replies, dialect="vllm") as server:
+        model = LiteLLMModel(
+            "hosted_vllm/Qwen/Qwen3-8B", api_base=server.url + "/v1", api_key="k", retry=FAST
+        )
+        agent = Agent(
+            model, tools=[weather], policy="fixed-low", budget=Budget(max_total_tokens=20_000)
+        )
+        events = [e async for e in agent.stream("Weather in Paris?")]
+        bodies = server.bodies
+    result = events[-1].result  # type: ignore[union-attr]
+    assert result.answer == "Paris is sunny." and result.stopped_by is None
+    assert any(isinstance(e, ThinkingDelta) for e in events)
+    assert [e.kind for e in events if isinstance(e, DecisionMade)] == ["think", "act", "answer"]
+    first, second = bodies
+    assert first["chat_template_kwargs"] == {"enable_thinking": True}
+    assert first["max_tokens"] < 20_000  # the ledger capped the call
+    assert second["chat_template_kwargs"] == {"enable_thinking": False}
+    assert second["messages"][-1]["role"] == "tool"
+    assert result.usage.total_tokens <= 20_000
+
+
+async def test_a_model_that_thinks_when_told_not_to_is_cut_at_the_thinking_budget() -> None:
+    long_thought = " ".join(f"w{i}" for i in range(300))
+    with OpenAIServer(
+        lambda body: Reply(reasoning=long_thought, text="done"), dialect="vllm"
+    ) as server:
+        server.honour_thinking_token_budget = False
+        model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
+        # the server ignores enable_thinking=false (reasoning_parser on, thinking forced below)
+        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
+        result = await Agent(
+            model, policy="never", budget=Budget(max_thinking_tokens=40, max_steps=3)
+        ).run("hi")
+    assert (
+        result.usage.reasoning_tokens <= 40 + 2
+    )  # cut at the budget (one streamed chunk of slack)
+    assert result.stopped_by is not None or result.answer
