@@ -14,7 +14,7 @@ from langgraph.types import Durability
 from agentthink.budget import Budget
 from agentthink.context import ModelCapabilities
 from agentthink.events import Done, Event
-from agentthink.graph import RESET, build_graph
+from agentthink.graph import RESET, build_graph, flat_state
 from agentthink.ledger import Ledger
 from agentthink.models.base import ChatModel
 from agentthink.models.client import LiteLLMModel
@@ -179,22 +179,12 @@ class Agent:
                 "messages": [{"role": "user", "content": question}],
                 "steps": RESET,
                 "decisions": RESET,
-                "decision": None,
-                "pending_tool_calls": [],
-                "pending_step": None,
-                "answer": None,
-                "partial_answer": None,
-                "stopped_by": None,
-                "error": None,
-                "spent": {},
-                "empty_replies": 0,
-                "failures": 0,
+                "run": {},
             }
         else:
             snapshot = await self.graph.aget_state(config)
-            ledger = Ledger(
-                budget or self.budget, spent=spent_from_dict(snapshot.values.get("spent"))
-            )
+            run = snapshot.values.get("run") or {}
+            ledger = Ledger(budget or self.budget, spent=spent_from_dict(run.get("spent")))
             inputs = None
         model = self.model
         rc = RunContext(
@@ -217,7 +207,7 @@ class Agent:
             streaming=emit is not _ignore,
         )
         state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
-        result = _result(state, ledger, thread_id)
+        result = _result(flat_state(state), ledger, thread_id)
         emit(Done(result))
         return result
 

@@ -18,10 +18,12 @@ and a run resumes by thread id.
 from __future__ import annotations
 
 import operator
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
 from agentthink.nodes import (
     answer_node,
@@ -34,7 +36,7 @@ from agentthink.nodes import (
 )
 from agentthink.runtime import RunContext
 
-__all__ = ["RESET", "AgentState", "build_graph"]
+__all__ = ["RESET", "AgentState", "build_graph", "flat_state"]
 
 RESET = "__reset__"
 """Written to ``steps`` or ``decisions`` at the start of a run to clear the previous run's."""
@@ -47,22 +49,56 @@ def _extend_or_reset(old: list[Any] | None, new: list[Any] | str | None) -> list
 
 
 class AgentState(TypedDict, total=False):
-    """The graph's state (plain data, checkpointable)."""
+    """The graph's state (plain data, checkpointable).
+
+    Few channels keep LangGraph's per-step cost down: the conversation, the step records and the
+    decisions accumulate; everything else about the run in progress lives in one ``run`` dict
+    (the current decision, pending tool calls, answer, ``stopped_by``, the ledger's books, ...).
+    Nodes see one flat dict of all of it (see ``_flat``).
+    """
 
     question: str
     messages: Annotated[list[dict[str, Any]], operator.add]
     steps: Annotated[list[dict[str, Any]], _extend_or_reset]
     decisions: Annotated[list[dict[str, Any]], _extend_or_reset]
-    decision: dict[str, Any] | None
-    pending_tool_calls: list[dict[str, Any]]
-    pending_step: dict[str, Any] | None
-    answer: str | None
-    partial_answer: str | None
-    stopped_by: str | None
-    error: str | None
-    spent: dict[str, Any]
-    empty_replies: int
-    failures: int
+    run: dict[str, Any]
+
+
+_CHANNELS = ("question", "messages", "steps", "decisions")
+
+Node = Callable[[dict[str, Any], Runtime[RunContext]], Awaitable[dict[str, Any]]]
+
+
+def _flat(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as nodes read it: the ``run`` dict's keys next to the channels."""
+    return {**(state.get("run") or {}), **{k: state[k] for k in _CHANNELS if k in state}}
+
+
+def _node(fn: Node) -> Node:
+    """Adapt a node written against the flat view: its update is split back into channels."""
+
+    async def node(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+        update = await fn(_flat(state), runtime)
+        out = {k: update.pop(k) for k in _CHANNELS if k in update}
+        if update:
+            out["run"] = {**(state.get("run") or {}), **update}
+        return out
+
+    node.__name__ = fn.__name__
+    return node
+
+
+def _router(fn: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
+    def route(state: dict[str, Any]) -> str:
+        return fn(_flat(state))
+
+    route.__name__ = fn.__name__
+    return route
+
+
+def flat_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The flat view of a final state (for building the run's result)."""
+    return _flat(state)
 
 
 def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -76,23 +112,25 @@ def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, A
         "stop": stop_node,
     }
     for name, node in nodes.items():
-        graph.add_node(name, node)
+        graph.add_node(name, _node(node))  # type: ignore[call-overload]
     graph.add_edge(START, "controller")
     graph.add_conditional_edges(
         "controller",
-        route_decision,
+        _router(route_decision),
         {"model": "model", "answer": "answer", "stop": "stop"},
     )
     graph.add_conditional_edges(
         "model",
-        route_after_model,
+        _router(route_after_model),
         {"tools": "tools", "controller": "controller", "end": END},
     )
     graph.add_conditional_edges(
-        "tools", route_decision, {"model": "model", "answer": "answer", "stop": "stop"}
+        "tools", _router(route_decision), {"model": "model", "answer": "answer", "stop": "stop"}
     )
     graph.add_conditional_edges(
-        "answer", route_after_model, {"tools": "tools", "controller": "controller", "end": END}
+        "answer",
+        _router(route_after_model),
+        {"tools": "tools", "controller": "controller", "end": END},
     )
     graph.add_edge("stop", END)
     return graph.compile(checkpointer=checkpointer)

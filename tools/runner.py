@@ -104,6 +104,8 @@ class ToolRunner:
     async def run(self, calls: Sequence[ToolCall]) -> list[ToolResult]:
         """Run ``calls`` concurrently (at most ``max_concurrency`` at once); results in order."""
         slots = asyncio.Semaphore(self.max_concurrency)
+        if len(calls) == 1:  # the common case: no task to spawn
+            return [await self._handle(calls[0], slots)]
         return list(await asyncio.gather(*(self._handle(c, slots) for c in calls)))
 
     async def run_call(self, call: ToolCall) -> ToolResult:
