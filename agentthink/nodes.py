@@ -105,7 +105,9 @@ async def model_node(state: State, runtime: Runtime[RunContext]) -> State:
         return _stopped(rc, state, plan.stopped_by or "budget", plan.reason)
     if plan.answer_only:
         rc.emit(DecisionMade("answer", plan.reason, step))
-        return await _final_call(rc, state, messages, plan, step)
+        forced = {"kind": "answer", "reason": plan.reason, "step": step}
+        final = await _final_call(rc, state, messages, plan, step)
+        return {**final, "decisions": [forced]}
     outcome = await _call(rc, messages, plan, tools if plan.tools_allowed else None, step)
     if isinstance(outcome, dict):
         return _after_failure(rc, state, outcome, decision["kind"])
