@@ -166,6 +166,7 @@ class Agent:
         budget: Budget | None,
         emit: Callable[[Event], Any],
     ) -> RunResult:
+        thread_id_given = thread_id is not None
         thread_id = thread_id or uuid.uuid4().hex
         config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
@@ -174,9 +175,13 @@ class Agent:
         inputs: dict[str, Any] | None
         if question is not None:
             ledger = Ledger(budget or self.budget)
+            earlier = await self.graph.aget_state(config) if thread_id_given else None
+            repairs = _close_dangling_tool_calls(
+                earlier.values.get("messages", []) if earlier else []
+            )
             inputs = {
                 "question": question,
-                "messages": [{"role": "user", "content": question}],
+                "messages": [*repairs, {"role": "user", "content": question}],
                 "steps": RESET,
                 "decisions": RESET,
                 "run": {},
@@ -210,6 +215,24 @@ class Agent:
         result = _result(flat_state(state), ledger, thread_id)
         emit(Done(result))
         return result
+
+
+def _close_dangling_tool_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool results for calls a cancelled run left unanswered, so the thread stays valid for
+    every provider (an assistant tool call must be followed by its result)."""
+    answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
+    for message in reversed(messages):
+        if message.get("role") == "assistant":
+            return [
+                {
+                    "role": "tool",
+                    "tool_call_id": call["id"],
+                    "content": "[agentthink] This call was cancelled before it finished.",
+                }
+                for call in message.get("tool_calls") or []
+                if call.get("id") not in answered
+            ]
+    return []
 
 
 def _ignore(event: Event) -> None:

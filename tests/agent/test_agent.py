@@ -300,3 +300,26 @@ async def test_model_failures_are_retried_by_the_controller_then_stop() -> None:
     assert result.answer == "recovered"
     result = await Agent(ScriptedModel([down] * 3), policy="never").run("?")
     assert result.stopped_by == "error" and "overloaded" in (result.error or "")
+
+
+async def test_a_cancelled_run_leaves_the_thread_valid() -> None:
+    model = ScriptedModel([calling("slow", seconds=30.0), "fine"])
+    agent = Agent(
+        model,
+        tools=[slow],
+        policy="never",
+        checkpointer=__import__(
+            "langgraph.checkpoint.memory", fromlist=["InMemorySaver"]
+        ).InMemorySaver(),
+    )
+    stream = agent.stream("wait", thread_id="t-cancel")
+    async for event in stream:
+        if isinstance(event, ToolCallStarted):
+            break
+    await stream.aclose()
+    result = await agent.run("never mind", thread_id="t-cancel")
+    assert result.answer == "fine"
+    sent = model.calls[-1].messages
+    calls = [m for m in sent if m.get("tool_calls")]
+    answered = {m["tool_call_id"] for m in sent if m["role"] == "tool"}
+    assert all(c["id"] in answered for m in calls for c in m["tool_calls"])

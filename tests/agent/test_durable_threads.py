@@ -11,7 +11,7 @@ from agentthink.testing import ScriptedModel
 
 pytest.importorskip("langgraph.checkpoint.sqlite")
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver  # noqa: E402
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 
 async def test_a_thread_continues_in_a_new_agent_from_sqlite(tmp_path: Path) -> None:

@@ -1,0 +1,83 @@
+"""The ``agentthink`` command: ``chat``, ``run``, ``models`` and ``doctor``.
+
+Start-up stays fast: this package imports only the standard library until a command needs more
+(litellm, langgraph, llama.cpp and rich are imported by the commands that use them).
+The core emits events; this package is the only place that renders them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["EXIT_BUDGET", "EXIT_CANCELLED", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
+EXIT_CANCELLED = 130
+"""Ctrl-C during ``run`` (the shell convention: 128 + SIGINT)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``agentthink`` console script; returns the exit code."""
+    from agentthink.cli.parser import build_parser
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:
+        if args.debug:
+            raise
+        return report_error(exc)
+
+
+def report_error(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr; the exit code for it."""
+    from agentthink.errors import ConfigurationError
+
+    print(error_line(exc), file=sys.stderr)
+    return EXIT_USAGE if isinstance(exc, ConfigurationError) else EXIT_ERROR
+
+
+def error_line(exc: BaseException) -> str:
+    """``error: <message>`` on one line (``error (Type): ...`` for unexpected exceptions)."""
+    from agentthink.errors import AgentThinkError
+
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, AgentThinkError):
+        return f"error: {message}"
+    return f"error ({type(exc).__name__}): {message} (run with --debug for the traceback)"
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "run":
+        from agentthink.cli.run import run_command
+
+        return run_command(args)
+    if command == "chat":
+        from agentthink.cli.chat import chat_command
+
+        return chat_command(args)
+    if command == "models":
+        from agentthink.cli.models import models_command
+
+        return models_command(args)
+    if command == "doctor":
+        from agentthink.cli.doctor import doctor_command
+
+        return doctor_command(args)
+    raise AssertionError(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m agentthink.cli``."""
+
+import sys
+
+from agentthink.cli import main
+
+sys.exit(main())

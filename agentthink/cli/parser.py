@@ -1,0 +1,140 @@
+"""The command line's grammar. Stdlib only: ``agentthink --help`` must start fast."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["TOOL_NAMES", "build_parser"]
+
+TOOL_NAMES = ("calculator", "web_search", "fetch_url", "python")
+
+_EPILOG = """\
+models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
+hosted_vllm/Qwen/Qwen3-8B with --api-base, ollama_chat/qwen3, ...), scripted:PATH.json
+(a scripted model for tests and demos), or nothing for the embedded SmolLM2 demo model.
+Settings also come from AGENTTHINK_MODEL, AGENTTHINK_API_BASE, AGENTTHINK_API_KEY,
+AGENTTHINK_POLICY, AGENTTHINK_BUDGET, AGENTTHINK_THINKING, AGENTTHINK_TOOLS and the config
+file (~/.config/agentthink/config.toml, or --config / AGENTTHINK_CONFIG).
+
+exit codes: 0 answered, 1 error, 2 bad usage, 3 stopped by the budget before an answer.
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` and ``--config`` are accepted after the command too."""
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="TOML settings file"
+    )
+
+
+def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> None:
+    _common(parser)
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        "-m",
+        help="litellm model string or scripted:PATH.json (default: the embedded SmolLM2)",
+    )
+    model.add_argument("--api-base", help="base URL of the model server")
+    model.add_argument("--api-key", help="API key (default: the provider's environment variable)")
+    control = parser.add_argument_group("thinking and budget")
+    control.add_argument(
+        "--policy", "-p", help="adaptive (default), fixed, fixed-low, fixed-high, never, escalate"
+    )
+    control.add_argument(
+        "--think",
+        metavar="N|off",
+        help="think N tokens every step (a fixed policy), or off (never think)",
+    )
+    control.add_argument(
+        "--budget",
+        "-b",
+        metavar="SPEC",
+        help='limits, e.g. "total=20k,thinking=8000,cost=0.05,steps=10,tools=5,seconds=60"',
+    )
+    for flag, key, what in (
+        ("--max-tokens", "total", "prompt + completion tokens over the run"),
+        ("--max-thinking", "thinking", "thinking tokens over the run"),
+        ("--max-cost", "cost", "US dollars over the run"),
+        ("--max-steps", "steps", "model calls"),
+        ("--max-tool-calls", "tools", "tool calls"),
+        ("--max-seconds", "seconds", "wall-clock seconds"),
+    ):
+        control.add_argument(flag, metavar="N", dest=f"limit_{key}", help=f"limit: {what}")
+    shown = parser.add_argument_group("display and tools")
+    shown.add_argument(
+        "--thinking",
+        choices=("show", "summary", "hide"),
+        help="how to display streamed thinking (default: show)",
+    )
+    shown.add_argument(
+        "--tools",
+        "-t",
+        metavar="LIST",
+        help=f"comma-separated built-in tools: {', '.join(TOOL_NAMES)}, or none "
+        f"(default: {default_tools}; python asks before each run)",
+    )
+    shown.add_argument("--system", metavar="PROMPT", help="system prompt")
+    shown.add_argument(
+        "--budget-visibility",
+        action="store_true",
+        help="tell the model what is left of its budget on every call",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``agentthink`` parser and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="agentthink",
+        description="An agent for reasoning models that decides when to think, act or answer, "
+        "within token, cost and time budgets.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file")
+    parser.add_argument("--version", action="version", version="agentthink 0.1.0")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="answer one question", description="Answer one question and exit."
+    )
+    run.add_argument("question", help='the question (use "-" to read it from stdin)')
+    run.add_argument(
+        "--json", action="store_true", help="print answer, usage, decisions and trace as JSON"
+    )
+    _agent_options(run, default_tools="none")
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk with the agent (streams thinking, decisions, tools, a budget bar)",
+        description="An interactive chat. Type /help inside for the slash commands. "
+        "Ctrl-C cancels a running answer; Ctrl-C twice at the prompt (or /exit, Ctrl-D) leaves.",
+    )
+    _agent_options(chat, default_tools="calculator")
+
+    models = commands.add_parser(
+        "models",
+        help="what agentthink knows of a model (thinking control, prices)",
+        description="Without MODEL: the capability table. With MODEL: how its thinking is "
+        "controlled, and its prices from litellm's price map.",
+    )
+    models.add_argument("model", nargs="?", help="a model string, e.g. anthropic/claude-sonnet-4-5")
+    models.add_argument("--json", action="store_true", help="print as JSON")
+    _common(models)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the environment and say what to fix",
+        description="Checks the embedded model, llama-cpp-python, litellm, the configured "
+        "model and its API keys.",
+    )
+    doctor.add_argument("--model", "-m", help="check this model instead of the configured one")
+    doctor.add_argument(
+        "--api-base", help="base URL of the model server (checked for reachability)"
+    )
+    _common(doctor)
+    return parser

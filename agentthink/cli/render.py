@@ -1,0 +1,467 @@
+"""Rendering a run's events: the only place agentthink draws anything.
+
+On a terminal, ``LiveRenderer`` keeps a live region at the bottom (the thinking or answer being
+streamed, then the budget bar) and prints each finished piece above it: thinking dimmed (or a
+summary line), the controller's decisions with their reasons, tool calls and results, and the
+answer as markdown. ``PlainRenderer`` streams plain text for pipes and files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+    from agentthink.budget import Budget, Spent
+    from agentthink.events import Event
+    from agentthink.result import RunResult
+
+__all__ = [
+    "LiveRenderer",
+    "PlainRenderer",
+    "Renderer",
+    "budget_line",
+    "spent_of",
+    "summary_line",
+]
+
+_KIND_STYLE = {
+    "think": "bold cyan",
+    "act": "bold yellow",
+    "answer": "bold green",
+    "stop": "bold red",
+}
+_RESULT_CHARS = 300
+
+
+def _n(value: float) -> str:
+    return f"{int(value):,}"
+
+
+def _usd(value: float) -> str:
+    return f"${value:.2f}" if value >= 1 else f"${value:.4f}"
+
+
+def _short_usd(value: float) -> str:
+    return f"${value:.2f}" if value >= 1 else f"${value:.3f}".rstrip("0").rstrip(".")
+
+
+def budget_line(spent: Spent | None, budget: Budget, seconds: float) -> list[tuple[str, str]]:
+    """The budget bar as (text, style) pieces: tokens, thinking, cost, tool calls, steps, time."""
+    from agentthink.budget import Spent
+
+    spent = spent or Spent()
+    pieces: list[tuple[str, str]] = []
+
+    def gauge(label: str, used: float, limit: float | None, text: str) -> None:
+        if pieces:
+            pieces.append((" · ", "dim"))
+        if label not in ("cost", "time"):
+            pieces.append((f"{label} ", "dim"))
+        share = min(1.0, used / limit) if limit else 0.0
+        if limit and label == "tokens":
+            filled = round(share * 8)
+            style = "red" if share >= 0.9 else "yellow" if share >= 0.7 else "green"
+            pieces.append(("━" * filled, style))
+            pieces.append(("━" * (8 - filled), "grey30"))
+            pieces.append((" ", ""))
+        style = "bold red" if share >= 0.9 else "bold yellow" if share >= 0.7 else ""
+        pieces.append((text, style))
+
+    total_limit = budget.max_total_tokens
+    gauge(
+        "tokens",
+        spent.total_tokens,
+        total_limit,
+        f"{_n(spent.total_tokens)}" + (f"/{_n(total_limit)}" if total_limit else ""),
+    )
+    think_limit = budget.max_thinking_tokens
+    gauge(
+        "thinking",
+        spent.reasoning_tokens,
+        think_limit,
+        f"{_n(spent.reasoning_tokens)}" + (f"/{_n(think_limit)}" if think_limit else ""),
+    )
+    cost_limit = budget.max_cost_usd
+    priced = spent.steps == 0 or spent.unpriced_calls < spent.steps
+    cost = _short_usd(spent.cost_usd) if priced else "cost n/a"
+    gauge(
+        "cost",
+        spent.cost_usd,
+        cost_limit,
+        cost + (f"/{_short_usd(cost_limit)}" if cost_limit else ""),
+    )
+    tools_limit = budget.max_tool_calls
+    gauge(
+        "tools",
+        spent.tool_calls,
+        tools_limit,
+        f"{spent.tool_calls}" + (f"/{tools_limit}" if tools_limit else ""),
+    )
+    steps_limit = budget.max_steps
+    gauge(
+        "steps",
+        spent.steps,
+        steps_limit,
+        f"{spent.steps}" + (f"/{steps_limit}" if steps_limit else ""),
+    )
+    time_limit = budget.max_seconds
+    gauge(
+        "time", seconds, time_limit, f"{seconds:.0f}s" + (f"/{time_limit:g}s" if time_limit else "")
+    )
+    return pieces
+
+
+def spent_of(result: RunResult) -> Spent:
+    """A run's usage as ``Spent`` (for the budget bar)."""
+    from agentthink.budget import Spent
+
+    u = result.usage
+    return Spent(
+        prompt_tokens=u.prompt_tokens,
+        completion_tokens=u.completion_tokens,
+        reasoning_tokens=u.reasoning_tokens,
+        cost_usd=u.cost_usd or 0.0,
+        steps=u.steps,
+        tool_calls=u.tool_calls,
+        seconds=u.seconds,
+        unpriced_calls=u.steps if u.cost_usd is None else 0,
+    )
+
+
+def summary_line(result: RunResult) -> str:
+    """One line on how a run ended and what it spent."""
+    usage = result.usage
+    if result.stopped_by == "error":
+        head = "error"
+    elif result.stopped_by:
+        head = f"stopped by {result.stopped_by}"
+    else:
+        head = "answered"
+    cost = f", {_usd(usage.cost_usd)}" if usage.cost_usd is not None else ""
+    return (
+        f"{head}: {_n(usage.total_tokens)} tokens, {_n(usage.reasoning_tokens)} thinking, "
+        f"{usage.steps} model call{'s' if usage.steps != 1 else ''}, "
+        f"{usage.tool_calls} tool call{'s' if usage.tool_calls != 1 else ''}{cost}, "
+        f"{usage.seconds:.1f} s"
+    )
+
+
+def _arguments(arguments: dict[str, Any]) -> str:
+    parts = [f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items()]
+    text = ", ".join(parts)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _one_line(text: str, limit: int = _RESULT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class Renderer:
+    """Draws a run's events. Subclasses: ``LiveRenderer`` (terminal), ``PlainRenderer`` (pipes)."""
+
+    def __init__(self, budget: Budget, thinking: str) -> None:
+        self.budget = budget
+        self.thinking = thinking
+        self.spent: Spent | None = None
+        self.started = time.monotonic()
+        self.answer_streamed = False
+
+    def start(self) -> None:
+        """Begin a run."""
+        self.started = time.monotonic()
+        self.spent = None
+        self.answer_streamed = False
+
+    def handle(self, event: Event) -> None:
+        """Draw one event."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """End the live display (idempotent)."""
+
+    def suspend(self) -> Any:
+        """A context in which the terminal is free for a question to the person."""
+        import contextlib
+
+        self.stop()
+        return contextlib.nullcontext()
+
+    def resume(self) -> None:
+        """Restart the live display after ``suspend``."""
+
+    def finish(self, result: RunResult) -> None:
+        """Draw the end of a run."""
+
+    def note(self, text: str, style: str = "dim") -> None:
+        """A line of commentary (cancellation, errors)."""
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.started
+
+
+class PlainRenderer(Renderer):
+    """Plain text for pipes and files: deltas as they come, one line per decision and tool."""
+
+    def __init__(self, budget: Budget, thinking: str, out: TextIO | None = None) -> None:
+        super().__init__(budget, thinking)
+        self.out = out or sys.stdout
+        self._block: str | None = None
+        self._thought = 0
+
+    def _end_block(self) -> None:
+        if self._block == "thinking" and self.thinking == "summary" and self._thought:
+            self.out.write(f"(thought {self._thought:,} words)\n")
+        elif self._block is not None:
+            self.out.write("\n")
+        self._block = None
+        self._thought = 0
+
+    def handle(self, event: Event) -> None:
+        from agentthink.events import (
+            AnswerDelta,
+            BudgetUpdate,
+            DecisionMade,
+            ThinkingDelta,
+            ToolCallStarted,
+            ToolResultReceived,
+        )
+
+        out = self.out
+        if isinstance(event, ThinkingDelta):
+            if self._block != "thinking":
+                self._end_block()
+                self._block = "thinking"
+            if self.thinking == "show":
+                out.write(event.text)
+            self._thought += len(event.text.split())
+        elif isinstance(event, AnswerDelta):
+            if self._block != "answer":
+                self._end_block()
+                self._block = "answer"
+            out.write(event.text)
+            self.answer_streamed = True
+        elif isinstance(event, DecisionMade):
+            self._end_block()
+            extra = f" {event.budget_tokens:,} tokens" if event.kind == "think" else ""
+            out.write(f"[{event.kind}{extra}] {event.reason}\n")
+        elif isinstance(event, ToolCallStarted):
+            self._end_block()
+            out.write(f"  -> {event.name}({_arguments(event.arguments)})\n")
+        elif isinstance(event, ToolResultReceived):
+            mark = "!!" if event.is_error else "<-"
+            out.write(f"  {mark} {event.name}: {_one_line(event.output or event.content)}\n")
+        elif isinstance(event, BudgetUpdate):
+            self.spent = event.spent
+        out.flush()
+
+    def finish(self, result: RunResult) -> None:
+        self._end_block()
+        if result.answer and not self.answer_streamed:
+            self.out.write(result.answer + "\n")
+        self.out.write(f"[{summary_line(result)}]\n")
+        self.out.flush()
+
+    def note(self, text: str, style: str = "dim") -> None:
+        self._end_block()
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+class _LiveView:
+    """The live region, rebuilt at every refresh so the clock ticks."""
+
+    def __init__(self, owner: LiveRenderer) -> None:
+        self.owner = owner
+
+    def __rich__(self) -> RenderableType:
+        return self.owner.live_renderable()
+
+
+class LiveRenderer(Renderer):
+    """A terminal display with a live region (current stream + budget bar) kept at the bottom."""
+
+    def __init__(self, console: Console, budget: Budget, thinking: str) -> None:
+        super().__init__(budget, thinking)
+        self.console = console
+        self._live: Live | None = None
+        self._block: str | None = None
+        self._buffer = ""
+        self._final_text = ""
+
+    # --- live region -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from rich.live import Live
+
+        super().start()
+        self._block, self._buffer, self._final_text = None, "", ""
+        self._live = Live(
+            _LiveView(self),
+            console=self.console,
+            refresh_per_second=8,
+            transient=True,
+            vertical_overflow="crop",
+        )
+        self._live.start()
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def suspend(self) -> Any:
+        import contextlib
+
+        self._flush()
+        self.stop()
+        return contextlib.nullcontext()
+
+    def resume(self) -> None:
+        from rich.live import Live
+
+        if self._live is None:
+            self._live = Live(
+                _LiveView(self),
+                console=self.console,
+                refresh_per_second=8,
+                transient=True,
+                vertical_overflow="crop",
+            )
+            self._live.start()
+
+    def live_renderable(self) -> RenderableType:
+        from rich.console import Group
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        height = max(6, self.console.size.height - 3)
+        parts: list[RenderableType] = []
+        if self._block == "thinking":
+            words = len(self._buffer.split())
+            if self.thinking == "show":
+                tail = self._buffer.splitlines()[-(height - 1) :] or [""]
+                text = "\n".join(tail)[-(height * self.console.size.width) :]
+                parts.append(Text(text, style="dim italic"))
+            else:
+                parts.append(Text(f"thinking... {words:,} words", style="dim italic"))
+        elif self._block == "answer":
+            lines = self._buffer.splitlines()
+            if len(lines) < height:
+                parts.append(Markdown(self._buffer))
+            else:
+                parts.append(Text("\n".join(lines[-(height - 1) :])))
+        bar = Text()
+        for piece, style in budget_line(self.spent, self.budget, self.elapsed):
+            bar.append(piece, style=style)
+        parts.append(bar)
+        return Group(*parts)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _print(self, *renderables: Any) -> None:
+        self.console.print(*renderables)
+
+    def _flush(self) -> None:
+        """Print the block being streamed above the live region."""
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        block, text = self._block, self._buffer.strip()
+        self._block, self._buffer = None, ""
+        if not text:
+            return
+        if block == "thinking":
+            if self.thinking == "show":
+                self._print(Text(text, style="dim italic"))
+            elif self.thinking == "summary":
+                first = _one_line(text, 100)
+                self._print(Text(f"(thought {len(text.split()):,} words: {first})", style="dim"))
+        elif block == "answer":
+            self._print(Markdown(text))
+            self._final_text = text
+
+    def handle(self, event: Event) -> None:
+        from rich.text import Text
+
+        from agentthink.events import (
+            AnswerDelta,
+            BudgetUpdate,
+            DecisionMade,
+            ThinkingDelta,
+            ToolCallStarted,
+            ToolResultReceived,
+        )
+
+        if isinstance(event, ThinkingDelta):
+            if self._block != "thinking":
+                self._flush()
+                self._block = "thinking"
+            self._buffer += event.text
+        elif isinstance(event, AnswerDelta):
+            if self._block != "answer":
+                self._flush()
+                self._block = "answer"
+            self._buffer += event.text
+            self.answer_streamed = True
+        elif isinstance(event, DecisionMade):
+            self._flush()
+            line = Text("● ", style=_KIND_STYLE.get(event.kind, "bold"))
+            line.append(event.kind, style=_KIND_STYLE.get(event.kind, "bold"))
+            if event.kind == "think":
+                line.append(f" {event.budget_tokens:,} tokens", style="cyan")
+            if event.reason:
+                line.append(f"  {event.reason}", style="dim")
+            self._print(line)
+        elif isinstance(event, ToolCallStarted):
+            self._flush()
+            line = Text("  → ", style="yellow")
+            line.append(event.name, style="bold yellow")
+            line.append(f"({_arguments(event.arguments)})", style="yellow")
+            self._print(line)
+        elif isinstance(event, ToolResultReceived):
+            style = "red" if event.is_error else "green"
+            line = Text("  ← ", style=style)
+            line.append(f"{event.name}: ", style=f"bold {style}")
+            line.append(
+                _one_line(event.output or event.content),
+                style="dim" if not event.is_error else style,
+            )
+            self._print(line)
+        elif isinstance(event, BudgetUpdate):
+            self.spent = event.spent
+
+    def finish(self, result: RunResult) -> None:
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        self._flush()
+        self.stop()
+        if result.answer and (
+            not self.answer_streamed or result.answer.strip() != self._final_text
+        ):
+            if result.stopped_by:
+                self._print(Text("best partial answer:", style="yellow"))
+            self._print(Markdown(result.answer))
+        if result.stopped_by == "error":
+            self._print(Text(f"error: {result.error}", style="bold red"))
+        bar = Text()
+        for piece, style in budget_line(spent_of(result), self.budget, result.usage.seconds):
+            bar.append(piece, style=style)
+        self._print(bar)
+        style = "red" if result.stopped_by else "dim"
+        self._print(Text(summary_line(result), style=style))
+
+    def note(self, text: str, style: str = "dim") -> None:
+        from rich.text import Text
+
+        self._flush()
+        self._print(Text(text, style=style))
