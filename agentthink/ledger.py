@@ -153,8 +153,12 @@ class Ledger:
         *,
         usd_per_input_token: float | None = None,
         usd_per_output_token: float | None = None,
+        thinking_call: bool = True,
     ) -> None:
         """Count one model call's usage, exactly as reported, even when it overran its plan.
+
+        ``usage.unseen_tokens`` (generated after a cut stream) count as output, and as thinking
+        when ``thinking_call`` (the plan allowed that call to think).
 
         The cost is ``usage.cost_usd`` when reported, else computed from the prices given, else
         unknown (counted in ``Spent.unpriced_calls``). Output counts at least the reasoning.
@@ -164,13 +168,17 @@ class Ledger:
             raise ValueError(f"usage counts must be >= 0, got {usage!r}")
         self._steps += 1
         self._prompt += usage.prompt_tokens
-        self._completion += max(usage.completion_tokens, usage.reasoning_tokens)
-        self._reasoning += usage.reasoning_tokens
+        # Tokens generated after a stream was cut are unseen but may be billed: count them as
+        # output, and as thinking when the call was thinking (the worst case the plan allowed).
+        unseen = max(0, usage.unseen_tokens)
+        self._completion += max(usage.completion_tokens, usage.reasoning_tokens) + unseen
+        thought = thinking_call and usage.reasoning_tokens > 0
+        self._reasoning += usage.reasoning_tokens + (unseen if thought else 0)
         if usage.cost_usd is not None:
             self._cost += usage.cost_usd
         elif usd_per_input_token is not None or usd_per_output_token is not None:
             self._cost += usage.prompt_tokens * (usd_per_input_token or 0.0)
-            self._cost += max(usage.completion_tokens, usage.reasoning_tokens) * (
+            self._cost += (max(usage.completion_tokens, usage.reasoning_tokens) + unseen) * (
                 usd_per_output_token or 0.0
             )
         else:

@@ -474,7 +474,10 @@ async def _call(
     if turn is None:
         raise RuntimeError("the model stream ended without a turn")
     rc.ledger.record_model_call(
-        turn.usage, usd_per_input_token=rc.prices[0], usd_per_output_token=rc.prices[1]
+        turn.usage,
+        usd_per_input_token=rc.prices[0],
+        usd_per_output_token=rc.prices[1],
+        thinking_call=plan.thinking_tokens > 0,
     )
     rc.budget_update()
     return turn

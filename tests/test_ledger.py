@@ -610,3 +610,19 @@ def test_the_answer_only_plan_is_available_exactly_when_the_reserve_allows(
         assert plan.possible, plan
         assert plan.answer_only
         assert plan.max_output_tokens is None or plan.max_output_tokens >= floor
+
+
+def test_unseen_tokens_after_a_cut_count_as_spent() -> None:
+    from agentthink.models.turn import Usage as _Usage
+
+    ledger = Ledger(Budget(max_total_tokens=10_000, max_thinking_tokens=5_000))
+    ledger.record_model_call(
+        _Usage(prompt_tokens=100, completion_tokens=40, reasoning_tokens=40, unseen_tokens=260)
+    )
+    spent = ledger.spent()
+    assert spent.completion_tokens == 300 and spent.reasoning_tokens == 300
+    ledger.record_model_call(
+        _Usage(prompt_tokens=10, completion_tokens=5, reasoning_tokens=5, unseen_tokens=95),
+        thinking_call=False,
+    )
+    assert ledger.spent().completion_tokens == 400 and ledger.spent().reasoning_tokens == 305

@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``agentthink`` console script; returns the exit code."""
     from agentthink.cli.parser import build_parser
 
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["bench"]:  # the lab has its own parser (and --help)
+        from agentthink.bench.cli import main as bench_main
+
+        return bench_main(args_in[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -76,6 +81,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from agentthink.cli.doctor import doctor_command
 
         return doctor_command(args)
+    if command == "bench":
+        from agentthink.bench.cli import main as bench_main
+
+        return bench_main(list(args.bench_args))
     raise AssertionError(f"unknown command {command!r}")
 
 

@@ -137,4 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-base", help="base URL of the model server (checked for reachability)"
     )
     _common(doctor)
+
+    bench = commands.add_parser(
+        "bench",
+        help="the policy lab: compare policies, fuzz budgets, measure overhead and throughput",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     return parser

@@ -82,6 +82,7 @@ class TurnBuilder:
         self._blocks: list[dict[str, Any]] = []
         self._provider_finish: str | None = None
         self.reported: Any = None  # the provider's usage object, when it sent one
+        self.tagged = False  # some reasoning came from <think> tags inside the content
 
     # --- streaming ---------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class TurnBuilder:
         reasoning, text = self._splitter.feed(piece)
         out: list[StreamDelta] = []
         if reasoning:
+            self.tagged = True
             out.append(self._reasoning(reasoning))
         if text:
             out.append(self._text(text))
@@ -174,6 +176,7 @@ class TurnBuilder:
         if self._splitter is not None:
             reasoning, text = self._splitter.flush()
             if reasoning:
+                self.tagged = True
                 self._reasoning(reasoning)
             if text:
                 self._text(text)
@@ -191,7 +194,9 @@ class TurnBuilder:
         reasoning = "".join(self.reasoning_parts)
         usage = self._usage(prompt_tokens, cut)
         message = _assistant_message(text, reasoning, calls, self._blocks, self._calls)
-        return Turn(text, reasoning, calls, usage, finish, message, model, latency_s, cut)
+        turn = Turn(text, reasoning, calls, usage, finish, message, model, latency_s, cut)
+        turn.reasoning_from_tags = self.tagged
+        return turn
 
     def _usage(self, prompt_tokens: int | None, cut: bool) -> Usage:
         reported = None if cut else self.reported
@@ -273,6 +278,7 @@ def turn_from_response(
             content, untagged_is_reasoning=untagged_is_reasoning
         )
         reasoning = reasoning + tag_reasoning
+        builder.tagged = bool(tag_reasoning)
     if reasoning:
         builder._reasoning(reasoning)
     if content:

@@ -370,7 +370,7 @@ class LiteLLMModel:
         turn.notes.extend(request.notes)
         if (
             not request.thinking_on
-            and self.profile.think_tags
+            and turn.reasoning_from_tags
             and turn.reasoning.strip()
             and not turn.text.strip()
             and not turn.tool_calls
@@ -378,7 +378,17 @@ class LiteLLMModel:
             _reasoning_as_answer(turn)
         if turn.usage.prompt_tokens == 0:
             self._fill_prompt_tokens(turn, request)
-        turn.usage.cost_usd = self.price(turn.usage.prompt_tokens, turn.usage.completion_tokens)
+        cap = request.params.get("max_tokens")
+        if cut and isinstance(cap, int):
+            # The provider cannot have generated more than max_tokens: a local count above it
+            # (another tokenizer) is clamped, and the rest up to it may still be billed.
+            usage = turn.usage
+            usage.completion_tokens = min(usage.completion_tokens, cap)
+            usage.reasoning_tokens = min(usage.reasoning_tokens, usage.completion_tokens)
+            usage.unseen_tokens = cap - usage.completion_tokens
+        turn.usage.cost_usd = self.price(
+            turn.usage.prompt_tokens, turn.usage.completion_tokens + turn.usage.unseen_tokens
+        )
         if turn.is_empty and turn.finish_reason == "stop" and turn.usage.completion_tokens == 0:
             raise EmptyResponseError(
                 f"{self.name} returned an empty response (no text, reasoning or tool call). "
@@ -388,7 +398,8 @@ class LiteLLMModel:
         if cut:
             turn.notes.append(
                 f"thinking cut at {turn.usage.reasoning_tokens} tokens "
-                f"(allotment {request.cutoff_tokens})"
+                f"(allotment {request.cutoff_tokens}); up to {turn.usage.unseen_tokens} more "
+                "may have been generated before the provider saw the stream close"
             )
         return turn
 

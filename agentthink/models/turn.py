@@ -45,6 +45,10 @@ class Usage:
     """Price of the call in US dollars, when the model's prices are known."""
     estimated: bool = False
     """True when some counts were measured locally instead of reported by the provider."""
+    unseen_tokens: int = 0
+    """Tokens the provider may have generated after agentthink closed the stream (a thinking
+    cutoff) and may bill: up to the call's ``max_tokens`` minus what was read. Budgets count
+    them as spent; ``completion_tokens`` holds only what was read."""
 
     @property
     def total_tokens(self) -> int:
@@ -67,6 +71,7 @@ class Usage:
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             cost_usd=cost,
             estimated=self.estimated or other.estimated,
+            unseen_tokens=self.unseen_tokens + other.unseen_tokens,
         )
 
 
@@ -109,6 +114,8 @@ class Turn:
     """True when agentthink cut the reasoning at this call's thinking allotment."""
     notes: list[str] = field(default_factory=list)
     """Adjustments made to the request (a clamped budget, a dropped tool_choice, ...)."""
+    reasoning_from_tags: bool = False
+    """True when (some of) the reasoning came from ``<think>`` tags inside the content."""
 
     @property
     def cost_usd(self) -> float | None:

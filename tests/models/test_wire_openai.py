@@ -419,3 +419,24 @@ async def test_server_down_is_unavailable_with_the_fix(fast_retry: RetryPolicy) 
     model = LiteLLMModel("hosted_vllm/q", api_base="http://127.0.0.1:9/v1", retry=fast_retry)
     with pytest.raises(ModelUnavailableError, match="api_base"):
         await model.complete(USER)
+
+
+async def test_a_cut_stream_books_what_the_provider_may_still_generate(
+    fast_retry: RetryPolicy,
+) -> None:
+    reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
+    with OpenAIServer([reply], dialect="vllm") as server:
+        model = _model("hosted_vllm/q", server, fast_retry)
+        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=10), max_tokens=300)
+    assert turn.finish_reason == "thinking_budget"
+    assert turn.usage.unseen_tokens == 300 - turn.usage.completion_tokens
+    assert turn.usage.completion_tokens + turn.usage.unseen_tokens == 300
+
+
+async def test_native_reasoning_with_thinking_off_stays_reasoning(fast_retry: RetryPolicy) -> None:
+    """A vLLM model that reasons though told not to: its reasoning_content is not the answer."""
+    with OpenAIServer([Reply(reasoning="pondering anyway")], dialect="vllm") as server:
+        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
+        turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER)
+    assert turn.reasoning == "pondering anyway" and turn.text == ""
+    assert not turn.reasoning_from_tags

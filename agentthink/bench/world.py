@@ -1,0 +1,463 @@
+"""World files: the tasks and the simulated reasoning model the policy lab runs against.
+
+A world is a TOML (or JSON) file. It describes *tasks* (a mix of difficulty classes, some of
+which need a tool) and a *model* (how much it wants to think, how accuracy depends on thinking
+relative to what a task needs, and how often it falls into the three overthinking patterns of
+arXiv 2502.08235). The simulated server (``agentthink.bench.sim_server``) plays the model; the
+lab (``agentthink.bench.lab``) asks the questions and checks the answers. Policies never see
+any of this: only what the server's responses show.
+
+The format (every key below is checked; unknown keys are errors)::
+
+    name = "mostly-easy"
+    description = "one line"
+    seed = 7                      # task generation (mixed with the run's --seed)
+    tasks = 200                   # how many tasks to generate from the mix
+
+    [prices]                      # USD per million tokens, for cost and cost-of-pass
+    input_per_million = 0.5
+    output_per_million = 2.0
+
+    [model]
+    overthinking = [1.0, 5.0]     # thinking wanted / thinking needed, drawn per task (log-uniform)
+    min_thinking = 24             # the least a thinking turn produces
+    plateau = 1.5                 # accuracy levels off here (thinking / need) ...
+    decline_per_doubling = 0.08   # ... then falls this much per doubling (arXiv 2507.14417)
+    rise = 3.0                    # how fast accuracy rises towards its peak
+    analysis_paralysis = 0.3      # P(a thinking turn that should call a tool plans on instead)
+    paralysis_factor = [1.5, 4.0] # extra thinking of such a turn, times the task's need
+    rogue_actions = 0.2           # P(a tool turn fires several calls at once)
+    premature_disengagement = 0.2 # P(answering a tool task without the tool)
+    guess_accuracy = 0.05         # P(a guess without the tool is right)
+    answer_tokens = [6, 24]       # length of an answer turn's text
+    ignores_thinking_off = 0.0    # misbehaviour: P(reasoning although told not to)
+    tool_loop = 0.0               # misbehaviour: P(calling the tool again though its result is in)
+
+    [[difficulty]]                # a class of tasks
+    name = "easy"
+    share = 0.7                   # relative weight in the mix
+    need = [60, 400]              # thinking tokens the task needs (log-uniform)
+    accuracy_without_thinking = 0.85
+    peak_accuracy = 0.97
+    questions = ["What is {a} + {b}?", "..."]   # {a} {b} {c}: numbers, {thing}: a noun
+
+    [[tool]]                      # a tool some tasks need; the lab builds it as an agentthink tool
+    name = "lookup_stock"
+    description = "Look up how many units of an item are in stock."
+    parameter = "item"
+    parameter_description = "the item's code, e.g. W-0017"
+    share = 0.3                   # share of tasks that need this tool (all tools: <= 1)
+    arguments = ["bolt", "gear"]  # the argument is one of these plus "-<task id>"
+    questions = ["How many {arg} are in stock right now? Look it up."]
+    result = "{arg}: {value} units in stock"
+
+    [[task]]                      # optional hand-written tasks, added to the generated ones
+    question = "What is 2 + 3?"
+    answer = "5"
+    difficulty = "easy"
+    need = 30                     # optional: drawn from the class's range when missing
+
+Every question gets ``[task N]`` in front: that is how the server tells tasks apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "Difficulty",
+    "ModelSpec",
+    "Prices",
+    "Task",
+    "TaskSpec",
+    "ToolSpec",
+    "World",
+    "WorldError",
+    "load_world",
+    "shipped_worlds",
+    "stable_rng",
+]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_THINGS = [
+    "apples",
+    "pears",
+    "bolts",
+    "gears",
+    "trains",
+    "rivers",
+    "lamps",
+    "books",
+    "chairs",
+    "coins",
+    "tiles",
+    "ropes",
+    "boxes",
+    "cards",
+    "stones",
+    "shells",
+    "plates",
+    "cups",
+    "keys",
+    "nails",
+]
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class WorldError(ValueError):
+    """A world file that cannot be read or does not validate; the message says where and why."""
+
+
+def stable_rng(*parts: object) -> random.Random:
+    """A ``random.Random`` seeded from ``parts`` (stable across processes and call order)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_range(value: tuple[float, float], name: str) -> tuple[float, float]:
+    low, high = value
+    if not 0 < low <= high:
+        raise ValueError(f"{name} must be [low, high] with 0 < low <= high, got {list(value)}")
+    return value
+
+
+class Prices(_Strict):
+    """USD per million tokens."""
+
+    input_per_million: float = Field(default=0.5, ge=0)
+    output_per_million: float = Field(default=2.0, ge=0)
+
+    @property
+    def per_input_token(self) -> float:
+        return self.input_per_million / 1e6
+
+    @property
+    def per_output_token(self) -> float:
+        return self.output_per_million / 1e6
+
+
+class ModelSpec(_Strict):
+    """The simulated model's tendencies (hidden from policies)."""
+
+    overthinking: tuple[float, float] = (1.0, 4.0)
+    min_thinking: int = Field(default=24, ge=1)
+    plateau: float = Field(default=1.5, gt=0)
+    decline_per_doubling: float = Field(default=0.08, ge=0, le=1)
+    rise: float = Field(default=3.0, gt=0)
+    analysis_paralysis: Prob = 0.3
+    paralysis_factor: tuple[float, float] = (1.5, 4.0)
+    rogue_actions: Prob = 0.2
+    premature_disengagement: Prob = 0.2
+    guess_accuracy: Prob = 0.05
+    answer_tokens: tuple[int, int] = (6, 24)
+    ignores_thinking_off: Prob = 0.0
+    tool_loop: Prob = 0.0
+
+    @field_validator("overthinking", "paralysis_factor")
+    @classmethod
+    def _ranges(cls, v: tuple[float, float], info: Any) -> tuple[float, float]:
+        return _check_range(v, info.field_name)
+
+    @field_validator("answer_tokens")
+    @classmethod
+    def _answer(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 4 <= v[0] <= v[1]:
+            raise ValueError(f"answer_tokens must be [low, high] with 4 <= low <= high, got {v}")
+        return v
+
+    def accuracy(self, thinking: float, need: float, base: float, peak: float) -> float:
+        """P(correct) after ``thinking`` tokens on a task needing ``need``: rises from ``base``
+        towards ``peak``, levels off at ``plateau`` x need, then declines per doubling."""
+        r = max(0.0, thinking) / max(1.0, need)
+        acc = base + (peak - base) * (1.0 - math.exp(-self.rise * r))
+        if r > self.plateau:
+            acc -= self.decline_per_doubling * math.log2(r / self.plateau)
+        return min(0.995, max(0.01, acc))
+
+
+class Difficulty(_Strict):
+    """A class of tasks."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0)
+    need: tuple[int, int]
+    accuracy_without_thinking: Prob
+    peak_accuracy: Prob
+    questions: list[str] = Field(min_length=1)
+
+    @field_validator("need")
+    @classmethod
+    def _need(cls, v: tuple[int, int]) -> tuple[int, int]:
+        _check_range((float(v[0]), float(v[1])), "need")
+        return v
+
+    @model_validator(mode="after")
+    def _peak(self) -> Difficulty:
+        if self.peak_accuracy < self.accuracy_without_thinking:
+            raise ValueError(
+                f"difficulty {self.name!r}: peak_accuracy ({self.peak_accuracy}) is below "
+                f"accuracy_without_thinking ({self.accuracy_without_thinking})"
+            )
+        return self
+
+
+class ToolSpec(_Strict):
+    """A tool some tasks need."""
+
+    name: str
+    description: str = Field(min_length=1)
+    parameter: str = "query"
+    parameter_description: str = "what to look up"
+    share: Prob
+    arguments: list[str] = Field(min_length=1)
+    questions: list[str] = Field(min_length=1)
+    result: str = "{arg}: {value}"
+
+    @field_validator("name", "parameter")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not _IDENT.match(v):
+            raise ValueError(f"{v!r} is not a valid identifier (letters, digits, _)")
+        return v
+
+    @field_validator("questions")
+    @classmethod
+    def _arg(cls, v: list[str]) -> list[str]:
+        for q in v:
+            if "{arg}" not in q:
+                raise ValueError(f"tool question {q!r} must contain {{arg}}")
+        return v
+
+    def tool_schema(self) -> dict[str, Any]:
+        """The OpenAI tool schema the lab's tool is built from."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        self.parameter: {
+                            "type": "string",
+                            "description": self.parameter_description,
+                        }
+                    },
+                    "required": [self.parameter],
+                },
+            },
+        }
+
+
+class TaskSpec(_Strict):
+    """A hand-written task."""
+
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    difficulty: str
+    need: int | None = Field(default=None, ge=1)
+    tool: str | None = None
+    tool_argument: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One task, as the server and the lab see it (the question is all a policy sees)."""
+
+    id: int
+    question: str
+    answer: str
+    difficulty: str
+    need: int
+    wanted: int
+    base: float
+    peak: float
+    tool: str | None = None
+    tool_argument: str | None = None
+
+    def tool_result(self, template: str) -> str:
+        return template.format(arg=self.tool_argument, value=self.answer)
+
+
+class World(_Strict):
+    """A validated world file."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = 0
+    tasks: int = Field(default=200, ge=0, le=100_000)
+    prices: Prices = Prices()
+    model: ModelSpec = ModelSpec()
+    difficulty: list[Difficulty] = Field(min_length=1)
+    tool: list[ToolSpec] = Field(default_factory=list)
+    task: list[TaskSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> World:
+        names = [d.name for d in self.difficulty]
+        if len(set(names)) != len(names):
+            raise ValueError(f"difficulty names must be unique, got {names}")
+        tools = [t.name for t in self.tool]
+        if len(set(tools)) != len(tools):
+            raise ValueError(f"tool names must be unique, got {tools}")
+        if sum(t.share for t in self.tool) > 1.0 + 1e-9:
+            raise ValueError("the tools' shares add up to more than 1")
+        for i, t in enumerate(self.task):
+            if t.difficulty not in names:
+                raise ValueError(f"task {i + 1}: difficulty {t.difficulty!r} is not one of {names}")
+            if t.tool is not None and t.tool not in tools:
+                raise ValueError(f"task {i + 1}: tool {t.tool!r} is not one of {tools}")
+            if t.tool is not None and not t.tool_argument:
+                raise ValueError(f"task {i + 1}: a task with a tool needs tool_argument")
+        return self
+
+    # --- tasks ----------------------------------------------------------------------------
+
+    def tool_spec(self, name: str) -> ToolSpec | None:
+        return next((t for t in self.tool if t.name == name), None)
+
+    def build_tasks(self, seed: int = 0) -> list[Task]:
+        """The world's tasks for a run seed: generated from the mix, then the hand-written ones.
+        Deterministic for (world seed, ``seed``)."""
+        out: list[Task] = []
+        for i in range(self.tasks):
+            out.append(self._generate(i + 1, seed))
+        classes = {d.name: d for d in self.difficulty}
+        for j, spec in enumerate(self.task):
+            tid = self.tasks + j + 1
+            rng = stable_rng(self.seed, seed, "hand", tid)
+            d = classes[spec.difficulty]
+            need = spec.need or _log_uniform(rng, *d.need)
+            out.append(
+                Task(
+                    id=tid,
+                    question=f"[task {tid}] {spec.question}",
+                    answer=spec.answer,
+                    difficulty=d.name,
+                    need=need,
+                    wanted=self._wanted(rng, need),
+                    base=d.accuracy_without_thinking,
+                    peak=d.peak_accuracy,
+                    tool=spec.tool,
+                    tool_argument=spec.tool_argument,
+                )
+            )
+        return out
+
+    def _wanted(self, rng: random.Random, need: int) -> int:
+        low, high = self.model.overthinking
+        return max(self.model.min_thinking, round(need * _log_uniform_f(rng, low, high)))
+
+    def _generate(self, tid: int, seed: int) -> Task:
+        rng = stable_rng(self.seed, seed, "task", tid)
+        d = rng.choices(self.difficulty, weights=[c.share for c in self.difficulty])[0]
+        need = _log_uniform(rng, *d.need)
+        value = str(rng.randint(100, 99_999))
+        fill = {
+            "a": rng.randint(2, 999),
+            "b": rng.randint(2, 999),
+            "c": rng.randint(2, 99),
+            "thing": rng.choice(_THINGS),
+        }
+        tool: ToolSpec | None = None
+        roll = rng.random()
+        for t in self.tool:
+            if roll < t.share:
+                tool = t
+                break
+            roll -= t.share
+        if tool is not None:
+            arg = f"{rng.choice(tool.arguments)}-{tid:04d}"
+            question = rng.choice(tool.questions).format(arg=arg, **fill)
+            extra = rng.choice(d.questions).format(**fill)
+            text = f"{question} {extra}" if rng.random() < 0.5 else question
+        else:
+            arg = None
+            text = rng.choice(d.questions).format(**fill)
+        return Task(
+            id=tid,
+            question=f"[task {tid}] {text}",
+            answer=value,
+            difficulty=d.name,
+            need=need,
+            wanted=self._wanted(rng, need),
+            base=d.accuracy_without_thinking,
+            peak=d.peak_accuracy,
+            tool=tool.name if tool else None,
+            tool_argument=arg,
+        )
+
+
+def _log_uniform_f(rng: random.Random, low: float, high: float) -> float:
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
+def _log_uniform(rng: random.Random, low: int, high: int) -> int:
+    return max(1, round(_log_uniform_f(rng, low, high)))
+
+
+def load_world(source: str | Path | dict[str, Any]) -> World:
+    """A world from a file path (``.toml`` or ``.json``), a shipped world's name
+    (``mostly-easy``, ``tool-heavy``, ``mostly-hard``, ...) or a dict.
+
+    Raises:
+        WorldError: the file is missing, unreadable or invalid (naming the field and the fix).
+    """
+    if isinstance(source, dict):
+        data, where = source, "<dict>"
+    else:
+        path = Path(source)
+        if not path.exists() and not path.suffix:
+            shipped = shipped_worlds()
+            if str(source) in shipped:
+                path = shipped[str(source)]
+            else:
+                raise WorldError(
+                    f"no world file {str(source)!r}; give a .toml/.json path or one of the "
+                    f"shipped worlds: {', '.join(sorted(shipped))}"
+                )
+        where = str(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise WorldError(f"cannot read world file {where}: {exc}") from exc
+        try:
+            data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WorldError(f"{where} is not valid {path.suffix[1:] or 'TOML'}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise WorldError(f"{where}: the top level must be a table/object")
+    try:
+        return World.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"  {loc}: {err['msg']}")
+        raise WorldError(f"invalid world {where}:\n" + "\n".join(problems)) from exc
+
+
+def shipped_worlds() -> dict[str, Path]:
+    """The worlds shipped with agentthink, by name."""
+    folder = resources.files("agentthink.bench") / "worlds"
+    out: dict[str, Path] = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".toml"):
+            out[entry.name.removesuffix(".toml")] = Path(str(entry))
+    return out

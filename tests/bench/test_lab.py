@@ -1,0 +1,139 @@
+"""A tiny lab run, the budget fuzz with zero overrun on agentthink's books, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from agentthink.bench.budget_fuzz import run_budget_fuzz
+from agentthink.bench.cli import main
+from agentthink.bench.lab import (
+    build_tools,
+    check_answer,
+    format_table,
+    pareto_front,
+    run_lab,
+    targets,
+    write_outputs,
+)
+from agentthink.bench.world import World
+
+
+async def test_tiny_lab_run_writes_table_and_files(small_world: World, tmp_path: Path) -> None:
+    result = await run_lab(
+        small_world, ["fixed-low", "never"], n=5, seed=2, concurrency=4, token_rate=None
+    )
+    assert [s.policy for s in result.scores] == ["fixed-low", "never"]
+    assert len(result.runs) == 10
+    for s in result.scores:
+        assert s.n == 5 and 0 <= s.accuracy <= 1 and s.errors == 0
+    never = result.score("never")
+    fixed = result.score("fixed-low")
+    assert never is not None and fixed is not None
+    assert never.mean_thinking == 0 < fixed.mean_thinking
+    assert any(s.pareto for s in result.scores)
+    table = format_table(result)
+    assert "fixed-low" in table and "never" in table and "pareto" in table
+    paths = write_outputs(result, tmp_path)
+    rows = list(csv.DictReader(paths["csv"].open()))
+    assert [r["policy"] for r in rows] == ["fixed-low", "never"]
+    assert json.loads(paths["json"].read_text())["n"] == 5
+    assert paths["png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(list(csv.DictReader(paths["runs"].open()))) == 10
+
+
+async def test_world_tools_are_real_agentthink_tools(small_world: World) -> None:
+    from agentthink.models.turn import ToolCall
+    from agentthink.tools import ToolRunner
+
+    tasks = small_world.build_tasks(0)
+    task = next(t for t in tasks if t.tool)
+    runner = ToolRunner(build_tools(small_world, tasks))
+    ok, bad = await runner.run(
+        [
+            ToolCall("1", "lookup", {"id": task.tool_argument}, "{}"),
+            ToolCall("2", "lookup", {"id": "REC-9999"}, "{}"),
+        ]
+    )
+    assert not ok.is_error and task.answer in ok.content
+    assert bad.is_error
+
+
+def test_answer_check_and_pareto() -> None:
+    assert check_answer("Based on this, the answer is 4817.", "4817")
+    assert not check_answer("the answer is 48170.", "4817")
+    assert not check_answer("the answer is 14817", "4817")
+    assert not check_answer(None, "1")
+    front = pareto_front([("a", 100, 0.9), ("b", 50, 0.8), ("c", 200, 0.85), ("d", 50, 0.7)])
+    assert front == ["a", "b"]
+
+
+def test_targets_report(small_world: World) -> None:
+    from agentthink.bench.lab import LabResult, PolicyScore
+
+    def score(name: str, acc: float, tokens: float, cop: float, pareto: bool) -> PolicyScore:
+        return PolicyScore(name, 10, acc, tokens, 0, 0, cop, {}, 0, 0, pareto)
+
+    result = LabResult(
+        "w",
+        0,
+        10,
+        "",
+        [score("adaptive", 0.9, 400, 1.0, True), score("fixed-high", 0.905, 1000, 2.0, True)],
+    )
+    assert all(met for _, met, _ in targets(result))
+
+
+async def test_budget_fuzz_small_has_no_overrun_on_agentthinks_books() -> None:
+    report = await run_budget_fuzz(cases=40, tight=10, seed=3, concurrency=8, token_rate=None)
+    assert report.cases == 50
+    assert report.errors == 0
+    assert report.ledger_overruns == 0
+    assert report.tight_answered == report.tight_cases  # agentthink always answers
+    assert report.bare_answered < report.tight_cases  # reasoning eats a bare call's cap
+
+
+def test_cli_worlds_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["worlds"]) == 0
+    assert "mostly-easy" in capsys.readouterr().out
+    assert main(["policies", "--world", "no-such-world", "-n", "1"]) == 2
+    assert "shipped worlds" in capsys.readouterr().err
+    assert main(["policies", "--policies", "adaptve", "-n", "1"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    assert main([]) == 2
+
+
+@pytest.mark.slow
+def test_cli_policies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "policies",
+            "--world",
+            "tool-heavy",
+            "--policies",
+            "adaptive,fixed-high",
+            "-n",
+            "6",
+            "--token-rate",
+            "0",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "targets (adaptive vs fixed-high)" in out
+    assert (tmp_path / "policies.png").exists()
+
+
+async def test_throughput_small_level() -> None:
+    from agentthink.bench.throughput import format_levels, run_throughput
+
+    (level,) = await run_throughput((3,), latency=0.05, runs_each=2, separate_process=False)
+    assert level.runs == 6 and level.failures == 0
+    assert level.calls >= 6
+    assert 0 < level.efficiency <= 1.0
+    assert "of ideal" in format_levels([level])
