@@ -210,6 +210,10 @@ async def _final_call(
         "steps": [step_to_dict(_record("answer", turn, proposed=answer or None), notes=turn.notes)],
         "spent": spent_to_dict(rc.ledger.spent()),
     }
+    if not answer and turn.finish_reason == "thinking_budget":
+        # The model kept reasoning though asked to answer, and no thinking budget was left.
+        why = "the model reasoned instead of answering and max_thinking_tokens is spent"
+        return {**update, **_stopped(rc, state, "max_thinking_tokens", why)}
     if not answer:
         return {
             **update,
@@ -444,7 +448,7 @@ async def _call(
             messages,
             reasoning=plan.reasoning,
             tools=tools if plan.tools_allowed else None,
-            max_tokens=plan.max_output_tokens,
+            max_tokens=_call_cap(rc, plan),
             temperature=temperature,
             deadline=deadline,
             thinking_cap=_thinking_cap(rc),
@@ -481,6 +485,18 @@ async def _call(
     )
     rc.budget_update()
     return turn
+
+
+def _call_cap(rc: RunContext, plan: CallPlan) -> int | None:
+    """The call's max_tokens: the plan's worst case, but a thinking call gets its allotment plus
+    room for what follows the thinking (so a cut at the allotment wastes little)."""
+    cap = plan.max_output_tokens
+    if plan.thinking_tokens > 0:
+        room = plan.thinking_tokens + max(
+            rc.answer_room_tokens, rc.ledger.budget.effective_answer_reserve_tokens
+        )
+        cap = room if cap is None else min(cap, room)
+    return cap
 
 
 def _thinking_cap(rc: RunContext) -> int | None:

@@ -52,6 +52,8 @@ class RunContext:
     """An identical tool call is blocked after this many runs (the model is told why)."""
     max_calls_after_error: int = 1
     """Right after a tool error, at most this many of several calls fired at once run."""
+    answer_room_tokens: int = 2048
+    """Output a thinking call may produce after its thinking (text or tool calls)."""
     safety_steps: int = 64
     """With no ``max_steps`` in the budget, answer after this many steps."""
     answer_samples: int = 1
