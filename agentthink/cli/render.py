@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -73,47 +74,24 @@ def budget_line(spent: Spent | None, budget: Budget, seconds: float) -> list[tup
         style = "bold red" if share >= 0.9 else "bold yellow" if share >= 0.7 else ""
         pieces.append((text, style))
 
-    total_limit = budget.max_total_tokens
-    gauge(
-        "tokens",
-        spent.total_tokens,
-        total_limit,
-        f"{_n(spent.total_tokens)}" + (f"/{_n(total_limit)}" if total_limit else ""),
-    )
-    think_limit = budget.max_thinking_tokens
-    gauge(
-        "thinking",
-        spent.reasoning_tokens,
-        think_limit,
-        f"{_n(spent.reasoning_tokens)}" + (f"/{_n(think_limit)}" if think_limit else ""),
-    )
-    cost_limit = budget.max_cost_usd
     priced = spent.steps == 0 or spent.unpriced_calls < spent.steps
     cost = _short_usd(spent.cost_usd) if priced else "cost n/a"
-    gauge(
-        "cost",
-        spent.cost_usd,
-        cost_limit,
-        cost + (f"/{_short_usd(cost_limit)}" if cost_limit else ""),
-    )
-    tools_limit = budget.max_tool_calls
-    gauge(
-        "tools",
-        spent.tool_calls,
-        tools_limit,
-        f"{spent.tool_calls}" + (f"/{tools_limit}" if tools_limit else ""),
-    )
-    steps_limit = budget.max_steps
-    gauge(
-        "steps",
-        spent.steps,
-        steps_limit,
-        f"{spent.steps}" + (f"/{steps_limit}" if steps_limit else ""),
-    )
-    time_limit = budget.max_seconds
-    gauge(
-        "time", seconds, time_limit, f"{seconds:.0f}s" + (f"/{time_limit:g}s" if time_limit else "")
-    )
+    gauges: list[tuple[str, float, float | None, str, Callable[[float], str]]] = [
+        ("tokens", spent.total_tokens, budget.max_total_tokens, _n(spent.total_tokens), _n),
+        (
+            "thinking",
+            spent.reasoning_tokens,
+            budget.max_thinking_tokens,
+            _n(spent.reasoning_tokens),
+            _n,
+        ),
+        ("cost", spent.cost_usd, budget.max_cost_usd, cost, _short_usd),
+        ("tools", spent.tool_calls, budget.max_tool_calls, str(spent.tool_calls), _n),
+        ("steps", spent.steps, budget.max_steps, str(spent.steps), _n),
+        ("time", seconds, budget.max_seconds, f"{seconds:.0f}s", lambda v: f"{v:g}s"),
+    ]
+    for label, used, limit, text, show_limit in gauges:
+        gauge(label, used, limit, text + (f"/{show_limit(limit)}" if limit else ""))
     return pieces
 
 
