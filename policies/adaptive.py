@@ -10,6 +10,7 @@ from agentthink.decisions import Act, Answer, Decision
 from agentthink.errors import InvalidBudgetError
 from agentthink.policies.base import budget_guard, think_or_act, thinking_room
 from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
+from agentthink.signals import StepRecord
 
 __all__ = ["AdaptivePolicy"]
 
@@ -33,6 +34,8 @@ class AdaptivePolicy:
     5. The latest reasoning repeats an earlier segment (``repetition_threshold``): answer.
     6. Many hedging cues ("wait", "hmm", "actually", ...): low confidence that more thinking will
        not fix (inverse scaling, arXiv 2507.14417): act when a tool can check, else answer.
+       A thinking step that was cut at its allotment and already hedges or repeats itself is
+       followed by acting, thinking off (s1 budget forcing, arXiv 2501.19393), not more thinking.
     7. Think at a budget set by difficulty (arXiv 2408.03314): geometric between
        ``min_budget`` (easy-looking questions, TALE arXiv 2412.18547, "2+3" arXiv 2412.21187)
        and ``max_budget`` (hard ones, or after failures), never more than half the thinking room
@@ -87,6 +90,11 @@ class AdaptivePolicy:
         reason = f"{label} question (difficulty {difficulty:.2f})"
         if not ctx.capabilities.reasons_natively:
             return Act(f"{reason}; the model has no native thinking")
+        if _thought_without_acting(last) and (signals.hedging_cues or signals.repetition >= 0.3):
+            # s1-style budget forcing (arXiv 2501.19393): the thinking reached its allotment and
+            # already hedges or loops, so more of it stops paying (arXiv 2412.21187): act on what
+            # it found, thinking off, rather than think again and re-read the carried reasoning.
+            return Act(f"{reason}; thinking reached its allotment and hedges: act on it")
         if signals.last_tool_errors:
             reason = "a tool failed: think before acting again rather than fire more calls"
         elif last is not None and last.tool_calls:
@@ -159,3 +167,14 @@ class AdaptivePolicy:
                 return Act(f"{why}: check with a tool rather than think more")
             return Answer(f"{why}: more thinking stops paying")
         return None
+
+
+def _thought_without_acting(step: StepRecord | None) -> bool:
+    """The latest step was a thinking step that neither called a tool nor proposed an answer
+    (its thinking was cut at its allotment, or it was a prompted thinking call)."""
+    return (
+        step is not None
+        and step.kind == "think"
+        and not step.tool_calls
+        and step.proposed_answer is None
+    )

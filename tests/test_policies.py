@@ -474,3 +474,25 @@ def test_policies_are_pure_and_never_think_past_the_room_left(
         assert room is None or decision.budget_tokens <= room
     if remaining.steps == 0 or remaining.seconds == 0:
         assert isinstance(decision, Stop)
+
+
+def test_adaptive_acts_after_a_cut_thinking_step_that_hedges() -> None:
+    from agentthink.budget import Remaining
+    from agentthink.context import StepContext
+    from agentthink.decisions import Act, Think
+    from agentthink.policies import AdaptivePolicy
+    from agentthink.signals import StepRecord
+
+    long_thought = "the rectangle has sides three and four so its area is twelve square units " * 4
+    hedging = StepRecord(kind="think", reasoning=long_thought + "wait", thinking_tokens=300)
+    calm = StepRecord(
+        kind="think",
+        reasoning="first compute the area then divide by the width",
+        thinking_tokens=300,
+    )
+    question = "What is the area of a 3 by 4 rectangle divided by its width, and why?"
+    policy = AdaptivePolicy()
+    cut_and_hedging = StepContext.build(question=question, remaining=Remaining(), history=[hedging])
+    assert isinstance(policy.decide(cut_and_hedging), Act)
+    cut_but_calm = StepContext.build(question=question, remaining=Remaining(), history=[calm])
+    assert isinstance(policy.decide(cut_but_calm), Think)
