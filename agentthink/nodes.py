@@ -305,7 +305,7 @@ async def tools_node(state: State, runtime: Runtime[RunContext]) -> State:
     results: dict[int, ToolResult] = {}
     runnable: list[tuple[int, ToolCall]] = []
     for index, call in enumerate(calls):
-        refusal = _refusal(rc, history, call, after_error, len(runnable))
+        refusal = _refusal(rc, call, after_error, len(runnable))
         if refusal is not None:
             results[index] = _refused(call, refusal)
             continue
@@ -343,9 +343,7 @@ async def tools_node(state: State, runtime: Runtime[RunContext]) -> State:
     return {**update, **_decide(rc, state, [*state.get("steps", []), pending])}
 
 
-def _refusal(
-    rc: RunContext, history: list[StepRecord], call: ToolCall, after_error: bool, running: int
-) -> str | None:
+def _refusal(rc: RunContext, call: ToolCall, after_error: bool, running: int) -> str | None:
     blocker = rc.ledger.tool_call_blocker()
     if blocker is not None:
         return f"skipped: the run's budget allows no more tool calls ({blocker}). Answer with what you have."
