@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -22,10 +23,20 @@ from agentthink.policies.base import Policy
 from agentthink.policies.registry import get_policy
 from agentthink.result import DecisionRecord, RunResult, RunUsage
 from agentthink.runtime import RunContext, spent_from_dict
+from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ApprovalHook, ToolRunner
 from agentthink.verifiers import Verifier, as_verifier
 
 __all__ = ["Agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    history: tuple[dict[str, Any], ...] = ()
+    journal: ToolJournal | None = None
+
+
+_NO_EXTRAS = _Extras()
 
 
 class Agent:
@@ -47,6 +58,9 @@ class Agent:
         tool_output_tokens: the most tokens one tool turn may add to the conversation.
         answer_samples: self-consistency: sample up to this many final answers and keep the
             majority, stopping early once ``answer_agreement`` agree.
+        durability: when checkpoints are written (LangGraph's ``"sync"``, ``"async"`` or
+            ``"exit"``); by default ``"async"`` with a checkpointer you pass, ``"exit"`` with the
+            in-memory one. Services use ``"sync"``: every step is on disk before the next begins.
     """
 
     def __init__(
@@ -69,6 +83,7 @@ class Agent:
         answer_agreement: int = 2,
         api_base: str | None = None,
         api_key: str | None = None,
+        durability: Durability | None = None,
     ) -> None:
         self._model_spec = model
         self._model: ChatModel | None = None
@@ -99,6 +114,8 @@ class Agent:
             self._durability: Durability = "exit"
         else:
             self._durability = "async"
+        if durability is not None:
+            self._durability = durability
         self.checkpointer = checkpointer
         self.graph = build_graph(checkpointer)
 
@@ -114,10 +131,23 @@ class Agent:
     # --- running ----------------------------------------------------------------------------
 
     async def run(
-        self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
+        self,
+        question: str,
+        *,
+        thread_id: str | None = None,
+        budget: Budget | None = None,
+        history: Sequence[dict[str, Any]] = (),
+        journal: ToolJournal | None = None,
     ) -> RunResult:
-        """Answer ``question`` (continuing ``thread_id``'s conversation when given)."""
-        return await self._execute(question, thread_id, budget, _ignore)
+        """Answer ``question`` (continuing ``thread_id``'s conversation when given).
+
+        ``history``: earlier OpenAI-format messages to put before the question (for callers
+        that keep the conversation themselves). ``journal``: records finished tool calls so a
+        resumed run never runs one twice.
+        """
+        return await self._execute(
+            question, thread_id, budget, _ignore, _Extras(tuple(history), journal)
+        )
 
     def run_sync(
         self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
@@ -131,19 +161,33 @@ class Agent:
             "run_sync was called inside a running event loop; use `await agent.run(...)`"
         )
 
-    async def resume(self, thread_id: str, *, budget: Budget | None = None) -> RunResult:
+    async def resume(
+        self, thread_id: str, *, budget: Budget | None = None, journal: ToolJournal | None = None
+    ) -> RunResult:
         """Continue a run that was interrupted (needs a persistent checkpointer)."""
-        return await self._execute(None, thread_id, budget, _ignore)
+        return await self._execute(None, thread_id, budget, _ignore, _Extras((), journal))
 
     async def stream(
-        self, question: str, *, thread_id: str | None = None, budget: Budget | None = None
+        self,
+        question: str | None,
+        *,
+        thread_id: str | None = None,
+        budget: Budget | None = None,
+        history: Sequence[dict[str, Any]] = (),
+        journal: ToolJournal | None = None,
     ) -> AsyncIterator[Event]:
         """Run and yield typed events as they happen; the last one is ``Done(result)``.
 
-        Closing the iterator (or cancelling its task) cancels the run cleanly.
+        ``question=None`` resumes ``thread_id``'s interrupted run (like ``resume``). Closing the
+        iterator (or cancelling its task) cancels the run cleanly.
         """
+        if question is None and thread_id is None:
+            raise ValueError("stream(None) resumes a run and needs its thread_id")
         queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
-        task = asyncio.create_task(self._execute(question, thread_id, budget, queue.put_nowait))
+        extras = _Extras(tuple(history), journal)
+        task = asyncio.create_task(
+            self._execute(question, thread_id, budget, queue.put_nowait, extras)
+        )
         task.add_done_callback(lambda t: queue.put_nowait(_outcome(t)))
         try:
             while True:
@@ -165,6 +209,7 @@ class Agent:
         thread_id: str | None,
         budget: Budget | None,
         emit: Callable[[Event], Any],
+        extras: _Extras = _NO_EXTRAS,
     ) -> RunResult:
         thread_id_given = thread_id is not None
         thread_id = thread_id or uuid.uuid4().hex
@@ -179,9 +224,10 @@ class Agent:
             repairs = _close_dangling_tool_calls(
                 earlier.values.get("messages", []) if earlier else []
             )
+            history = list(extras.history) if earlier is None or not earlier.values else []
             inputs = {
                 "question": question,
-                "messages": [*repairs, {"role": "user", "content": question}],
+                "messages": [*repairs, *history, {"role": "user", "content": question}],
                 "steps": RESET,
                 "decisions": RESET,
                 "run": {},
@@ -210,6 +256,7 @@ class Agent:
                 reasons_natively=model.profile.native_reasoning, supports_tools=True
             ),
             streaming=emit is not _ignore,
+            journal=extras.journal,
         )
         state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
         result = _result(flat_state(state), ledger, thread_id)

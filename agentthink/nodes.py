@@ -310,9 +310,16 @@ async def tools_node(state: State, runtime: Runtime[RunContext]) -> State:
             results[index] = _refused(call, refusal)
             continue
         rc.ledger.record_tool_call()
-        runnable.append((index, call))
         rc.emit(ToolCallStarted(call.id, call.name, call.arguments, step))
-    ran = await rc.runner.run([c for _, c in runnable])
+        recalled = await rc.journal.recall(call.id) if rc.journal is not None else None
+        if recalled is not None:  # finished before a crash: not run again
+            results[index] = recalled
+            continue
+        runnable.append((index, call))
+    journal = rc.journal
+    ran = await rc.runner.run(
+        [c for _, c in runnable], on_result=journal.record if journal is not None else None
+    )
     for (index, _), result in zip(runnable, ran, strict=True):
         results[index] = result
     ordered = [results[i] for i in range(len(calls))]

@@ -20,6 +20,7 @@ from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import ToolCall
 from agentthink.policies.base import Policy
 from agentthink.signals import SignalTracker, StepRecord
+from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ToolRunner
 from agentthink.verifiers import Verifier
 
@@ -66,6 +67,8 @@ class RunContext:
     """False when nobody reads the events (``Agent.run``): costly ones are skipped."""
     tracker: SignalTracker = field(default_factory=SignalTracker)
     """The run's steps and the running totals behind its overthinking signals."""
+    journal: ToolJournal | None = None
+    """Where finished tool calls are recorded, so a resumed run never repeats one."""
 
     def history(self, steps: list[dict[str, Any]]) -> list[StepRecord]:
         """The state's step dicts as StepRecords, converting only the ones not seen before."""

@@ -20,6 +20,7 @@ server over stdio) and the built-ins in ``agentthink.tools.builtins``.
 from agentthink.errors import ToolArgumentsError, ToolDefinitionError, ToolError, ToolRetry
 from agentthink.tools.base import Tool, tool
 from agentthink.tools.builtins import calculator_tool, fetch_url_tool, python_tool, web_search_tool
+from agentthink.tools.journal import MemoryToolJournal, ToolJournal
 from agentthink.tools.mcp import load_mcp_tools
 from agentthink.tools.result import ErrorKind, ToolResult
 from agentthink.tools.runner import ApprovalHook, ToolRunner
@@ -27,10 +28,12 @@ from agentthink.tools.runner import ApprovalHook, ToolRunner
 __all__ = [
     "ApprovalHook",
     "ErrorKind",
+    "MemoryToolJournal",
     "Tool",
     "ToolArgumentsError",
     "ToolDefinitionError",
     "ToolError",
+    "ToolJournal",
     "ToolResult",
     "ToolRetry",
     "ToolRunner",

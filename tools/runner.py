@@ -101,12 +101,28 @@ class ToolRunner:
         """OpenAI-format definitions of every tool, for the model request."""
         return [t.schema for t in self._tools.values()]
 
-    async def run(self, calls: Sequence[ToolCall]) -> list[ToolResult]:
-        """Run ``calls`` concurrently (at most ``max_concurrency`` at once); results in order."""
+    async def run(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        on_result: Callable[[ToolResult], Awaitable[None]] | None = None,
+    ) -> list[ToolResult]:
+        """Run ``calls`` concurrently (at most ``max_concurrency`` at once); results in order.
+
+        ``on_result`` is awaited with each result as soon as its call finishes (a durable
+        service journals completed calls there, so a crash never runs them twice).
+        """
         slots = asyncio.Semaphore(self.max_concurrency)
+
+        async def handle(call: ToolCall) -> ToolResult:
+            result = await self._handle(call, slots)
+            if on_result is not None:
+                await on_result(result)
+            return result
+
         if len(calls) == 1:  # the common case: no task to spawn
-            return [await self._handle(calls[0], slots)]
-        return list(await asyncio.gather(*(self._handle(c, slots) for c in calls)))
+            return [await handle(calls[0])]
+        return list(await asyncio.gather(*(handle(c) for c in calls)))
 
     async def run_call(self, call: ToolCall) -> ToolResult:
         """Run one call."""

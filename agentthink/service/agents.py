@@ -1,0 +1,91 @@
+"""Which ``Agent`` runs a service job: built from the settings, or by the user's own factory.
+
+A factory is named in the settings as ``agent = "package.module:function"``; it is called with
+keyword arguments ``checkpointer``, ``policy`` and ``durability`` and must return an ``Agent``
+built with them (that is what makes runs durable), for example::
+
+    def build_agent(*, checkpointer, policy, durability):
+        return Agent("hosted_vllm/Qwen/Qwen3-8B", api_base="http://gpu:8000/v1",
+                     tools=[my_search_tool], policy=policy, checkpointer=checkpointer,
+                     durability=durability)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from agentthink.agent import Agent
+from agentthink.errors import ConfigurationError
+from agentthink.service.settings import ServiceSettings
+
+__all__ = ["AgentProvider", "load_factory"]
+
+AgentFactory = Callable[..., Agent]
+
+
+def load_factory(spec: str) -> AgentFactory:
+    """The callable named ``module:attribute``."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigurationError(f"agent factory {spec!r}: write it as package.module:function")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"agent factory {spec!r} could not be loaded: {exc}") from None
+    if not callable(factory):
+        raise ConfigurationError(f"agent factory {spec!r} is not callable")
+    return factory  # type: ignore[no-any-return]
+
+
+class AgentProvider:
+    """One ``Agent`` per policy name, built on first use and shared by that policy's runs."""
+
+    def __init__(
+        self, settings: ServiceSettings, checkpointer: Any, factory: AgentFactory | None = None
+    ) -> None:
+        self.settings = settings
+        self.checkpointer = checkpointer
+        self.factory = factory or (load_factory(settings.agent) if settings.agent else None)
+        self._agents: dict[str, Agent] = {}
+        self._model: Any = None
+
+    def get(self, policy: str | None) -> Agent:
+        """The agent for ``policy`` (the settings' default when None)."""
+        name = policy or self.settings.policy
+        agent = self._agents.get(name)
+        if agent is None:
+            agent = self._build(name)
+            if agent.checkpointer is not self.checkpointer:
+                raise ConfigurationError(
+                    "the agent factory must pass its `checkpointer` argument to Agent(...); "
+                    "without it runs are not durable"
+                )
+            self._agents[name] = agent
+        return agent
+
+    def _build(self, policy: str) -> Agent:
+        if self.factory is not None:
+            return self.factory(checkpointer=self.checkpointer, policy=policy, durability="sync")
+        from agentthink.cli.build import make_model, make_policy, make_tools, parse_tool_names
+        from agentthink.config import Settings
+
+        if self._model is None:
+            self._model = make_model(
+                Settings(
+                    model=self.settings.model,
+                    api_base=self.settings.api_base,
+                    api_key=self.settings.api_key,
+                )
+            )
+        tools = make_tools(parse_tool_names(self.settings.tools)) if self.settings.tools else []
+        return Agent(
+            self._model,
+            tools=tools,
+            policy=make_policy(policy),
+            budget=self.settings.run_budget(),
+            system_prompt=self.settings.system_prompt,
+            checkpointer=self.checkpointer,
+            durability="sync",
+        )

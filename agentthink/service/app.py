@@ -1,0 +1,233 @@
+"""The HTTP API (FastAPI): runs, their live events, cancel, health, and the run viewer.
+
+Every error is ``{"error": {"message", "type"}}`` with the status that fits: 401 without a
+valid key, 403 for another key's run, 404, 409, 413 for a body over the size limit, 422 with
+the field and what is wrong, 429 with ``Retry-After`` when the key's pool is spent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from agentthink.service.agents import AgentFactory
+from agentthink.service.service import Caller, RequestError, Service
+from agentthink.service.settings import ServiceSettings
+from agentthink.service.wire import run_view
+
+__all__ = ["Auth", "BudgetFields", "RunRequest", "create_app", "sse_frame"]
+
+_VIEWER = Path(__file__).parent / "viewer"
+
+
+class BudgetFields(BaseModel):
+    """A run's budget; unset fields take the server's defaults."""
+
+    model_config = {"extra": "forbid"}
+
+    max_total_tokens: int | None = Field(default=None, gt=0)
+    max_thinking_tokens: int | None = Field(default=None, gt=0)
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    max_steps: int | None = Field(default=None, gt=0)
+    max_tool_calls: int | None = Field(default=None, gt=0)
+    max_seconds: float | None = Field(default=None, gt=0)
+    answer_reserve_tokens: int | None = Field(default=None, ge=0)
+
+
+class RunRequest(BaseModel):
+    """``POST /v1/runs``."""
+
+    model_config = {"extra": "forbid"}
+
+    question: str = Field(min_length=1)
+    thread_id: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+    """Continue this conversation (a follow-up); a new one starts when unset."""
+    budget: BudgetFields | None = None
+    policy: str | None = None
+
+
+def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    service: Service = request.app.state.service
+    return service.authenticate(authorization)
+
+
+Auth = Annotated[Caller, Depends(_caller)]
+"""The authenticated caller of a request (401 otherwise)."""
+
+
+def sse_frame(seq: int | None, kind: str | None, data: Any) -> bytes:
+    """One server-sent event."""
+    lines = []
+    if seq is not None:
+        lines.append(f"id: {seq}")
+    if kind is not None:
+        lines.append(f"event: {kind}")
+    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    service: Service | None = None,
+    agent_factory: AgentFactory | None = None,
+) -> FastAPI:
+    """The FastAPI app. It starts its ``Service`` (database, queue, worker) with its lifespan."""
+    svc = service or Service(settings or ServiceSettings(), agent_factory=agent_factory)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await svc.start()
+        try:
+            yield
+        finally:
+            await svc.stop()
+
+    app = FastAPI(title="agentthink", version="1", lifespan=lifespan)
+    app.state.service = svc
+    limit = svc.settings.max_request_bytes
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return _error(413, f"request body is {length} bytes; the limit is {limit}", "too_large")
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    return _error(
+                        413, f"request body is over the limit of {limit} bytes", "too_large"
+                    )
+            request._body = body
+        return await call_next(request)
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.kind, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {err.get('msg')}")
+        return _error(422, "invalid request: " + "; ".join(problems), "invalid_request_error")
+
+    @app.post("/v1/runs", status_code=202)
+    async def start_run(body: RunRequest, who: Auth) -> dict[str, Any]:
+        """Start a run; returns its id at once (follow it with ``/events``)."""
+        if len(body.question) > svc.settings.max_question_chars:
+            raise RequestError(
+                422,
+                f"question is {len(body.question)} characters; the limit is "
+                f"{svc.settings.max_question_chars}",
+            )
+        run = await svc.submit(
+            who,
+            question=body.question,
+            thread_id=body.thread_id,
+            budget=body.budget.model_dump(exclude_none=True) if body.budget else None,
+            policy=body.policy,
+        )
+        return run_view(run)
+
+    @app.get("/v1/runs")
+    async def list_runs(
+        who: Auth, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> dict[str, Any]:
+        """The caller's latest runs, newest first."""
+        assert svc.store is not None
+        return {"runs": [run_view(r) for r in await svc.store.list_runs(who.name, limit=limit)]}
+
+    @app.get("/v1/runs/{run_id}")
+    async def get_run(run_id: str, who: Auth) -> dict[str, Any]:
+        """Status, answer, usage and decisions."""
+        return run_view(await svc.get_owned(who, run_id))
+
+    @app.post("/v1/runs/{run_id}/cancel", status_code=202)
+    async def cancel_run(run_id: str, who: Auth) -> dict[str, Any]:
+        """Cancel a queued run at once, or ask its worker to stop a running one."""
+        await svc.get_owned(who, run_id)
+        assert svc.store is not None
+        await svc.store.request_cancel(run_id)
+        svc.bus.notify(run_id)
+        return run_view(await svc.get_owned(who, run_id))
+
+    @app.get("/v1/runs/{run_id}/events")
+    async def run_events(
+        run_id: str,
+        who: Auth,
+        last_event_id: Annotated[str | None, Header()] = None,
+        after: Annotated[int | None, Query(ge=0)] = None,
+    ) -> StreamingResponse:
+        """Server-sent events; reconnect with ``Last-Event-ID`` (or ``?after=N``) to resume."""
+        await svc.get_owned(who, run_id)
+        start = after if after is not None else _event_id(last_event_id)
+
+        async def frames() -> AsyncIterator[bytes]:
+            yield b": agentthink run events\n\n"
+            async for event in svc.follow(run_id, start):
+                yield sse_frame(event.seq, event.type, event.data)
+
+        return StreamingResponse(
+            frames(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """The database answers and the worker (if any) runs."""
+        problem = await svc.ready()
+        if problem is None:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready", "reason": problem}, status_code=503)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/viewer")
+
+    @app.get("/viewer", include_in_schema=False)
+    async def viewer() -> FileResponse:
+        return FileResponse(_VIEWER / "index.html", media_type="text/html")
+
+    from agentthink.service.openai_compat import add_chat_completions
+
+    add_chat_completions(app, svc, Auth)
+    return app
+
+
+def _event_id(value: str | None) -> int:
+    if value is None:
+        return 0
+    if not value.strip().isdigit():
+        raise RequestError(422, f"Last-Event-ID must be an event number, got {value!r}")
+    return int(value)
+
+
+def _error(
+    status: int, message: str, kind: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": status}},
+        status_code=status,
+        headers=headers,
+    )

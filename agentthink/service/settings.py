@@ -1,0 +1,196 @@
+"""Service settings: flags, then ``AGENTTHINK_*`` environment variables, then a TOML file.
+
+The file is ``--config PATH`` or ``$AGENTTHINK_SERVICE_CONFIG``; its keys are the field names
+below, and API keys are tables under ``keys``::
+
+    database = "postgresql://agentthink@db.internal/agentthink"
+    model = "hosted_vllm/Qwen/Qwen3-8B"
+    api_base = "http://gpu-1:8000/v1"
+    budget = "total=30k,steps=12,seconds=300"
+    concurrency = 32
+
+    [keys.alice]
+    key = "sk-alice-..."            # the bearer token
+    tokens_per_period = 2_000_000   # the pool: tokens per period, summed over the key's runs
+    cost_per_period = 5.0           # and US dollars
+    period_seconds = 86400
+
+In the environment, ``AGENTTHINK_KEYS`` holds the same tables as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agentthink.budget import Budget
+from agentthink.config import EMBEDDED_DEFAULT_BUDGET, REMOTE_DEFAULT_BUDGET
+from agentthink.errors import ConfigurationError
+
+__all__ = ["ApiKey", "ServiceSettings", "load_service_settings"]
+
+DEFAULT_DATABASE = "sqlite:///agentthink-service.sqlite"
+
+
+class ApiKey(BaseModel):
+    """One caller (tenant): its bearer token and its budget pool."""
+
+    model_config = {"extra": "forbid"}
+
+    key: str = Field(min_length=8, repr=False)
+    """The bearer token (at least 8 characters)."""
+    tokens_per_period: int | None = Field(default=None, gt=0)
+    """Tokens (prompt plus completion) all of this key's runs may spend per period."""
+    cost_per_period: float | None = Field(default=None, gt=0)
+    """US dollars all of this key's runs may spend per period."""
+    period_seconds: int = Field(default=86_400, gt=0)
+    """Length of a pool period; periods start at multiples of it since the Unix epoch."""
+
+
+class ServiceSettings(BaseSettings):
+    """What ``agentthink serve`` and ``agentthink worker`` run with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENTTHINK_", extra="ignore", protected_namespaces=()
+    )
+
+    database: str = DEFAULT_DATABASE
+    """``sqlite:///PATH`` (one process, nothing to start) or ``postgresql://...`` (many workers
+    on many machines share the work through a pgqueuer queue)."""
+    model: str | None = None
+    """litellm model string, ``scripted:PATH.json``, or None for the embedded SmolLM2."""
+    api_base: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
+    policy: str = "adaptive"
+    """The policy runs use unless a request names another."""
+    budget: str | None = None
+    """Each run's budget unless the request sets one (``Budget.parse`` form)."""
+    max_run_budget: str | None = None
+    """The most one request may ask for; None: no more than ``budget``'s token limit x 4."""
+    tools: str | None = None
+    """Comma-separated built-in tools the agent may use (calculator, web_search, fetch_url)."""
+    system_prompt: str | None = None
+    agent: str | None = None
+    """``package.module:function`` building the Agent (your own tools and model); see
+    ``agentthink.service.agents``. When set, model/tools/system_prompt above are not used."""
+    keys: dict[str, ApiKey] = Field(default_factory=dict)
+    """API keys by name. With none, ``serve`` makes one up and prints it."""
+    concurrency: int = Field(default=16, gt=0)
+    """Runs one worker process executes at once."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    worker: bool = True
+    """``serve`` also executes runs in its own process (off: API only, workers elsewhere)."""
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    """A Postgres job whose worker has been silent this long is picked up by another worker."""
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    """On shutdown, in-flight runs get this long to finish before they are checkpointed and
+    handed back to the queue."""
+    max_request_bytes: int = Field(default=1_048_576, gt=0)
+    max_question_chars: int = Field(default=100_000, gt=0)
+
+    @field_validator("budget", "max_run_budget")
+    @classmethod
+    def _valid_budget(cls, value: str | None) -> str | None:
+        if value is not None:
+            Budget.parse(value)
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _valid_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+                f"(got {value.split('://')[0]!r})"
+            )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the database is PostgreSQL."""
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file (only for ``sqlite:///`` databases)."""
+        return Path(self.database.removeprefix("sqlite:///")).expanduser()
+
+    def run_budget(self) -> Budget:
+        """Each run's default budget."""
+        default = EMBEDDED_DEFAULT_BUDGET if self.model is None else REMOTE_DEFAULT_BUDGET
+        return Budget.parse(self.budget or default)
+
+    def budget_ceiling(self) -> Budget:
+        """The most a request may ask for."""
+        if self.max_run_budget is not None:
+            return Budget.parse(self.max_run_budget)
+        base = self.run_budget()
+        total = base.max_total_tokens
+        return Budget(
+            max_total_tokens=total * 4 if total else None,
+            max_steps=(base.max_steps or 12) * 4,
+            max_seconds=(base.max_seconds or 300) * 4,
+        )
+
+
+def load_service_settings(
+    config_file: str | Path | None = None, **overrides: Any
+) -> ServiceSettings:
+    """Settings from ``overrides`` (None values ignored), the environment and the config file.
+
+    Raises ``ConfigurationError`` naming the setting and where to fix it.
+    """
+    explicit = config_file or os.environ.get("AGENTTHINK_SERVICE_CONFIG")
+    cls: type[ServiceSettings] = ServiceSettings
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigurationError(
+                f"config file {path} does not exist; create it or drop --config"
+            )
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
+        cls = type(
+            "ServiceSettings",
+            (ServiceSettings,),
+            {"model_config": {**ServiceSettings.model_config, "toml_file": path}},
+        )
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        where = (
+            f" (check {explicit} and AGENTTHINK_{field.split('.')[0].upper()})"
+            if explicit
+            else (f" (check AGENTTHINK_{field.split('.')[0].upper()})")
+        )
+        raise ConfigurationError(f"setting {field}: {first['msg']}{where}") from None
