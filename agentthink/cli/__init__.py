@@ -1,4 +1,5 @@
-"""The ``agentthink`` command: ``chat``, ``run``, ``models`` and ``doctor``.
+"""The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``
+and ``bench``.
 
 Start-up stays fast: this package imports only the standard library until a command needs more
 (litellm, langgraph, llama.cpp and rich are imported by the commands that use them).
@@ -81,6 +82,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from agentthink.cli.doctor import doctor_command
 
         return doctor_command(args)
+    if command in ("serve", "worker"):
+        from agentthink.cli import serve
+
+        return serve.serve_command(args) if command == "serve" else serve.worker_command(args)
     if command == "bench":
         from agentthink.bench.cli import main as bench_main
 

@@ -85,6 +85,24 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
     )
 
 
+def _service_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument(
+        "--database",
+        help="sqlite:///PATH (default sqlite:///agentthink-service.sqlite) or "
+        "postgresql://USER@HOST:PORT/DB",
+    )
+    parser.add_argument("--concurrency", type=int, help="runs executed at once (default 16)")
+    parser.add_argument(
+        "--agent", metavar="MODULE:FUNCTION", help="your own Agent factory (tools, model)"
+    )
+    parser.add_argument("--model", "-m", help="litellm model string (default: embedded SmolLM2)")
+    parser.add_argument("--api-base", help="base URL of the model server")
+    parser.add_argument("--policy", "-p", help="default policy of runs")
+    parser.add_argument("--budget", "-b", metavar="SPEC", help="default budget of each run")
+    parser.add_argument("--tools", "-t", metavar="LIST", help="built-in tools the agent may use")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``agentthink`` parser and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -137,6 +155,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-base", help="base URL of the model server (checked for reachability)"
     )
     _common(doctor)
+
+    serve = commands.add_parser(
+        "serve",
+        help="the HTTP API, an OpenAI-compatible endpoint and the run viewer (the service extra)",
+        description="Serve agent runs over HTTP: POST /v1/runs, live events, cancel, "
+        "/v1/chat/completions, and the run viewer at /viewer. With SQLite (the default) this "
+        "process executes the runs; with PostgreSQL, `agentthink worker` processes can share "
+        "them. Settings: flags, AGENTTHINK_* variables, then --config FILE "
+        "(or AGENTTHINK_SERVICE_CONFIG).",
+    )
+    _service_options(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="API only: leave the runs to `agentthink worker` processes (PostgreSQL)",
+    )
+
+    worker = commands.add_parser(
+        "worker",
+        help="execute queued runs from a PostgreSQL queue (run as many as you like)",
+        description="Execute runs queued by `agentthink serve` in a PostgreSQL database. A "
+        "run whose worker dies is resumed by another from its last checkpoint.",
+    )
+    _service_options(worker)
 
     bench = commands.add_parser(
         "bench",

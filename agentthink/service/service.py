@@ -124,6 +124,11 @@ class Service:
             else:
                 self._worker_task = asyncio.create_task(self.worker.run_forever())
 
+    async def wait(self) -> None:
+        """Until the in-process worker stops (after ``worker.stop()``)."""
+        if self._worker_task is not None:
+            await asyncio.shield(self._worker_task)
+
     async def stop(self) -> None:
         """Stop taking runs, let in-flight ones finish (or hand them back), close everything."""
         if self.worker is not None and self._worker_task is not None:

@@ -18,7 +18,9 @@ PG_ADMIN = os.environ.get("AGENTTHINK_TEST_PG", "postgresql://postgres@127.0.0.1
 KEYS = {
     "alice": ApiKey(key="sk-alice-0123456789"),
     "bob": ApiKey(key="sk-bob-0123456789"),
+    "carol": ApiKey(key="sk-carol-0123456789", tokens_per_period=25_000, period_seconds=3600),
 }
+"""Test keys; carol has a pool of 25,000 tokens an hour."""
 
 
 def auth(name: str) -> dict[str, str]:
