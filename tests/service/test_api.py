@@ -48,9 +48,11 @@ def read_events(
 
 @pytest.fixture
 def service(sqlite_url: str, sim_url: str) -> Any:
-    with live_service(sim_settings(sqlite_url, sim_url, keys=KEYS)) as url:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            yield client
+    with (
+        live_service(sim_settings(sqlite_url, sim_url, keys=KEYS)) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        yield client
 
 
 def test_run_streams_events_and_records_its_outcome(
