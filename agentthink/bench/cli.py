@@ -6,6 +6,7 @@ Subcommands::
     agentthink bench budget --cases 10000 --tight 1000
     agentthink bench overhead [--steps 50] [--rounds 5] [--calls 200]
     agentthink bench throughput [--levels 10,100,1000] [--latency 1.0]
+    agentthink bench service [-n 200] [-c 100] [--latency 0.5] [-k 50] [--workers 1,2]
     agentthink bench worlds
 
 Everything runs offline against loopback servers. ``agentthink.cli`` dispatches ``agentthink
@@ -102,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--runs-each", type=int, default=3, help="runs per worker at each level")
     t.add_argument("--world", default="mostly-easy")
 
+    sub.add_parser(
+        "service",
+        help="runs/s and latency through the HTTP API with 1 and 2 workers (PostgreSQL)",
+        add_help=False,  # its options and --help belong to agentthink.bench.service_bench
+    )
+
     sub.add_parser("worlds", help="list the shipped worlds")
     return parser
 
@@ -109,7 +116,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``agentthink bench`` with ``argv`` (without the leading ``bench``); the exit code."""
     parser = _parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "service":
+        from agentthink.bench.service_bench import main as service_main
+
+        return service_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:
         parser.print_help()
         return 2

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from agentthink.service.db import advisory_lock
 from agentthink.service.settings import ServiceSettings
 
 __all__ = ["open_checkpointer"]
@@ -41,12 +42,8 @@ async def open_checkpointer(
     kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     # Several processes may start at once: set the tables up under an advisory lock.
     setup_conn: Any = await psycopg.AsyncConnection.connect(settings.database, **kwargs)
-    async with setup_conn:
-        await setup_conn.execute("SELECT pg_advisory_lock(727275)")
-        try:
-            await AsyncPostgresSaver(setup_conn).setup()
-        finally:
-            await setup_conn.execute("SELECT pg_advisory_unlock(727275)")
+    async with setup_conn, advisory_lock(setup_conn, 727275):
+        await AsyncPostgresSaver(setup_conn).setup()
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         settings.database, min_size=1, max_size=pool_size, open=False, kwargs=kwargs
     )

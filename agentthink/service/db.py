@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["Database", "Tx", "open_database"]
+__all__ = ["Database", "Tx", "advisory_lock", "open_database"]
 
 Row = tuple[Any, ...]
 
@@ -89,13 +89,21 @@ class SqliteDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield _SqliteTx(self._conn)
+                await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # Also when the task was cancelled mid-statement (a cancelled run, a client
+                # gone): the statement still completes in aiosqlite's thread, so wait for it
+                # and roll back, or the next transaction would find this one still open.
+                await asyncio.shield(self._rollback())
                 raise
-            await self._conn.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        await self._conn.execute("SELECT 1")  # queued behind the interrupted statement
+        if self._conn.in_transaction:
+            await self._conn.execute("ROLLBACK")
 
     async def close(self) -> None:
         await self._conn.close()
@@ -154,6 +162,24 @@ class PostgresDatabase:
 def sqlite_path(url: str) -> Path:
     """The file of a ``sqlite:///PATH`` URL."""
     return Path(url.removeprefix("sqlite:///")).expanduser()
+
+
+@contextlib.asynccontextmanager
+async def advisory_lock(conn: Any, key: int) -> AsyncIterator[None]:
+    """A session-level Postgres advisory lock on an autocommit connection, waited for by
+    polling: a session blocked inside ``pg_advisory_lock`` holds a transaction open, which
+    deadlocks against ``CREATE INDEX CONCURRENTLY`` in the holder's setup."""
+    while True:
+        cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+        row = await cursor.fetchone()
+        got = row[0] if isinstance(row, tuple) else next(iter(row.values()))
+        if got:
+            break
+        await asyncio.sleep(0.1)
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 async def open_database(url: str, *, pool_size: int = 10) -> SqliteDatabase | PostgresDatabase:

@@ -142,7 +142,8 @@ class ServiceSettings(BaseSettings):
 
     def run_budget(self) -> Budget:
         """Each run's default budget."""
-        default = EMBEDDED_DEFAULT_BUDGET if self.model is None else REMOTE_DEFAULT_BUDGET
+        embedded = self.model is None and self.agent is None
+        default = EMBEDDED_DEFAULT_BUDGET if embedded else REMOTE_DEFAULT_BUDGET
         return Budget.parse(self.budget or default)
 
     def budget_ceiling(self) -> Budget:

@@ -44,6 +44,7 @@ _SCHEMA = [
         started INTEGER NOT NULL DEFAULT 0,
         cancel_requested INTEGER NOT NULL DEFAULT 0,
         worker TEXT,
+        lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
         created_at DOUBLE PRECISION NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL,
         finished_at DOUBLE PRECISION
@@ -298,21 +299,45 @@ class RunStore:
             )
         return [RunRecord.from_row(r) for r in rows]
 
-    async def claim(self, run_id: str, worker: str) -> RunRecord | None:
-        """Mark the run as running on ``worker`` (a new attempt); None when it is final."""
+    async def claim(self, run_id: str, worker: str, lease: float) -> RunRecord | float | None:
+        """Take the run for ``worker`` (a new attempt) with a lease of ``lease`` seconds.
+
+        None when the run is final (a duplicate delivery); the seconds left on another live
+        worker's lease when someone else holds it (look again then). A run is never executed
+        by two workers at once: a worker renews its leases while it runs (``renew``), and a
+        run whose worker died is free again when its lease runs out.
+        """
         now = time.time()
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE agentthink_runs SET status = 'running', attempts = attempts + 1, "
-                "worker = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'running')",
-                (worker, now, run_id),
+                "worker = ?, lease_until = ?, updated_at = ? WHERE id = ? AND (status = 'queued' "
+                "OR (status = 'running' AND lease_until < ?))",
+                (worker, now + lease, now, run_id, now),
             )
-            if not changed:
-                return None
             row = await tx.fetchone(
-                f"SELECT {_RUN_COLUMNS} FROM agentthink_runs WHERE id = ?", (run_id,)
+                f"SELECT {_RUN_COLUMNS}, lease_until FROM agentthink_runs WHERE id = ?", (run_id,)
             )
-        return RunRecord.from_row(row) if row is not None else None
+        if row is None:
+            return None
+        run = RunRecord.from_row(row[:-1])
+        if changed:
+            return run
+        if run.status in FINAL:
+            return None
+        return max(0.0, float(row[-1]) - now)
+
+    async def renew(self, worker: str, run_ids: list[str], lease: float) -> None:
+        """Extend ``worker``'s leases on ``run_ids``."""
+        if not run_ids:
+            return
+        marks = ", ".join("?" for _ in run_ids)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE agentthink_runs SET lease_until = ? WHERE worker = ? AND "
+                f"status = 'running' AND id IN ({marks})",
+                (time.time() + lease, worker, *run_ids),
+            )
 
     async def claim_queued(self, worker: str, limit: int) -> list[RunRecord]:
         """Claim up to ``limit`` queued runs, oldest first (the one-process SQLite queue)."""
@@ -344,7 +369,8 @@ class RunStore:
         where = "status = 'running'" + (" AND worker = ?" if worker else "")
         async with self.db.transaction() as tx:
             return await tx.execute(
-                f"UPDATE agentthink_runs SET status = 'queued', updated_at = ? WHERE {where}",
+                f"UPDATE agentthink_runs SET status = 'queued', lease_until = 0, updated_at = ? "
+                f"WHERE {where}",
                 (now, worker) if worker else (now,),
             )
 
@@ -352,7 +378,7 @@ class RunStore:
         """Put one running run back in the queue (a shutdown interrupted it)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE agentthink_runs SET status = 'queued', updated_at = ? "
+                "UPDATE agentthink_runs SET status = 'queued', lease_until = 0, updated_at = ? "
                 "WHERE id = ? AND status = 'running'",
                 (time.time(), run_id),
             )

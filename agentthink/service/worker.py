@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from agentthink.service.db import advisory_lock
 from agentthink.service.executor import RunExecutor, RunProgress
 from agentthink.service.settings import ServiceSettings
 from agentthink.service.store import RunRecord, RunStore
@@ -99,14 +100,24 @@ class Worker:
         if self.executor.notify is not None:
             self.executor.notify(run_id)
 
-    async def watch_cancels(self, interval: float = 0.25) -> None:
-        """Cancel the tasks of runs someone asked to cancel."""
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claim lasts without renewal (renewed every third of it)."""
+        return max(2.0, self.settings.heartbeat_seconds)
+
+    async def watch(self, interval: float = 0.25) -> None:
+        """Cancel the tasks of runs someone asked to cancel; renew the leases of the rest."""
+        last_renewal = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(interval)
             try:
+                if loop.time() - last_renewal >= self.lease_seconds / 3:
+                    last_renewal = loop.time()
+                    await self.store.renew(self.name, list(self.inflight), self.lease_seconds)
                 wanted = await self.store.cancel_requested(list(self.inflight))
             except Exception:  # the database is briefly unreachable: try again
-                log.exception("checking for cancels failed")
+                log.exception("renewing leases or checking for cancels failed")
                 continue
             for run_id in wanted:
                 task = self.inflight.get(run_id)
@@ -136,7 +147,7 @@ class Worker:
     async def run_forever(self, poll_seconds: float = 0.5) -> None:
         """Take queued runs from the runs table until ``stop()`` (the one-process mode)."""
         await self.store.requeue_running()  # runs a crash left behind resume now
-        watcher = asyncio.create_task(self.watch_cancels())
+        watcher = asyncio.create_task(self.watch())
         tasks: set[asyncio.Task[None]] = set()
         try:
             while not self._stopped.is_set():
@@ -176,18 +187,16 @@ class PgJobQueue:
 
         self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         self._queries = Queries.from_psycopg_connection(self._conn)
-        await self._conn.execute("SELECT pg_advisory_lock(727276)")
-        try:
+        async with advisory_lock(self._conn, 727276):
             if not await self._queries.schema_is_installed():
                 await self._queries.install()
-        finally:
-            await self._conn.execute("SELECT pg_advisory_unlock(727276)")
         return self
 
-    async def enqueue(self, run_id: str) -> None:
-        """Queue a job for ``run_id``."""
+    async def enqueue(self, run_id: str, *, after: float = 0.0) -> None:
+        """Queue a job for ``run_id`` (to be taken no sooner than ``after`` seconds)."""
+        delay = timedelta(seconds=after) if after > 0 else None
         async with self._lock:
-            await self._queries.enqueue(JOB_ENTRYPOINT, run_id.encode())
+            await self._queries.enqueue(JOB_ENTRYPOINT, run_id.encode(), execute_after=delay)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -204,8 +213,13 @@ class PgJobQueue:
         @qm.entrypoint(JOB_ENTRYPOINT)
         async def run_job(job: Job) -> None:
             run_id = (job.payload or b"").decode()
-            run = await worker.store.claim(run_id, worker.name)
+            if run_id in worker.inflight:  # a second job for a run this worker is executing
+                return
+            run = await worker.store.claim(run_id, worker.name, worker.lease_seconds)
             if run is None:  # already final: a duplicate delivery
+                return
+            if isinstance(run, float):  # another live worker has it: look again when its
+                await self.enqueue(run_id, after=run + 0.5)  # lease would run out
                 return
             await worker.execute(run)
             if run_id in worker.handed_back:  # shutdown: another worker resumes it
@@ -217,7 +231,7 @@ class PgJobQueue:
             await worker.drain()
             qm.shutdown.set()
 
-        watcher = asyncio.create_task(worker.watch_cancels())
+        watcher = asyncio.create_task(worker.watch())
         stopper = asyncio.create_task(stop_when_asked())
         concurrency = max(2, worker.settings.concurrency)
         try:
