@@ -103,7 +103,7 @@ class Phase:
     served_calls: int
     reexecuted: int
     requests: int
-    retries: int
+    retried: dict[str, int]
     idle_rss_kb: list[int]
     peak_rss_kb: list[int]
     peak_inflight: list[int]
@@ -401,28 +401,34 @@ class Outcome:
 
 
 class Client:
-    """The API over one ``httpx.AsyncClient``, counting requests; a GET that meets a closed
-    keep-alive connection is retried (and counted)."""
+    """The API over one ``httpx.AsyncClient``, counting requests. A request whose connection
+    drops before a response (e.g. a keep-alive connection the server just closed) is sent again,
+    at most 3 times, and counted in ``retried`` by what failed; an event stream that drops is
+    resumed after its last event."""
 
     def __init__(self, http: Any, cfg: BenchConfig) -> None:
         self.http = http
         self.cfg = cfg
         self.requests = 0
-        self.retries = 0
+        self.retried: Counter[str] = Counter()
 
-    async def get_run(self, run_id: str) -> dict[str, Any]:
+    async def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
         for attempt in range(4):
             self.requests += 1
             try:
-                response = await self.http.get(f"/v1/runs/{run_id}")
-                break
-            except httpx.TransportError:
+                return await self.http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
                 if attempt == 3:
                     raise
-                self.retries += 1
+                route = path if path == "/v1/runs" else "/v1/runs/ID"
+                self.retried[f"{method} {route}: {exc!r}"] += 1
                 await asyncio.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    async def get_run(self, run_id: str) -> dict[str, Any]:
+        response = await self._send("GET", f"/v1/runs/{run_id}")
         response.raise_for_status()
         return dict(response.json())
 
@@ -430,19 +436,19 @@ class Client:
         """POST a run and follow it to its final status."""
         import httpx
 
-        t0 = time.monotonic()
+        t0, stage = time.monotonic(), "POST /v1/runs"
         try:
-            self.requests += 1
-            response = await self.http.post("/v1/runs", json={"question": question})
+            response = await self._send("POST", "/v1/runs", json={"question": question})
             if response.status_code != 202:
                 error = f"{response.status_code} {response.text[:200]}"
                 return Outcome("rejected", 0.0, error=error)
+            stage = f"following {response.json()['id']}"
             async with asyncio.timeout(self.cfg.timeout):
                 run = await self.follow(response.json()["id"])
         except TimeoutError:
-            return Outcome("timeout", time.monotonic() - t0, error="no final status in time")
+            return Outcome("timeout", time.monotonic() - t0, error=f"{stage}: not final in time")
         except httpx.HTTPError as exc:
-            return Outcome("client-error", time.monotonic() - t0, error=repr(exc))
+            return Outcome("client-error", time.monotonic() - t0, error=f"{stage}: {exc!r}")
         seconds = time.monotonic() - t0
         steps = int((run.get("usage") or {}).get("steps", 0))
         return Outcome(run["status"], seconds, steps, int(run["attempts"]), run.get("error"))
@@ -459,11 +465,28 @@ class Client:
                 return run
 
     async def _until_done_event(self, run_id: str) -> None:
-        self.requests += 1
-        async with self.http.stream("GET", f"/v1/runs/{run_id}/events") as response:
+        import httpx
+
+        seen = [0]  # the last event number read, kept across reconnections
+        for attempt in range(4):
+            self.requests += 1
+            try:
+                await self._stream_events(run_id, seen)
+                return
+            except httpx.TransportError as exc:
+                if attempt == 3:
+                    raise
+                self.retried[f"GET /v1/runs/ID/events: {exc!r}"] += 1
+
+    async def _stream_events(self, run_id: str, seen: list[int]) -> None:
+        """Read the run's events after ``seen[0]`` until ``done`` (or the stream's end)."""
+        path = f"/v1/runs/{run_id}/events"
+        async with self.http.stream("GET", path, params={"after": seen[0]}) as response:
             response.raise_for_status()
             async for line in response.aiter_lines():
-                if line == "event: done":
+                if line.startswith("id: "):
+                    seen[0] = int(line[4:])
+                elif line == "event: done":
                     return
 
 
@@ -588,7 +611,7 @@ async def measure(cfg: BenchConfig, svc: _Service, say: Say = print) -> Phase:
         await sampling
     cpu = {k: cpu1[k] - cpu0[k] for k in cpu0}
     phase = _phase(cfg, len(svc.workers), outcomes, seconds, served, idle, sampler, cpu)
-    phase.requests, phase.retries = client.requests, client.retries
+    phase.requests, phase.retried = client.requests, dict(client.retried)
     return phase
 
 
@@ -613,7 +636,7 @@ def _phase(
         served_calls=served,
         reexecuted=sum(1 for o in outcomes if o.attempts > 1),
         requests=0,
-        retries=0,
+        retried={},
         idle_rss_kb=idle,
         peak_rss_kb=sampler.peak_rss,
         peak_inflight=sampler.peak_inflight,
@@ -721,7 +744,8 @@ def figures(p: Phase) -> dict[str, float]:
         out[f"ms_{role}"] = p.ms_per_run(role)
     out["pressure"] = p.pressure
     out["requests_per_run"] = p.requests / p.submitted if p.submitted else 0.0
-    out.update(workers=p.workers, done=p.done, submitted=p.submitted, retries=p.retries)
+    out.update(workers=p.workers, done=p.done, submitted=p.submitted)
+    out["retries"] = sum(p.retried.values())
     return out
 
 
@@ -891,6 +915,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in phases:
         for problem in p.problems:
             print(f"W={p.workers} rep {p.repetition}: {problem}", file=sys.stderr)
+        for what, count in p.retried.items():
+            print(f"W={p.workers} rep {p.repetition}: retried {count}x: {what}", file=sys.stderr)
     if args.json:
         write_json(phases, cfg, Path(args.json))
         print(f"wrote {args.json}")

@@ -210,7 +210,8 @@ def test_embedded_server_resumes_its_runs_after_a_crash(tmp_path: Path) -> None:
             assert max(r["attempts"] for r in runs) == 2
             assert len(_log_lines(log)) == _successful_calls(database)
         finally:
-            assert restarted.terminate() == 0
+            # uvicorn shuts down cleanly on SIGTERM, then re-raises it (exit status -15).
+            assert restarted.terminate() in (0, -15)
 
 
 def _wait_ready(client: httpx.Client, timeout: float = 30) -> None:
