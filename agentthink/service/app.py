@@ -1,6 +1,6 @@
 """The HTTP API (FastAPI): runs, their live events, cancel, health, and the run viewer.
 
-Every error is ``{"error": {"message", "type"}}`` with the status that fits: 401 without a
+Every error is ``{"error": {"message", "type", "code"}}`` with the status that fits: 401 without a
 valid key, 403 for another key's run, 404, 409, 413 for a body over the size limit, 422 with
 the field and what is wrong, 429 with ``Retry-After`` when the key's pool is spent.
 """
@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentthink.service.agents import AgentFactory
 from agentthink.service.service import Caller, RequestError, Service
@@ -117,6 +118,11 @@ def create_app(
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.kind, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
+        return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}", kind)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

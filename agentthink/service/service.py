@@ -60,9 +60,11 @@ class EventBus:
 
     async def wait(self, run_id: str, seconds: float) -> None:
         event = self._waiters.setdefault(run_id, asyncio.Event())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
-        event.clear()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        finally:
+            self._waiters.pop(run_id, None)
 
 
 @dataclasses.dataclass(slots=True)
@@ -181,19 +183,22 @@ class Service:
         ceiling; 422 naming the field otherwise."""
         merged = {f.name: getattr(self._default_budget, f.name) for f in dataclasses.fields(Budget)}
         merged.update({k: v for k, v in (fields or {}).items() if v is not None})
-        try:
-            budget = Budget(**merged)
-        except (ConfigurationError, TypeError) as exc:
-            raise RequestError(422, f"budget: {exc}") from None
         for f in dataclasses.fields(Budget):
-            asked, most = getattr(budget, f.name), getattr(self._ceiling, f.name)
-            if most is not None and (asked is None or asked > most):
+            asked, most = merged[f.name], getattr(self._ceiling, f.name)
+            if most is None:
+                continue
+            if asked is None:  # no limit asked for: the ceiling is the limit
+                merged[f.name] = most
+            elif asked > most:
                 raise RequestError(
                     422,
                     f"budget.{f.name}={asked} is above this server's ceiling of {most}; "
                     "ask for less",
                 )
-        return budget
+        try:
+            return Budget(**merged)
+        except (ConfigurationError, TypeError) as exc:
+            raise RequestError(422, f"budget: {exc}") from None
 
     async def submit(
         self,

@@ -147,15 +147,15 @@ class ServiceSettings(BaseSettings):
         return Budget.parse(self.budget or default)
 
     def budget_ceiling(self) -> Budget:
-        """The most a request may ask for."""
+        """The most a request may ask for (``max_run_budget``, else four times each limit of
+        the default budget)."""
         if self.max_run_budget is not None:
             return Budget.parse(self.max_run_budget)
         base = self.run_budget()
-        total = base.max_total_tokens
         return Budget(
-            max_total_tokens=total * 4 if total else None,
-            max_steps=(base.max_steps or 12) * 4,
-            max_seconds=(base.max_seconds or 300) * 4,
+            max_total_tokens=base.max_total_tokens * 4 if base.max_total_tokens else None,
+            max_steps=base.max_steps * 4 if base.max_steps else None,
+            max_seconds=base.max_seconds * 4 if base.max_seconds else None,
         )
 
 

@@ -512,6 +512,12 @@ class RunStore:
                     "INSERT INTO agentthink_events (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
                     (run_id, seq, kind, json.dumps(data)),
                 )
+            spent = next((d["spent"] for k, d in reversed(events) if k == "budget"), None)
+            if spent is not None:  # a running run shows what it has spent so far
+                await tx.execute(
+                    "UPDATE agentthink_runs SET usage = ? WHERE id = ? AND status = 'running'",
+                    (json.dumps(spent), run_id),
+                )
         return seq
 
     async def events_after(self, run_id: str, after: int, *, limit: int = 500) -> list[StoredEvent]:
