@@ -903,14 +903,18 @@ def main(argv: list[str] | None = None) -> int:
         f"following by {cfg.follow} ...",
         flush=True,
     )
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, _term))
+    }
     try:
         phases = run_service_bench(cfg, say=lambda s: print(s, file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         print("interrupted; processes stopped and the database dropped", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(format_phases(phases))
     for p in phases:
         for problem in p.problems:
@@ -923,9 +927,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(p.done == p.submitted and not p.problems for p in phases) else 1
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    """SIGTERM: unwind like Ctrl-C, so every process and the database are cleaned up."""
-    raise KeyboardInterrupt
+def _term(signum: int, frame: Any) -> None:
+    """SIGTERM: act as Ctrl-C (asyncio.run cancels the load), so everything is cleaned up."""
+    signal.raise_signal(signal.SIGINT)
 
 
 if __name__ == "__main__":

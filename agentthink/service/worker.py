@@ -58,6 +58,11 @@ class Worker:
         self.handed_back: list[str] = []
         """Runs a shutdown interrupted and returned to the queue."""
 
+    @property
+    def shutting_down(self) -> bool:
+        """True once a shutdown has begun (no new runs are taken)."""
+        return self._shutting_down or self._stopped.is_set()
+
     def wake(self) -> None:
         """A run was queued (in this process): look now rather than at the next poll."""
         self._wake.set()
@@ -102,7 +107,7 @@ class Worker:
 
     @property
     def lease_seconds(self) -> float:
-        """How long a claim lasts without renewal (renewed every third of it)."""
+        """How long a claim lasts without renewal (renewed every second)."""
         return max(2.0, self.settings.heartbeat_seconds)
 
     async def watch(self, interval: float = 0.25) -> None:
@@ -112,7 +117,7 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                if loop.time() - last_renewal >= self.lease_seconds / 3:
+                if loop.time() - last_renewal >= min(1.0, self.lease_seconds / 3):
                     last_renewal = loop.time()
                     await self.store.renew(self.name, list(self.inflight), self.lease_seconds)
                 wanted = await self.store.cancel_requested(list(self.inflight))
@@ -215,12 +220,17 @@ class PgJobQueue:
             run_id = (job.payload or b"").decode()
             if run_id in worker.inflight:  # a second job for a run this worker is executing
                 return
+            if worker.shutting_down:  # picked as the shutdown began: leave it to another worker
+                await self.enqueue(run_id)
+                return
             run = await worker.store.claim(run_id, worker.name, worker.lease_seconds)
             if run is None:  # already final: a duplicate delivery
                 return
             if isinstance(run, float):  # another live worker has it: look again when its
                 await self.enqueue(run_id, after=run + 0.5)  # lease would run out
                 return
+            if run.attempts > 1:
+                log.warning("run %s: attempt %d, resuming where it stopped", run_id, run.attempts)
             await worker.execute(run)
             if run_id in worker.handed_back:  # shutdown: another worker resumes it
                 await worker.store.requeue(run_id)
@@ -228,8 +238,8 @@ class PgJobQueue:
 
         async def stop_when_asked() -> None:
             await worker._stopped.wait()
+            qm.shutdown.set()  # take no more jobs, then let in-flight runs finish or hand back
             await worker.drain()
-            qm.shutdown.set()
 
         watcher = asyncio.create_task(worker.watch())
         stopper = asyncio.create_task(stop_when_asked())

@@ -157,7 +157,7 @@ def test_two_workers_on_one_queue_do_each_job_exactly_once(
                 codes = [w.terminate() for w in workers]
             assert codes == [0, 0]
             assert [(r["status"], r["error"]) for r in runs] == [("done", None)] * 16
-            assert [r["attempts"] for r in runs] == [1] * 16
+            assert [r["attempts"] for r in runs] == [1] * 16, [w.lines for w in workers]
             for run_id in ids[:10]:
                 assert [k for k, _ in _events(client, run_id)].count("done") == 1
             assert len(_log_lines(log)) == _successful_calls(postgres_url)
@@ -224,3 +224,47 @@ def _wait_ready(client: httpx.Client, timeout: float = 30) -> None:
             pass
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_shutdown_hands_unfinished_runs_to_another_worker(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    world = load_world(shipped_worlds()["tool-heavy"])
+    log = tmp_path / "tools.log"
+    with SimServer(world, seed=0, latency=1.0) as sim:
+        env = sim_env(sim, "tool-heavy", log, AGENTTHINK_SHUTDOWN_GRACE_SECONDS="0")
+        api = ServiceSettings(database=postgres_url, worker=False, keys=KEYS, budget=SERVICE_BUDGET)
+        with live_service(api) as url, httpx.Client(base_url=url, timeout=30) as client:
+            first = Proc(["worker", "--database", postgres_url], env)
+            first.wait_for("ready")
+            ids = [
+                client.post(
+                    "/v1/runs", json={"question": t.question}, headers=auth("alice")
+                ).json()["id"]
+                for t in _tool_tasks("tool-heavy")[:4]
+            ]
+            deadline = time.monotonic() + 60
+            while any(
+                client.get(f"/v1/runs/{i}", headers=auth("alice")).json()["status"] == "queued"
+                for i in ids
+            ):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert first.terminate() == 0  # SIGTERM with no grace: runs in flight are handed back
+            assert "stopped" in first.lines[-1], first.lines
+            statuses = {
+                i: client.get(f"/v1/runs/{i}", headers=auth("alice")).json()["status"] for i in ids
+            }
+            handed_back = [i for i, status in statuses.items() if status == "queued"]
+            assert handed_back, statuses
+            assert set(statuses.values()) <= {"queued", "done"}  # none left as running
+
+            second = Proc(["worker", "--database", postgres_url], env)
+            try:
+                second.wait_for("ready")
+                runs = _wait_all(client, ids)
+            finally:
+                assert second.terminate() == 0
+            assert [r["status"] for r in runs] == ["done"] * len(ids)
+            assert all(r["attempts"] == 2 for r in runs if r["id"] in handed_back)
+            assert len(_log_lines(log)) == _successful_calls(postgres_url)
