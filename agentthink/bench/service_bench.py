@@ -110,6 +110,7 @@ class Phase:
     cpu_seconds: dict[str, float]
     pressure: float
     problems: list[str] = field(default_factory=list)
+    database: str = ""
 
     @property
     def done(self) -> int:
@@ -661,6 +662,7 @@ def run_phase(cfg: BenchConfig, workers: int, sim: Any, logs: Path, say: Say = p
         pids = [procs.pid(f"worker-{i + 1}") for i in range(workers)]
         svc = _Service(url, database, procs.pid("api"), pids, lambda: sim.books(key).calls)
         phase = asyncio.run(measure(cfg, svc, say))
+        phase.database = database.rsplit("/", 1)[1]
         exited = [f"{role} exited (code {procs.procs[role].returncode})" for role in procs.dead()]
         t1 = time.monotonic()
     say(f"W={workers}: stopped and dropped the database in {time.monotonic() - t1:.1f} s")
@@ -694,6 +696,9 @@ def run_service_bench(cfg: BenchConfig, say: Say = print) -> list[Phase]:
                 phase.repetition = rep + 1
                 phases.append(phase)
                 say(format_phases([phase], header=False))
+    except BaseException:
+        say(f"process logs kept in {logs}")
+        raise
     finally:
         server.stop()
     if not cfg.logs and not any(p.problems for p in phases):

@@ -53,6 +53,9 @@ def serve_command(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        # Clients (and proxies) reuse connections; a longer keep-alive than uvicorn's 5 s
+        # avoids closing one just as a request arrives on it.
+        timeout_keep_alive=65,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
     )
     return 0
