@@ -41,8 +41,9 @@ class StoreJournal:
 
 
 class EventSink:
-    """Buffers a run's events and writes them in batches: text deltas of one step are merged,
-    and a batch is written at every other event, at ``interval`` seconds, and at the end."""
+    """Buffers a run's events and writes them in batches, one transaction each: consecutive
+    text deltas of one step are merged, and a batch is written every ``interval`` seconds and at
+    the end (followers see events at most that late; fast steps cost one write, not four)."""
 
     def __init__(
         self,
@@ -61,7 +62,7 @@ class EventSink:
         self._lock = asyncio.Lock()
 
     def add(self, kind: str, data: dict[str, Any]) -> bool:
-        """Buffer an event; True when it is time to flush."""
+        """Buffer an event; True when it is time to flush (``interval`` since the last one)."""
         last = self._pending[-1] if self._pending else None
         if (
             kind in DELTA_TYPES
@@ -72,7 +73,7 @@ class EventSink:
             last[1]["text"] += data["text"]
         else:
             self._pending.append((kind, dict(data)))
-        return kind not in DELTA_TYPES or time.monotonic() - self._last_flush >= self._interval
+        return time.monotonic() - self._last_flush >= self._interval
 
     async def flush(self) -> None:
         """Write what is buffered."""
