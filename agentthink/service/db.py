@@ -43,6 +43,11 @@ class Database(Protocol):
         """A transaction (SQLite: ``BEGIN IMMEDIATE``, so read-modify-write is atomic)."""
         ...
 
+    def connection(self) -> contextlib.AbstractAsyncContextManager[Tx]:
+        """A connection in autocommit mode: each statement is its own transaction (for
+        one-statement work, without the BEGIN/COMMIT round trips)."""
+        ...
+
     async def close(self) -> None:
         """Close connections."""
         ...
@@ -100,6 +105,11 @@ class SqliteDatabase:
                 await asyncio.shield(self._rollback())
                 raise
 
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            yield _SqliteTx(self._conn)
+
     async def _rollback(self) -> None:
         await self._conn.execute("SELECT 1")  # queued behind the interrupted statement
         if self._conn.in_transaction:
@@ -153,6 +163,11 @@ class PostgresDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Tx]:
+        async with self.pool.connection() as conn:  # the pool's connections autocommit
             yield _PostgresTx(conn)
 
     async def close(self) -> None:

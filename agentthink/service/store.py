@@ -283,7 +283,7 @@ class RunStore:
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         """The run, or None."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             row = await tx.fetchone(
                 f"SELECT {_RUN_COLUMNS} FROM agentthink_runs WHERE id = ?", (run_id,)
             )
@@ -291,7 +291,7 @@ class RunStore:
 
     async def list_runs(self, key_name: str, *, limit: int = 50) -> list[RunRecord]:
         """The key's most recent runs, newest first."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             rows = await tx.fetchall(
                 f"SELECT {_RUN_COLUMNS} FROM agentthink_runs WHERE key_name = ? "
                 "ORDER BY created_at DESC LIMIT ?",
@@ -332,7 +332,7 @@ class RunStore:
         if not run_ids:
             return
         marks = ", ".join("?" for _ in run_ids)
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             await tx.execute(
                 f"UPDATE agentthink_runs SET lease_until = ? WHERE worker = ? AND "
                 f"status = 'running' AND id IN ({marks})",
@@ -367,7 +367,7 @@ class RunStore:
         one-process service after a crash, and for runs a shutdown handed back."""
         now = time.time()
         where = "status = 'running'" + (" AND worker = ?" if worker else "")
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             return await tx.execute(
                 f"UPDATE agentthink_runs SET status = 'queued', lease_until = 0, updated_at = ? "
                 f"WHERE {where}",
@@ -376,7 +376,7 @@ class RunStore:
 
     async def requeue(self, run_id: str) -> None:
         """Put one running run back in the queue (a shutdown interrupted it)."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             await tx.execute(
                 "UPDATE agentthink_runs SET status = 'queued', lease_until = 0, updated_at = ? "
                 "WHERE id = ? AND status = 'running'",
@@ -385,7 +385,7 @@ class RunStore:
 
     async def thread_state(self, thread_id: str) -> tuple[str | None, bool]:
         """The key that owns a thread (None when new) and whether a run of it is unfinished."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             rows = await tx.fetchall(
                 "SELECT key_name, status FROM agentthink_runs WHERE thread_id = ?", (thread_id,)
             )
@@ -394,12 +394,12 @@ class RunStore:
 
     async def ping(self) -> None:
         """Raise when the database does not answer."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             await tx.fetchone("SELECT 1")
 
     async def mark_started(self, run_id: str, checkpoint_before: str | None) -> None:
         """Remember that the run's graph started, and the thread's checkpoint before it."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             await tx.execute(
                 "UPDATE agentthink_runs SET started = 1, checkpoint_before = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -490,7 +490,7 @@ class RunStore:
         if not run_ids:
             return set()
         marks = ", ".join("?" for _ in run_ids)
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             rows = await tx.fetchall(
                 f"SELECT id FROM agentthink_runs WHERE cancel_requested = 1 AND id IN ({marks})",
                 run_ids,
@@ -522,7 +522,7 @@ class RunStore:
 
     async def events_after(self, run_id: str, after: int, *, limit: int = 500) -> list[StoredEvent]:
         """The run's events numbered above ``after``, in order."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             rows = await tx.fetchall(
                 "SELECT seq, type, data FROM agentthink_events WHERE run_id = ? AND seq > ? "
                 "ORDER BY seq LIMIT ?",
@@ -534,7 +534,7 @@ class RunStore:
 
     async def journal_get(self, run_id: str, call_id: str) -> dict[str, Any] | None:
         """The recorded result of a finished tool call."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             row = await tx.fetchone(
                 "SELECT result FROM agentthink_tool_journal WHERE run_id = ? AND call_id = ?",
                 (run_id, call_id),
@@ -543,7 +543,7 @@ class RunStore:
 
     async def journal_put(self, run_id: str, call_id: str, result: dict[str, Any]) -> None:
         """Record a finished tool call (the first record wins)."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             await tx.execute(
                 "INSERT INTO agentthink_tool_journal (run_id, call_id, result) VALUES (?, ?, ?) "
                 "ON CONFLICT (run_id, call_id) DO NOTHING",
@@ -554,7 +554,7 @@ class RunStore:
 
     async def pool(self, key_name: str, period: int) -> dict[str, float]:
         """A pool's books for one period."""
-        async with self.db.transaction() as tx:
+        async with self.db.connection() as tx:
             row = await tx.fetchone(
                 "SELECT tokens_used, cost_used, tokens_reserved, cost_reserved "
                 "FROM agentthink_pools WHERE key_name = ? AND period = ?",
