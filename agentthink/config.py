@@ -81,16 +81,26 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if settings_cls.model_config.get("toml_file"):
-            sources.append(TomlConfigSettingsSource(settings_cls))
-        return tuple(sources)
+        return flags_env_then_file(settings_cls, init_settings, env_settings)
 
     def default_budget(self) -> str:
         """The budget spec in force: the one set, else a default for the model."""
         if self.budget is not None:
             return self.budget
         return EMBEDDED_DEFAULT_BUDGET if self.model is None else REMOTE_DEFAULT_BUDGET
+
+
+def flags_env_then_file(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """Setting sources in precedence order: arguments, ``AGENTTHINK_*``, then the TOML file
+    named by the class's ``toml_file`` (when set); no dotenv or secrets files."""
+    sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+    if settings_cls.model_config.get("toml_file"):
+        sources.append(TomlConfigSettingsSource(settings_cls))
+    return tuple(sources)
 
 
 def default_config_path() -> Path:

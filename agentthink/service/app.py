@@ -135,12 +135,6 @@ def create_app(
     @app.post("/v1/runs", status_code=202)
     async def start_run(body: RunRequest, who: Auth) -> dict[str, Any]:
         """Start a run; returns its id at once (follow it with ``/events``)."""
-        if len(body.question) > svc.settings.max_question_chars:
-            raise RequestError(
-                422,
-                f"question is {len(body.question)} characters; the limit is "
-                f"{svc.settings.max_question_chars}",
-            )
         run = await svc.submit(
             who,
             question=body.question,

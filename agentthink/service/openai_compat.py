@@ -516,12 +516,6 @@ def add_chat_completions(app: FastAPI, service: Service, auth: Any) -> None:
         who: Annotated[Caller, authenticated],
     ) -> dict[str, Any] | StreamingResponse:
         """Answer the conversation's last message with an agent run (OpenAI-compatible)."""
-        if len(body.question) > service.settings.max_question_chars:
-            raise RequestError(
-                422,
-                f"the question is {len(body.question)} characters; the limit is "
-                f"{service.settings.max_question_chars}",
-            )
         run = await service.submit(
             who,
             question=body.question,

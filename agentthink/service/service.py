@@ -212,6 +212,12 @@ class Service:
     ) -> RunRecord:
         """Queue a run for ``caller``: budget checked, pool reserved, job enqueued."""
         assert self.store is not None
+        if len(question) > self.settings.max_question_chars:
+            raise RequestError(
+                422,
+                f"question is {len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars}",
+            )
         if policy is not None:
             try:
                 get_policy(policy)

@@ -30,11 +30,10 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from agentthink.budget import Budget
-from agentthink.config import EMBEDDED_DEFAULT_BUDGET, REMOTE_DEFAULT_BUDGET
+from agentthink.config import EMBEDDED_DEFAULT_BUDGET, REMOTE_DEFAULT_BUDGET, flags_env_then_file
 from agentthink.errors import ConfigurationError
 
 __all__ = ["ApiKey", "ServiceSettings", "load_service_settings"]
@@ -125,10 +124,7 @@ class ServiceSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if settings_cls.model_config.get("toml_file"):
-            sources.append(TomlConfigSettingsSource(settings_cls))
-        return tuple(sources)
+        return flags_env_then_file(settings_cls, init_settings, env_settings)
 
     @property
     def is_postgres(self) -> bool:
