@@ -50,7 +50,9 @@ def get_litellm() -> Any:
     # A call cancelled while litellm's worker thread sets up a stream leaves that stream's
     # coroutine unawaited; the warning at exit is litellm's bookkeeping, not a lost call.
     warnings.filterwarnings(
-        "ignore", message=r"coroutine '.*stream_function' was never awaited", category=RuntimeWarning
+        "ignore",
+        message=r"coroutine '.*stream_function' was never awaited",
+        category=RuntimeWarning,
     )
     return litellm
 
