@@ -24,6 +24,7 @@ from typing import Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from agentthink.nodes import (
     answer_node,
@@ -67,6 +68,7 @@ class AgentState(TypedDict, total=False):
 _CHANNELS = ("question", "messages", "steps", "decisions")
 
 Node = Callable[[dict[str, Any], Runtime[RunContext]], Awaitable[dict[str, Any]]]
+Router = Callable[[dict[str, Any]], str]
 
 
 def _flat(state: dict[str, Any]) -> dict[str, Any]:
@@ -74,26 +76,26 @@ def _flat(state: dict[str, Any]) -> dict[str, Any]:
     return {**(state.get("run") or {}), **{k: state[k] for k in _CHANNELS if k in state}}
 
 
-def _node(fn: Node) -> Node:
-    """Adapt a node written against the flat view: its update is split back into channels."""
+def _node(fn: Node, route: Router | None = None, ends: dict[str, str] | None = None) -> Any:
+    """Adapt a node written against the flat view: its update is split back into channels.
 
-    async def node(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+    With ``route``, the node also picks its successor from the updated run and returns a
+    ``Command``: LangGraph then needs no separate branch step (conditional edges cost a routing
+    task per step, and a thread hand-off when the routing function is sync).
+    """
+
+    async def node(state: dict[str, Any], runtime: Runtime[RunContext]) -> Any:
         update = await fn(_flat(state), runtime)
         out = {k: update.pop(k) for k in _CHANNELS if k in update}
+        run = state.get("run") or {}
         if update:
-            out["run"] = {**(state.get("run") or {}), **update}
-        return out
+            run = out["run"] = {**run, **update}
+        if route is None or ends is None:
+            return out
+        return Command(update=out, goto=ends[route(run)])
 
     node.__name__ = fn.__name__
     return node
-
-
-def _router(fn: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any]], str]:
-    def route(state: dict[str, Any]) -> str:
-        return fn(_flat(state))
-
-    route.__name__ = fn.__name__
-    return route
 
 
 def flat_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -104,33 +106,18 @@ def flat_state(state: dict[str, Any]) -> dict[str, Any]:
 def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the arbitration graph (with ``checkpointer`` when given)."""
     graph = StateGraph(AgentState, context_schema=RunContext)
-    nodes: dict[str, Any] = {
-        "controller": controller_node,
-        "model": model_node,
-        "tools": tools_node,
-        "answer": answer_node,
-        "stop": stop_node,
+    after_decision = {"model": "model", "answer": "answer", "stop": "stop"}
+    after_model = {"tools": "tools", "controller": "controller", "end": END}
+    nodes: dict[str, tuple[Node, Router | None, dict[str, str] | None]] = {
+        "controller": (controller_node, route_decision, after_decision),
+        "model": (model_node, route_after_model, after_model),
+        "tools": (tools_node, route_decision, after_decision),
+        "answer": (answer_node, route_after_model, after_model),
+        "stop": (stop_node, None, None),
     }
-    for name, node in nodes.items():
-        graph.add_node(name, _node(node))  # type: ignore[call-overload]
+    for name, (node, route, ends) in nodes.items():
+        destinations = tuple(ends.values()) if ends else ()
+        graph.add_node(name, _node(node, route, ends), destinations=destinations)
     graph.add_edge(START, "controller")
-    graph.add_conditional_edges(
-        "controller",
-        _router(route_decision),
-        {"model": "model", "answer": "answer", "stop": "stop"},
-    )
-    graph.add_conditional_edges(
-        "model",
-        _router(route_after_model),
-        {"tools": "tools", "controller": "controller", "end": END},
-    )
-    graph.add_conditional_edges(
-        "tools", _router(route_decision), {"model": "model", "answer": "answer", "stop": "stop"}
-    )
-    graph.add_conditional_edges(
-        "answer",
-        _router(route_after_model),
-        {"tools": "tools", "controller": "controller", "end": END},
-    )
     graph.add_edge("stop", END)
     return graph.compile(checkpointer=checkpointer)
