@@ -4,18 +4,21 @@ Run: ``python -m agentthink.bench.overhead [--steps 50] [--rounds 5]`` (needs th
 for langchain; without it that column is skipped).
 
 Every framework drives the same work: an instant fake model that calls a trivial async tool
-``steps`` times, then answers (async, so no framework pays a thread hand-off per call). What is measured is the framework's own cost per tool step. Rounds are
-interleaved and the figures are medians; read the ratios.
+``steps`` times, then answers (async, so no framework pays a thread hand-off per call). What is
+measured is the framework's own cost per tool step. ``bare_langgraph`` is LangGraph's floor: a
+two-node ``StateGraph`` (model, tools) with nothing else. Rounds are interleaved and the figures
+are medians; read the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import operator
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 from agentthink.models.turn import StreamDelta, ToolCall, Turn, TurnDone, Usage
@@ -119,6 +122,42 @@ async def _plain_loop(steps: int) -> float:
     return (time.perf_counter() - started) / steps * 1000
 
 
+class _BareState(TypedDict):
+    messages: Annotated[list[dict[str, Any]], operator.add]
+
+
+async def _bare_stategraph(steps: int) -> float:
+    """The floor LangGraph sets: a model node and a tools node, nothing else."""
+    from langgraph.graph import END, START, StateGraph
+
+    model = InstantToolModel(steps)
+
+    async def call_model(state: _BareState) -> dict[str, Any]:
+        return {"messages": [(await model.complete(state["messages"])).message]}
+
+    async def call_tools(state: _BareState) -> dict[str, Any]:
+        calls = state["messages"][-1]["tool_calls"]
+        return {
+            "messages": [{"role": "tool", "tool_call_id": c["id"], "content": "x"} for c in calls]
+        }
+
+    async def route(state: _BareState) -> str:
+        return "tools" if state["messages"][-1].get("tool_calls") else END
+
+    graph = StateGraph(_BareState)
+    graph.add_node("model", call_model)
+    graph.add_node("tools", call_tools)
+    graph.add_edge(START, "model")
+    graph.add_conditional_edges("model", route, ["tools", END])
+    graph.add_edge("tools", "model")
+    app = graph.compile()
+    started = time.perf_counter()
+    await app.ainvoke(
+        {"messages": [{"role": "user", "content": "go"}]}, {"recursion_limit": 10 * steps + 10}
+    )
+    return (time.perf_counter() - started) / steps * 1000
+
+
 def _langchain_runner() -> Callable[[int], Awaitable[float]] | None:
     try:
         from langchain.agents import create_agent
@@ -174,6 +213,7 @@ async def measure(steps: int = 50, rounds: int = 5) -> dict[str, float]:
     runners: dict[str, Callable[[int], Awaitable[float]]] = {
         "agentthink": _agentthink,
         "plain_loop": _plain_loop,
+        "bare_langgraph": _bare_stategraph,
     }
     langchain = _langchain_runner()
     if langchain is not None:
@@ -195,9 +235,10 @@ def main(argv: list[str] | None = None) -> None:
     result = asyncio.run(measure(args.steps, args.rounds))
     print(f"per-step overhead, {args.steps} tool steps ({args.rounds} rounds, median ms/step)")
     for name, ms in result.items():
-        print(f"  {name:<13} {ms:8.3f} ms")
+        print(f"  {name:<15} {ms:8.3f} ms")
     if "create_agent" in result:
         print(f"  agentthink / create_agent = {result['agentthink'] / result['create_agent']:.3f}")
+    print(f"  agentthink / bare_langgraph = {result['agentthink'] / result['bare_langgraph']:.3f}")
     short = asyncio.run(measure(20, args.rounds))["agentthink"]
     long = asyncio.run(measure(200, max(1, args.rounds // 2)))["agentthink"]
     print(
