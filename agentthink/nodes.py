@@ -444,26 +444,34 @@ async def _call(
     *,
     temperature: float | None = None,
 ) -> Turn | State:
-    """Stream one planned call, emitting deltas; record its usage. A failure ends the run."""
+    """Make one planned call, emitting deltas; record its usage. A failure ends the run.
+
+    The call is streamed when someone listens to the run's events; otherwise it is made whole
+    (the model still streams internally when a thinking cutoff must be enforced), which spares
+    the per-chunk work of a streamed response.
+    """
     seconds = rc.ledger.remaining_seconds()
     deadline = time.monotonic() + seconds if seconds is not None else None
     turn: Turn | None = None
+    options: dict[str, Any] = {
+        "reasoning": plan.reasoning,
+        "tools": tools if plan.tools_allowed else None,
+        "max_tokens": _call_cap(rc, plan),
+        "temperature": temperature,
+        "deadline": deadline,
+        "thinking_cap": _thinking_cap(rc),
+    }
     try:
-        async for delta in rc.model.stream(
-            messages,
-            reasoning=plan.reasoning,
-            tools=tools if plan.tools_allowed else None,
-            max_tokens=_call_cap(rc, plan),
-            temperature=temperature,
-            deadline=deadline,
-            thinking_cap=_thinking_cap(rc),
-        ):
-            if isinstance(delta, ReasoningDelta):
-                rc.emit(ThinkingDelta(delta.text, step))
-            elif isinstance(delta, TextDelta):
-                rc.emit(AnswerDelta(delta.text, step))
-            elif isinstance(delta, TurnDone):
-                turn = delta.turn
+        if not rc.streaming:
+            turn = await rc.model.complete(messages, **options)
+        else:
+            async for delta in rc.model.stream(messages, **options):
+                if isinstance(delta, ReasoningDelta):
+                    rc.emit(ThinkingDelta(delta.text, step))
+                elif isinstance(delta, TextDelta):
+                    rc.emit(AnswerDelta(delta.text, step))
+                elif isinstance(delta, TurnDone):
+                    turn = delta.turn
     except ConfigurationError:
         raise
     except StreamInterruptedError as exc:

@@ -5,7 +5,7 @@ Subcommands::
     agentthink bench policies --world mostly-easy --policies fixed-high,fixed-low,never,adaptive,escalate -n 200 --seed 1
     agentthink bench budget --cases 10000 --tight 1000
     agentthink bench overhead [--steps 50] [--rounds 5] [--calls 200]
-    agentthink bench throughput [--levels 10,100,1000] [--latency 1.0]
+    agentthink bench throughput [--levels 10,100,1000] [--latency 1.0] [--window 10] [--processes 1]
     agentthink bench service [-n 200] [-c 100] [--latency 0.5] [-k 50] [--workers 1,2]
     agentthink bench worlds
 
@@ -100,7 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("throughput", help="concurrent runs against the simulated server")
     t.add_argument("--levels", default="10,100,1000", help="comma-separated concurrency levels")
     t.add_argument("--latency", type=float, default=1.0, help="seconds per model call")
-    t.add_argument("--runs-each", type=int, default=3, help="runs per worker at each level")
+    t.add_argument(
+        "--window", type=float, default=10.0, help="seconds measured per level, after a warm-up"
+    )
+    t.add_argument(
+        "--processes", type=int, default=1, help="client processes the runs are split across"
+    )
     t.add_argument("--world", default="mostly-easy")
 
     sub.add_parser(
@@ -243,12 +248,25 @@ def _throughput(args: argparse.Namespace) -> int:
     if not levels or min(levels) < 1 or args.latency < 0:
         print("error: levels must be >= 1 and latency >= 0", file=sys.stderr)
         return 2
+    if args.window <= 0 or args.processes < 1 or args.processes > min(levels):
+        print(
+            "error: --window must be > 0 and --processes between 1 and the smallest level",
+            file=sys.stderr,
+        )
+        return 2
     print(
-        f"throughput at {args.latency:g} s per model call, {args.runs_each} runs per worker ...",
+        f"throughput at {args.latency:g} s per model call, {args.window:g} s measured per level, "
+        f"{args.processes} client process(es) ...",
         flush=True,
     )
     result = asyncio.run(
-        run_throughput(levels, latency=args.latency, runs_each=args.runs_each, world=args.world)
+        run_throughput(
+            levels,
+            latency=args.latency,
+            window=args.window,
+            processes=args.processes,
+            world=args.world,
+        )
     )
     print(format_levels(result))
     return 0

@@ -28,6 +28,7 @@ __all__ = [
     "check_model",
     "count_prompt_tokens",
     "count_text_tokens",
+    "ensure_in_price_map",
     "get_litellm",
     "missing_keys",
     "price_of",
@@ -111,8 +112,50 @@ def count_prompt_tokens(
         return count_text_tokens(text) + 4 * len(messages)
 
 
+_UNPRICED: set[str] = set()
+"""Models agentthink entered in litellm's price map at zero only to spare its per-call search."""
+
+
+def ensure_in_price_map(
+    model: str, input_cost_per_token: float | None, output_cost_per_token: float | None
+) -> None:
+    """Enter a model litellm does not know (a local server's, a proxy's alias) in its price map.
+
+    litellm prices every call for its own logging; for a model missing from its map it searches
+    every entry for a generalisation, several milliseconds of CPU per call. Entered with the
+    profile's prices, or at zero (``price_of`` still answers None for those: the price is
+    unknown, not free). Models litellm knows are left alone.
+    """
+    litellm = get_litellm()
+    if model in litellm.model_cost:
+        return
+    try:
+        litellm.get_model_info(model=model)
+        return
+    except Exception:
+        pass
+    priced = input_cost_per_token is not None and output_cost_per_token is not None
+    provider = model.split("/", 1)[0] if "/" in model else "openai"
+    litellm.register_model(
+        {
+            model: {
+                "input_cost_per_token": input_cost_per_token if priced else 0.0,
+                "output_cost_per_token": output_cost_per_token if priced else 0.0,
+                "cache_creation_input_token_cost": 0.0,
+                "cache_read_input_token_cost": 0.0,
+                "litellm_provider": provider,
+                "mode": "chat",
+            }
+        }
+    )
+    if not priced:
+        _UNPRICED.add(model)
+
+
 def price_of(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
     """USD for the tokens from litellm's price map; None when the model has no price."""
+    if model in _UNPRICED:
+        return None
     try:
         prompt_cost, completion_cost = get_litellm().cost_per_token(
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens

@@ -418,6 +418,10 @@ class LiteLLMModel:
                     f"{self.name} needs {' and '.join(missing)}: set it in the environment "
                     "or pass api_key=... (local servers: pass api_base=...)"
                 )
+        p = self.profile
+        _litellm.ensure_in_price_map(
+            self.litellm_model, p.input_cost_per_token, p.output_cost_per_token
+        )
         self._checked = True
 
 

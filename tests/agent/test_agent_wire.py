@@ -67,3 +67,21 @@ async def test_a_model_that_thinks_when_told_not_to_is_cut_at_the_thinking_budge
         result.usage.reasoning_tokens <= 40 + 2
     )  # cut at the budget (one streamed chunk of slack)
     assert result.stopped_by is not None or result.answer
+
+
+async def test_run_without_listeners_makes_whole_calls_and_stream_streams() -> None:
+    replies = [
+        Reply(tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
+        Reply(text="Rome is rainy."),
+    ]
+    with OpenAIServer(replies * 2, dialect="vllm") as server:
+        model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
+        agent = Agent(model, tools=[weather], policy="never", budget=Budget(max_steps=4))
+        ran = await agent.run("Weather in Rome?")
+        run_bodies = list(server.bodies)
+        streamed = [e async for e in agent.stream("Weather in Rome?")]
+        stream_bodies = server.bodies[len(run_bodies) :]
+    assert ran.answer == "Rome is rainy." == streamed[-1].result.answer  # type: ignore[union-attr]
+    assert ran.usage.total_tokens == streamed[-1].result.usage.total_tokens  # type: ignore[union-attr]
+    assert [b.get("stream") for b in run_bodies] == [None, None]  # nobody listens: whole calls
+    assert [b.get("stream") for b in stream_bodies] == [True, True]
