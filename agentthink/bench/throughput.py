@@ -355,6 +355,7 @@ async def _child_main(args: argparse.Namespace) -> None:
 
     drive = _Drive(load_world(args.world), args.url, args.key, args.concurrency, args.offset)
     await drive.agent.run(drive.tasks[0].question)  # warm up imports before the level starts
+    drive.base_rss = drive.peak_rss = _rss_mb()
     print("ready", flush=True)
     if await read() != "go":
         return
