@@ -6,6 +6,7 @@ Only the model and tools nodes do I/O; the controller asks the policy, which doe
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -156,6 +157,9 @@ def _after_failure(rc: RunContext, state: State, outcome: State, kind: str) -> S
 
 _MAX_FAILURES = 3
 _FINAL_ATTEMPTS = 3
+_NEXT_PROMPT_MARGIN = 64
+"""Tokens the next prompt may carry beyond this call's output and tool results (the wrapper
+around carried-over reasoning, per-message template tokens), kept back for the final answer."""
 
 
 def route_after_model(state: State) -> str:
@@ -187,15 +191,32 @@ async def answer_node(state: State, runtime: Runtime[RunContext]) -> State:
 async def _final_call(
     rc: RunContext, state: State, messages: list[dict[str, Any]], plan: CallPlan, step: int
 ) -> State:
+    """The answer call, asked again (with a nudge) when the model reasoned instead of answering.
+
+    Every attempt but the last leaves room in the budget for the next one, so a model that
+    reasons though told not to (and fills its output cap with reasoning) gets another chance.
+    """
+    nudges: list[dict[str, Any]] = []
     for attempt in range(_FINAL_ATTEMPTS):
-        outcome = await _call(rc, messages, plan, None, step)
+        sent = [*messages, *nudges]
+        last_try = attempt == _FINAL_ATTEMPTS - 1
+        outcome = await _call(
+            rc,
+            sent,
+            plan
+            if last_try
+            else _leave_room_for_retry(rc, plan, sent, _FINAL_ATTEMPTS - 1 - attempt),
+            None,
+            step,
+        )
         if isinstance(outcome, dict):
             return _after_failure(rc, state, outcome, "answer")
         turn = outcome
-        if turn.text.strip() or attempt == _FINAL_ATTEMPTS - 1:
+        if turn.text.strip() or last_try or rc.always_reasons:
             break
-        plan = _plan(rc, messages, None, 0, final=True)  # no answer: ask again if it fits
-        if not plan.possible:
+        nudges.append(_answer_nudge(attempt + 1))
+        plan = _plan(rc, [*messages, *nudges], None, 0, final=True)
+        if not plan.possible or rc.ledger.left("max_steps") == 0:
             break
     answers = [turn.text.strip()]
     if rc.answer_samples > 1 and answers[0]:
@@ -203,9 +224,10 @@ async def _final_call(
     answer = _majority(answers)
     update: State = {
         "messages": [
+            *sent[len(messages) :],  # the nudges the final turn answered
             turn.message
             if turn.text.strip() == answer
-            else {"role": "assistant", "content": answer}
+            else {"role": "assistant", "content": answer},
         ],
         "steps": [step_to_dict(_record("answer", turn, proposed=answer or None), notes=turn.notes)],
         "spent": spent_to_dict(rc.ledger.spent()),
@@ -220,6 +242,42 @@ async def _final_call(
             **_stopped(rc, state, "error", "the model gave no answer on the final call"),
         }
     return {**update, "answer": answer, "stopped_by": None}
+
+
+def _answer_nudge(attempt: int) -> dict[str, Any]:
+    return {
+        "role": "user",
+        "content": f"[agentthink] No answer came back (attempt {attempt}): reply with the final "
+        "answer itself now, without reasoning.",
+    }
+
+
+def _leave_room_for_retry(
+    rc: RunContext, plan: CallPlan, messages: list[dict[str, Any]], retries: int
+) -> CallPlan:
+    """The answer call's plan, its output cap lowered so ``retries`` more answer calls still fit
+    after it (each retry's prompt is this one's plus a nudge). Unchanged when they do not fit."""
+    cap = plan.max_output_tokens
+    floor = rc.ledger.budget.effective_answer_reserve_tokens
+    steps = rc.ledger.left("max_steps")
+    if cap is None or (steps is not None and steps < 2):
+        return plan
+    total = rc.ledger.left("max_total_tokens")
+    output = rc.ledger.left("max_output_tokens")
+    prompt = rc.model.count_tokens(messages) if total is not None else 0
+    nudge = rc.model.count_tokens([_answer_nudge(_FINAL_ATTEMPTS)]) if total is not None else 0
+    most = min(retries, int(steps) - 1) if steps is not None else retries
+    for later in range(most, 0, -1):  # as many retries as fit, each with a floor-sized answer
+        rooms = [cap]
+        if total is not None:
+            need = sum(prompt + k * nudge + floor for k in range(1, later + 1))
+            rooms.append(int(total) - prompt - need)
+        if output is not None:
+            rooms.append(int(output) - later * floor)
+        shrunk = min(rooms)
+        if shrunk >= floor:
+            return plan if shrunk >= cap else dataclasses.replace(plan, max_output_tokens=shrunk)
+    return plan
 
 
 async def _more_samples(
@@ -430,7 +488,9 @@ def _plan(
         model_max_output_tokens=rc.model.profile.max_output_tokens,
         usd_per_input_token=rc.prices[0],
         usd_per_output_token=rc.prices[1],
-        tool_output_tokens=rc.tool_output_tokens if tools and not final else 0,
+        tool_output_tokens=0
+        if final
+        else _NEXT_PROMPT_MARGIN + (rc.tool_output_tokens if tools else 0),
         always_reasons=rc.always_reasons,
     )
 
