@@ -197,6 +197,7 @@ async def _final_call(
     reasons though told not to (and fills its output cap with reasoning) gets another chance.
     """
     nudges: list[dict[str, Any]] = []
+    blocked: str | None = None  # the limit that left no room to ask again
     for attempt in range(_FINAL_ATTEMPTS):
         sent = [*messages, *nudges]
         last_try = attempt == _FINAL_ATTEMPTS - 1
@@ -216,7 +217,11 @@ async def _final_call(
             break
         nudges.append(_answer_nudge(attempt + 1))
         plan = _plan(rc, [*messages, *nudges], None, 0, final=True)
-        if not plan.possible or rc.ledger.left("max_steps") == 0:
+        if rc.ledger.left("max_steps") == 0:
+            blocked = "max_steps"
+        elif not plan.possible:
+            blocked = plan.stopped_by
+        if blocked is not None:
             break
     answers = [turn.text.strip()]
     if rc.answer_samples > 1 and answers[0]:
@@ -236,6 +241,9 @@ async def _final_call(
         # The model kept reasoning though asked to answer, and no thinking budget was left.
         why = "the model reasoned instead of answering and max_thinking_tokens is spent"
         return {**update, **_stopped(rc, state, "max_thinking_tokens", why)}
+    if not answer and blocked is not None:
+        why = f"the model gave no answer and {blocked} leaves no room to ask again"
+        return {**update, **_stopped(rc, state, blocked, why)}
     if not answer:
         return {
             **update,

@@ -57,6 +57,8 @@ class BudgetReport:
     seed: int
     token_rate: float | None = None
     tokens_per_chunk: int = 1
+    native_cap: bool = True
+    """The model's profile had ``native_thinking_budget`` (the server caps stray reasoning)."""
     chunk_slack_cases: int = 0
     """Cases whose only overrun on agentthink's books is thinking by at most one streamed chunk:
     a model that reasoned though told not to, cut at the next chunk boundary."""
@@ -75,6 +77,7 @@ class BudgetReport:
             "cases_with_one_chunk_of_thinking_slack": self.chunk_slack_cases,
             "token_rate": self.token_rate,
             "tokens_per_chunk": self.tokens_per_chunk,
+            "native_thinking_budget": self.native_cap,
             "largest_overrun_by_limit": self.largest,
             "overrun_examples": self.examples[:10],
             "answered": self.answered,
@@ -145,13 +148,16 @@ async def run_budget_fuzz(
     token_rate: float | None = 1000.0,
     tokens_per_chunk: int = 4,
     max_output_tokens: int = 4096,
+    native_cap: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BudgetReport:
     """Run ``cases`` random budgets and ``tight`` tight ones; see the module docstring.
 
     ``token_rate`` paces the server (tokens/s per stream; None: unpaced), ``tokens_per_chunk``
     is its stream interval, ``max_output_tokens`` the model's own output cap per call (what
-    ``max_tokens`` is when no limit binds)."""
+    ``max_tokens`` is when no limit binds), ``native_cap`` whether the model's profile says the
+    server honours ``thinking_token_budget`` (vLLM with ``--reasoning-config``; the simulated
+    server does)."""
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.models._litellm import acompletion
@@ -188,7 +194,13 @@ async def run_budget_fuzz(
                 done += 1
                 return  # a contradictory random budget is refused up front: nothing to check
             agent = Agent(
-                sim_model(w, url, key, max_output_tokens=max_output_tokens),
+                sim_model(
+                    w,
+                    url,
+                    key,
+                    max_output_tokens=max_output_tokens,
+                    native_thinking_budget=native_cap,
+                ),
                 tools=tools if rng.random() < 0.8 else [],
                 policy=policy,
                 budget=budget,
@@ -283,6 +295,7 @@ async def run_budget_fuzz(
         seed=seed,
         token_rate=token_rate,
         tokens_per_chunk=tokens_per_chunk,
+        native_cap=native_cap,
     )
 
 
@@ -295,7 +308,8 @@ def format_report(report: BudgetReport) -> str:
         f"(cases with any overrun: {report.overruns}; of which agentthink's own books "
         f"overran: {report.ledger_overruns})",
         f"  server: {report.token_rate or 'unpaced'} tokens/s per stream, "
-        f"{report.tokens_per_chunk} tokens per streamed event",
+        f"{report.tokens_per_chunk} tokens per streamed event, native thinking cap "
+        f"(thinking_token_budget) {'on' if report.native_cap else 'off'}",
     ]
     for name, amount in report.largest.items():
         lines.append(f"    {name:<20} {amount:g}")

@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         default=4096,
         help="the simulated model's own output cap per call (default 4096)",
     )
+    b.add_argument(
+        "--no-native-cap",
+        action="store_true",
+        help="treat the server as vLLM without --reasoning-config: no thinking_token_budget sent",
+    )
     b.add_argument("--out", default=None, help="output folder (default bench-results/budget-sSEED)")
 
     o = sub.add_parser(
@@ -215,6 +220,7 @@ def _budget(args: argparse.Namespace) -> int:
             token_rate=args.token_rate or None,
             tokens_per_chunk=args.tokens_per_chunk,
             max_output_tokens=args.max_output_tokens,
+            native_cap=not args.no_native_cap,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )

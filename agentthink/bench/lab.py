@@ -133,8 +133,18 @@ def build_tools(world: World, tasks: Sequence[Task]) -> list[Any]:
     return tools
 
 
-def sim_model(world: World, url: str, key: str, *, max_output_tokens: int | None = None) -> Any:
-    """A ``LiteLLMModel`` for the simulated server (vLLM dialect), priced by the world."""
+def sim_model(
+    world: World,
+    url: str,
+    key: str,
+    *,
+    max_output_tokens: int | None = None,
+    native_thinking_budget: bool = False,
+) -> Any:
+    """A ``LiteLLMModel`` for the simulated server (vLLM dialect), priced by the world.
+
+    ``native_thinking_budget``: treat the server as vLLM started with ``--reasoning-config``
+    (the simulated server honours ``thinking_token_budget``)."""
     from agentthink.models import LiteLLMModel
     from agentthink.models.profiles import resolve_profile
 
@@ -144,6 +154,7 @@ def sim_model(world: World, url: str, key: str, *, max_output_tokens: int | None
         input_cost_per_token=world.prices.per_input_token,
         output_cost_per_token=world.prices.per_output_token,
         max_output_tokens=max_output_tokens or base.max_output_tokens,
+        native_thinking_budget=native_thinking_budget,
     )
     return LiteLLMModel("hosted_vllm/sim", api_base=url, api_key=key, profile=profile)
 

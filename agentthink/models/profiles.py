@@ -98,6 +98,11 @@ class ModelProfile:
     """One line for ``agentthink models``."""
     extra_params: dict[str, object] = field(default_factory=dict)
     """Parameters always sent with this model."""
+    native_thinking_budget: bool = False
+    """The server caps reasoning per request with vLLM's ``thinking_token_budget`` (vLLM started
+    with ``--reasoning-config``): calls with thinking off then carry a small cap, so a model that
+    reasons anyway is stopped by the server and answers (thinking calls are still cut by the
+    client at their allotment)."""
 
     @property
     def native_reasoning(self) -> bool:

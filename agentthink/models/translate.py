@@ -14,6 +14,8 @@ from agentthink.models.reasoning import Reasoning
 
 __all__ = ["PreparedRequest", "build_request", "prepare_messages", "prompted_thinking_instruction"]
 
+_STRAY_THINKING_TOKENS = 16
+"""The native thinking cap sent with thinking off: room for an empty thinking block, no more."""
 _EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 _REASONING_FIELDS = ("reasoning_content", "thinking_blocks")
 
@@ -30,14 +32,25 @@ class PreparedRequest:
     """Close the stream when this call's reasoning reaches this many tokens (None: no cutoff)."""
     untagged_is_reasoning: bool = False
     """A prompted thinking call: output outside ``<think>`` tags is reasoning too."""
+    notes: list[str] = field(default_factory=list)
+    native_cap: bool = False
+    """The server enforces ``thinking_token_budget`` (see ``ModelProfile.native_thinking_budget``)."""
 
     def cap_thinking(self, cap: int | None) -> None:
         """Cut the stream at ``cap`` reasoning tokens whatever was asked (a budget's last line
-        of defence against a model that thinks though told not to)."""
+        of defence against a model that thinks though told not to); a server with a native cap
+        is told the same."""
         if cap is not None:
             self.cutoff_tokens = cap if self.cutoff_tokens is None else min(self.cutoff_tokens, cap)
-
-    notes: list[str] = field(default_factory=list)
+        if self.native_cap and not self.thinking_on:
+            # Thinking is off: a model that reasons anyway is stopped by the server after a few
+            # tokens and goes on to answer (the stream cutoff alone would leave no answer).
+            stray = _STRAY_THINKING_TOKENS
+            if self.cutoff_tokens is not None:
+                stray = max(1, min(stray, self.cutoff_tokens))
+            extra = dict(self.params.get("extra_body") or {})
+            extra["thinking_token_budget"] = stray
+            self.params["extra_body"] = extra
 
 
 def build_request(
@@ -75,7 +88,11 @@ def build_request(
         prepared = _with_prompted_instruction(prepared, reasoning)
     cutoff = reasoning.budget_tokens if reasoning.enabled else None
     prompted_thinking = profile.style is ThinkingStyle.PROMPTED and reasoning.enabled
-    return PreparedRequest(params, prepared, thinking_on, cutoff, prompted_thinking, notes)
+    request = PreparedRequest(params, prepared, thinking_on, cutoff, prompted_thinking, notes)
+    if profile.native_thinking_budget:
+        request.native_cap = True
+        request.cap_thinking(None)
+    return request
 
 
 # --- per-style translators: mutate params, return whether the model will think -----------------

@@ -85,3 +85,49 @@ async def test_run_without_listeners_makes_whole_calls_and_stream_streams() -> N
     assert ran.usage.total_tokens == streamed[-1].result.usage.total_tokens  # type: ignore[union-attr]
     assert [b.get("stream") for b in run_bodies] == [None, None]  # nobody listens: whole calls
     assert [b.get("stream") for b in stream_bodies] == [True, True]
+
+
+async def test_an_answer_call_that_got_only_reasoning_is_asked_again_within_the_budget() -> None:
+    replies = [
+        Reply(reasoning=" ".join(f"r{i}" for i in range(400)), text="Four."),
+        Reply(text="Four."),
+    ]
+    with OpenAIServer(replies, dialect="vllm") as server:
+        # reasons though told not to, on the first call only
+        server.thinking_mode = lambda body: len(body["messages"]) == 1  # type: ignore[method-assign]
+        model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
+        agent = Agent(model, tools=[weather], policy="never", budget=Budget(max_total_tokens=600))
+        result = await agent.run("What is 2 + 2?")
+        first, second = server.bodies
+    assert [d.kind for d in result.decisions] == ["act", "answer"]  # too tight for a tool step
+    assert result.answer == "Four." and result.stopped_by is None
+    assert result.usage.total_tokens <= 600
+    # the first attempt left room for another; the second carries a nudge
+    assert first["max_tokens"] + second["max_tokens"] + 2 * 10 <= 600
+    assert "No answer came back" in second["messages"][-1]["content"]
+    assert any("No answer came back" in str(m.get("content")) for m in result.messages)
+
+
+async def test_a_native_thinking_cap_lets_a_model_that_reasons_anyway_answer() -> None:
+    import dataclasses
+
+    from agentthink.models.profiles import resolve_profile
+
+    long_thought = " ".join(f"w{i}" for i in range(600))
+    with OpenAIServer(
+        lambda body: Reply(reasoning=long_thought, text="Four."), dialect="vllm"
+    ) as server:
+        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
+        profile = dataclasses.replace(
+            resolve_profile("hosted_vllm/q")[0], native_thinking_budget=True
+        )
+        model = LiteLLMModel(
+            "hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST, profile=profile
+        )
+        result = await Agent(model, policy="never", budget=Budget(max_total_tokens=400)).run(
+            "What is 2 + 2?"
+        )
+        (body,) = server.bodies
+    assert body["thinking_token_budget"] == 16
+    assert result.answer == "Four."
+    assert result.usage.reasoning_tokens <= 16 + 2  # the server's count of a capped think block

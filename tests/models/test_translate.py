@@ -253,3 +253,28 @@ def test_invalid_reasoning_is_a_clear_error(make: Any) -> None:
     with pytest.raises(InvalidBudgetError) as info:
         make()
     assert "Reasoning" in str(info.value) or "effort" in str(info.value)
+
+
+def test_a_native_thinking_cap_is_sent_when_thinking_is_off() -> None:
+    import dataclasses
+
+    profile = dataclasses.replace(
+        resolve_profile("hosted_vllm/Qwen/Qwen3-8B")[0], native_thinking_budget=True
+    )
+    off = build_request(
+        profile, Reasoning.off(), [{"role": "user", "content": "hi"}], max_tokens=99
+    )
+    assert off.params["extra_body"]["thinking_token_budget"] == 16
+    assert off.params["extra_body"]["chat_template_kwargs"] == {"enable_thinking": False}
+    off.cap_thinking(5)  # what is left of max_thinking_tokens binds when smaller
+    assert off.params["extra_body"]["thinking_token_budget"] == 5 and off.cutoff_tokens == 5
+    on = build_request(
+        profile,
+        Reasoning.on(budget_tokens=300),
+        [{"role": "user", "content": "hi"}],
+        max_tokens=999,
+    )
+    assert "thinking_token_budget" not in on.params["extra_body"]  # cut by the client instead
+    assert on.cutoff_tokens == 300
+    plain = params("hosted_vllm/Qwen/Qwen3-8B", Reasoning.off())
+    assert "thinking_token_budget" not in plain["extra_body"]  # not without --reasoning-config
