@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default=None, help="output folder (default bench-results/policies-WORLD-sSEED)"
     )
+    p.add_argument(
+        "--native-cap",
+        action="store_true",
+        help="the server honours thinking_token_budget (vLLM --reasoning-config): thinking ends "
+        "at each call's allotment and the call goes on to act or answer",
+    )
 
     b = sub.add_parser(
         "budget",
@@ -193,6 +199,7 @@ def _policies(args: argparse.Namespace) -> int:
             budget=args.budget or DEFAULT_BUDGET,
             concurrency=args.concurrency,
             token_rate=args.token_rate or None,
+            native_cap=args.native_cap,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )

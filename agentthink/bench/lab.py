@@ -189,9 +189,13 @@ async def run_lab(
     concurrency: int = 12,
     token_rate: float | None = 4000.0,
     tokens_per_chunk: int = 8,
+    native_cap: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> LabResult:
-    """Run every policy on the first ``n`` tasks of ``world`` and score them."""
+    """Run every policy on the first ``n`` tasks of ``world`` and score them.
+
+    ``native_cap``: the model's profile says the server honours ``thinking_token_budget`` (vLLM
+    with ``--reasoning-config``), so thinking ends at each call's allotment inside the call."""
     from agentthink.agent import Agent
     from agentthink.budget import Budget
 
@@ -212,7 +216,8 @@ async def run_lab(
             nonlocal done
             async with gate:
                 key = f"{policy}/{task.id}"
-                agent = Agent(sim_model(w, url, key), tools=tools, policy=policy, budget=limits)
+                model = sim_model(w, url, key, native_thinking_budget=native_cap)
+                agent = Agent(model, tools=tools, policy=policy, budget=limits)
                 t0 = time.monotonic()
                 error = None
                 try:

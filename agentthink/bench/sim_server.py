@@ -331,7 +331,14 @@ class SimModel:
                 low, high = m.paralysis_factor
                 paralysis = round(task.need * rng.uniform(low, high))
                 out.patterns.append("analysis_paralysis")
-        total_thought = state.thought + think + paralysis
+        native_cap = _positive(body.get("thinking_token_budget"))
+        if native_cap is not None and think + paralysis > native_cap:
+            # vLLM's thinking_token_budget ends the thinking there: the answer that follows
+            # rests on the thinking actually done (the text is cut to the cap in _fill).
+            out.patterns.append("thinking_capped")
+            total_thought = state.thought + native_cap
+        else:
+            total_thought = state.thought + think + paralysis
         if total_thought > task.need * m.plateau and think > m.min_thinking:
             out.patterns.append("overthinking")
         reasoning = self._reasoning_text(rng, task, state.thought, think, paralysis)

@@ -100,9 +100,10 @@ class ModelProfile:
     """Parameters always sent with this model."""
     native_thinking_budget: bool = False
     """The server caps reasoning per request with vLLM's ``thinking_token_budget`` (vLLM started
-    with ``--reasoning-config``): calls with thinking off then carry a small cap, so a model that
-    reasons anyway is stopped by the server and answers (thinking calls are still cut by the
-    client at their allotment)."""
+    with ``--reasoning-config``): a thinking call carries its allotment, so the model stops
+    thinking there and acts or answers in the same call (the client cuts the stream only if the
+    server overshoots), and a call with thinking off carries a small cap, so a model that reasons
+    anyway is stopped and answers."""
 
     @property
     def native_reasoning(self) -> bool:

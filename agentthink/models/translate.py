@@ -15,6 +15,10 @@ from agentthink.models.reasoning import Reasoning
 __all__ = ["PreparedRequest", "build_request", "prepare_messages", "prompted_thinking_instruction"]
 
 _STRAY_THINKING_TOKENS = 16
+_NATIVE_CAP_SLACK = 32
+"""How far past a native thinking cap the client lets reasoning run before cutting the stream
+(at least this, or half the cap): the client only estimates tokens, with another tokenizer than
+the server's. The budget's own limits still cut at their exact values."""
 """The native thinking cap sent with thinking off: room for an empty thinking block, no more."""
 _EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 _REASONING_FIELDS = ("reasoning_content", "thinking_blocks")
@@ -36,20 +40,32 @@ class PreparedRequest:
     native_cap: bool = False
     """The server enforces ``thinking_token_budget`` (see ``ModelProfile.native_thinking_budget``)."""
 
+    native_budget: int | None = None
+    """The thinking allotment the server was told (``thinking_token_budget``), if any."""
+
     def cap_thinking(self, cap: int | None) -> None:
         """Cut the stream at ``cap`` reasoning tokens whatever was asked (a budget's last line
         of defence against a model that thinks though told not to); a server with a native cap
         is told the same."""
         if cap is not None:
             self.cutoff_tokens = cap if self.cutoff_tokens is None else min(self.cutoff_tokens, cap)
-        if self.native_cap and not self.thinking_on:
+        if not self.native_cap:
+            return
+        if self.thinking_on:
+            # The server ends the thinking at the allotment and the model goes on to act or
+            # answer in the same call; the client cuts only a server that overshoots.
+            if self.native_budget is not None and cap is not None:
+                self.native_budget = max(1, min(self.native_budget, cap))
+            told = self.native_budget
+        else:
             # Thinking is off: a model that reasons anyway is stopped by the server after a few
             # tokens and goes on to answer (the stream cutoff alone would leave no answer).
-            stray = _STRAY_THINKING_TOKENS
+            told = _STRAY_THINKING_TOKENS
             if self.cutoff_tokens is not None:
-                stray = max(1, min(stray, self.cutoff_tokens))
+                told = max(1, min(told, self.cutoff_tokens))
+        if told is not None:
             extra = dict(self.params.get("extra_body") or {})
-            extra["thinking_token_budget"] = stray
+            extra["thinking_token_budget"] = told
             self.params["extra_body"] = extra
 
 
@@ -91,6 +107,9 @@ def build_request(
     request = PreparedRequest(params, prepared, thinking_on, cutoff, prompted_thinking, notes)
     if profile.native_thinking_budget:
         request.native_cap = True
+        if cutoff is not None and thinking_on:
+            request.native_budget = cutoff
+            request.cutoff_tokens = cutoff + max(_NATIVE_CAP_SLACK, cutoff // 2)
         request.cap_thinking(None)
     return request
 

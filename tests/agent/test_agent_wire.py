@@ -131,3 +131,27 @@ async def test_a_native_thinking_cap_lets_a_model_that_reasons_anyway_answer() -
     assert body["thinking_token_budget"] == 16
     assert result.answer == "Four."
     assert result.usage.reasoning_tokens <= 16 + 2  # the server's count of a capped think block
+
+
+async def test_a_native_thinking_cap_ends_thinking_at_the_allotment_and_the_call_answers() -> None:
+    import dataclasses
+
+    from agentthink.models.profiles import resolve_profile
+
+    long_thought = " ".join(["think"] * 3000)
+    with OpenAIServer(
+        lambda body: Reply(reasoning=long_thought, text="Four."), dialect="vllm"
+    ) as server:
+        profile = dataclasses.replace(
+            resolve_profile("hosted_vllm/q")[0], native_thinking_budget=True
+        )
+        model = LiteLLMModel(
+            "hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST, profile=profile
+        )
+        agent = Agent(model, policy="fixed-low", budget=Budget(max_total_tokens=20_000))
+        result = await agent.run("What is 2 + 2?")
+        (body,) = server.bodies  # one call: thought up to the allotment, then answered
+    allotment = body["thinking_token_budget"]
+    assert body["chat_template_kwargs"] == {"enable_thinking": True}
+    assert result.answer == "Four." and result.usage.steps == 1
+    assert allotment <= result.usage.reasoning_tokens <= allotment + 2

@@ -255,7 +255,7 @@ def test_invalid_reasoning_is_a_clear_error(make: Any) -> None:
     assert "Reasoning" in str(info.value) or "effort" in str(info.value)
 
 
-def test_a_native_thinking_cap_is_sent_when_thinking_is_off() -> None:
+def test_a_native_thinking_cap_carries_the_allotment_or_a_small_cap_when_off() -> None:
     import dataclasses
 
     profile = dataclasses.replace(
@@ -274,7 +274,10 @@ def test_a_native_thinking_cap_is_sent_when_thinking_is_off() -> None:
         [{"role": "user", "content": "hi"}],
         max_tokens=999,
     )
-    assert "thinking_token_budget" not in on.params["extra_body"]  # cut by the client instead
-    assert on.cutoff_tokens == 300
+    # the server ends thinking at the allotment; the client cuts only an overshoot
+    assert on.params["extra_body"]["thinking_token_budget"] == 300
+    assert on.cutoff_tokens == 300 + 150
+    on.cap_thinking(120)  # less is left of max_thinking_tokens: both shrink
+    assert on.params["extra_body"]["thinking_token_budget"] == 120 and on.cutoff_tokens == 120
     plain = params("hosted_vllm/Qwen/Qwen3-8B", Reasoning.off())
     assert "thinking_token_budget" not in plain["extra_body"]  # not without --reasoning-config
