@@ -331,7 +331,7 @@ class SimModel:
                 low, high = m.paralysis_factor
                 paralysis = round(task.need * rng.uniform(low, high))
                 out.patterns.append("analysis_paralysis")
-        native_cap = _positive(body.get("thinking_token_budget"))
+        native_cap = _non_negative(body.get("thinking_token_budget"))
         if native_cap is not None and think + paralysis > native_cap:
             # vLLM's thinking_token_budget ends the thinking there: the answer that follows
             # rests on the thinking actually done (the text is cut to the cap in _fill).
@@ -465,7 +465,7 @@ class SimModel:
         thinking_budget: Any = None,
     ) -> None:
         left = _positive(cap)
-        think_cap = _positive(thinking_budget)
+        think_cap = _non_negative(thinking_budget)
 
         def take(pieces: list[str]) -> list[str]:
             nonlocal left
@@ -489,6 +489,13 @@ class SimModel:
             if left is not None:
                 left -= 1
             out.calls.append((call, take(self.tok.pieces(call.arguments))))
+
+
+def _non_negative(value: Any) -> int | None:
+    """An int >= 0 (vLLM's ``thinking_token_budget``: 0 ends the thinking at once), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _positive(value: Any) -> int | None:

@@ -62,7 +62,7 @@ class PreparedRequest:
             # tokens and goes on to answer (the stream cutoff alone would leave no answer).
             told = _STRAY_THINKING_TOKENS
             if self.cutoff_tokens is not None:
-                told = max(1, min(told, self.cutoff_tokens))
+                told = max(0, min(told, self.cutoff_tokens))  # 0: no thinking at all
         if told is not None:
             extra = dict(self.params.get("extra_body") or {})
             extra["thinking_token_budget"] = told

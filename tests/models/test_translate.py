@@ -268,6 +268,8 @@ def test_a_native_thinking_cap_carries_the_allotment_or_a_small_cap_when_off() -
     assert off.params["extra_body"]["chat_template_kwargs"] == {"enable_thinking": False}
     off.cap_thinking(5)  # what is left of max_thinking_tokens binds when smaller
     assert off.params["extra_body"]["thinking_token_budget"] == 5 and off.cutoff_tokens == 5
+    off.cap_thinking(0)  # nothing left: no thinking at all
+    assert off.params["extra_body"]["thinking_token_budget"] == 0
     on = build_request(
         profile,
         Reasoning.on(budget_tokens=300),
