@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     """Base URL of the model server (vLLM, llama.cpp, Ollama, a proxy)."""
     api_key: str | None = Field(default=None, repr=False)
     """API key; by default the provider's own environment variable is used."""
+    native_thinking_cap: bool = False
+    """The model server caps thinking per request (vLLM started with ``--reasoning-config``):
+    send ``thinking_token_budget`` on every call (see ``ModelProfile.native_thinking_budget``)."""
     policy: str = "adaptive"
     """adaptive, fixed, fixed-low, fixed-high, never or escalate."""
     budget: str | None = None

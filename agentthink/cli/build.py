@@ -72,6 +72,7 @@ def options_from_args(args: argparse.Namespace, *, default_tools: str) -> Option
         model=args.model,
         api_base=args.api_base,
         api_key=args.api_key,
+        native_thinking_cap=getattr(args, "native_thinking_cap", None),
         policy=args.policy,
         budget=args.budget,
         thinking=args.thinking,
@@ -191,6 +192,8 @@ def make_model(settings: Settings) -> ChatModel | None:
     from agentthink.models.client import LiteLLMModel
 
     model = LiteLLMModel(spec, api_base=settings.api_base, api_key=settings.api_key)
+    if settings.native_thinking_cap:
+        model.profile = replace(model.profile, native_thinking_budget=True)
     _litellm.check_model(model.litellm_model, settings.api_base)
     local = settings.api_base is not None and any(h in settings.api_base for h in _LOCAL_HOSTS)
     if local and settings.api_base is not None:

@@ -18,7 +18,7 @@ def _settings(args: argparse.Namespace) -> Any:
     from agentthink.service.settings import load_service_settings
 
     fields = ("database", "host", "port", "concurrency", "agent", "model", "api_base", "policy",
-              "budget", "tools")  # fmt: skip
+              "budget", "tools", "native_thinking_cap")  # fmt: skip
     overrides = {f: getattr(args, f, None) for f in fields}
     if getattr(args, "no_worker", False):
         overrides["worker"] = False

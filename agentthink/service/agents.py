@@ -77,6 +77,7 @@ class AgentProvider:
                     model=self.settings.model,
                     api_base=self.settings.api_base,
                     api_key=self.settings.api_key,
+                    native_thinking_cap=self.settings.native_thinking_cap,
                 )
             )
         tools = make_tools(parse_tool_names(self.settings.tools)) if self.settings.tools else []

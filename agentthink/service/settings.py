@@ -70,6 +70,9 @@ class ServiceSettings(BaseSettings):
     """litellm model string, ``scripted:PATH.json``, or None for the embedded SmolLM2."""
     api_base: str | None = None
     api_key: str | None = Field(default=None, repr=False)
+    native_thinking_cap: bool = False
+    """The model server caps thinking per request (vLLM started with ``--reasoning-config``):
+    send ``thinking_token_budget`` on every call (see ``ModelProfile.native_thinking_budget``)."""
     policy: str = "adaptive"
     """The policy runs use unless a request names another."""
     budget: str | None = None

@@ -150,3 +150,24 @@ def test_run_json_on_the_embedded_model_with_the_calculator(run_cli: Run) -> Non
     data = json.loads(done.stdout)
     assert data["usage"]["total_tokens"] <= 2500 and data["usage"]["steps"] >= 1
     assert data["answer"] or data["stopped_by"]
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_native_thinking_cap_setting_reaches_the_server(run_cli: Run, how: str) -> None:
+    from tests.fakes.base import Reply
+    from tests.fakes.openai_server import OpenAIServer
+
+    with OpenAIServer(lambda body: Reply(text="Four."), dialect="vllm") as server:
+        args = ["run", "q", "--json", "--model", "hosted_vllm/q", "--api-base", server.url + "/v1"]
+        args += ["--policy", "never"]
+        if how == "flag":
+            done = run_cli(*args, "--native-thinking-cap")
+        else:
+            done = run_cli(*args, AGENTTHINK_NATIVE_THINKING_CAP="true")
+        plain = run_cli(*args)
+        bodies = server.bodies
+    assert done.returncode == 0 and plain.returncode == 0, done.stderr + plain.stderr
+    assert json.loads(done.stdout)["answer"] == "Four."
+    capped, uncapped = bodies[0], bodies[-1]
+    assert capped["thinking_token_budget"] == 16  # thinking off: the stray cap
+    assert "thinking_token_budget" not in uncapped

@@ -56,3 +56,20 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
     broken.write_text("concurrency = = 3")
     with pytest.raises(ConfigurationError, match="not valid TOML"):
         load_service_settings(broken)
+
+
+def test_native_thinking_cap_reaches_the_service_agents_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agentthink.service.agents import AgentProvider
+    from tests.fakes.base import Reply
+    from tests.fakes.openai_server import OpenAIServer
+
+    monkeypatch.setenv("AGENTTHINK_NATIVE_THINKING_CAP", "1")
+    with OpenAIServer(lambda body: Reply(text="ok"), dialect="vllm") as server:
+        settings = load_service_settings(None, model="hosted_vllm/q", api_base=server.url + "/v1")
+        assert settings.native_thinking_cap is True
+        agent = AgentProvider(settings, checkpointer=InMemorySaver()).get(None)
+    assert agent.model.profile.native_thinking_budget is True
