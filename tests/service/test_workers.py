@@ -27,6 +27,14 @@ def _tool_tasks(world: str) -> list[Task]:
     return [t for t in load_world(shipped_worlds()[world]).build_tasks(0) if t.tool]
 
 
+def _submit(client: httpx.Client, tasks: list[Task]) -> list[str]:
+    """Start a run for each task (as alice); their ids."""
+    return [
+        client.post("/v1/runs", json={"question": t.question}, headers=auth("alice")).json()["id"]
+        for t in tasks
+    ]
+
+
 def _wait_all(client: httpx.Client, ids: list[str], timeout: float = 120) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
@@ -87,12 +95,7 @@ def test_sigkill_mid_run_resumes_elsewhere_without_repeating_tools(
             first = Proc(["worker", "--database", postgres_url, "--concurrency", "4"], env)
             try:
                 first.wait_for("ready")
-                ids = [
-                    client.post(
-                        "/v1/runs", json={"question": t.question}, headers=auth("alice")
-                    ).json()["id"]
-                    for t in _tool_tasks("tool-heavy")[:4]
-                ]
+                ids = _submit(client, _tool_tasks("tool-heavy")[:4])
                 deadline = time.monotonic() + 60
                 while not _log_lines(log):
                     assert time.monotonic() < deadline, "no tool call finished"
@@ -146,12 +149,7 @@ def test_two_workers_on_one_queue_do_each_job_exactly_once(
             try:
                 for w in workers:
                     w.wait_for("ready")
-                ids = [
-                    client.post(
-                        "/v1/runs", json={"question": t.question}, headers=auth("alice")
-                    ).json()["id"]
-                    for t in tasks[:16]
-                ]
+                ids = _submit(client, tasks[:16])
                 runs = _wait_all(client, ids)
             finally:
                 codes = [w.terminate() for w in workers]
@@ -188,12 +186,7 @@ def test_embedded_server_resumes_its_runs_after_a_crash(tmp_path: Path) -> None:
         try:
             server.wait_for("serving on")
             _wait_ready(client)
-            ids = [
-                client.post(
-                    "/v1/runs", json={"question": t.question}, headers=auth("alice")
-                ).json()["id"]
-                for t in _tool_tasks("tool-heavy")[:3]
-            ]
+            ids = _submit(client, _tool_tasks("tool-heavy")[:3])
             deadline = time.monotonic() + 60
             while not _log_lines(log):
                 assert time.monotonic() < deadline
@@ -237,12 +230,7 @@ def test_shutdown_hands_unfinished_runs_to_another_worker(
         with live_service(api) as url, httpx.Client(base_url=url, timeout=30) as client:
             first = Proc(["worker", "--database", postgres_url], env)
             first.wait_for("ready")
-            ids = [
-                client.post(
-                    "/v1/runs", json={"question": t.question}, headers=auth("alice")
-                ).json()["id"]
-                for t in _tool_tasks("tool-heavy")[:4]
-            ]
+            ids = _submit(client, _tool_tasks("tool-heavy")[:4])
             deadline = time.monotonic() + 60
             while any(
                 client.get(f"/v1/runs/{i}", headers=auth("alice")).json()["status"] == "queued"
