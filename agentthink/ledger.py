@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from agentthink.budget import (
@@ -303,6 +303,32 @@ class Ledger:
             if room_usd is not None:
                 rooms.append((room_usd, "max_cost_usd"))
         return rooms
+
+    def keep_room_for_retries(
+        self, plan: CallPlan, prompt_tokens: int, retry_prompts: Sequence[int]
+    ) -> CallPlan:
+        """An answer call's ``plan`` with its output cap lowered so that answer calls with the
+        ``retry_prompts`` still fit after it, each with the answer reserve: as many of them as
+        fit, in order. Unchanged when not even one does (lowering a cap never crosses a limit).
+        """
+        cap, floor = plan.max_output_tokens, self._budget.effective_answer_reserve_tokens
+        steps = self.left("max_steps")
+        if cap is None or not plan.possible:
+            return plan
+        most = len(retry_prompts) if steps is None else min(len(retry_prompts), int(steps) - 1)
+        total, output = self.left("max_total_tokens"), self.left("max_output_tokens")
+        for later in range(most, 0, -1):
+            rooms = [cap]
+            if total is not None:
+                rooms.append(
+                    int(total) - prompt_tokens - sum(retry_prompts[:later]) - later * floor
+                )
+            if output is not None:
+                rooms.append(int(output) - later * floor)
+            shrunk = min(rooms)
+            if shrunk >= floor:
+                return plan if shrunk >= cap else replace(plan, max_output_tokens=shrunk)
+        return plan
 
     def spent(self) -> Spent:
         """What was spent so far."""

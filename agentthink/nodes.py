@@ -6,7 +6,6 @@ Only the model and tools nodes do I/O; the controller asks the policy, which doe
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -263,29 +262,15 @@ def _answer_nudge(attempt: int) -> dict[str, Any]:
 def _leave_room_for_retry(
     rc: RunContext, plan: CallPlan, messages: list[dict[str, Any]], retries: int
 ) -> CallPlan:
-    """The answer call's plan, its output cap lowered so ``retries`` more answer calls still fit
-    after it (each retry's prompt is this one's plus a nudge). Unchanged when they do not fit."""
-    cap = plan.max_output_tokens
-    floor = rc.ledger.budget.effective_answer_reserve_tokens
-    steps = rc.ledger.left("max_steps")
-    if cap is None or (steps is not None and steps < 2):
-        return plan
-    total = rc.ledger.left("max_total_tokens")
-    output = rc.ledger.left("max_output_tokens")
-    prompt = rc.model.count_tokens(messages) if total is not None else 0
-    nudge = rc.model.count_tokens([_answer_nudge(_FINAL_ATTEMPTS)]) if total is not None else 0
-    most = min(retries, int(steps) - 1) if steps is not None else retries
-    for later in range(most, 0, -1):  # as many retries as fit, each with a floor-sized answer
-        rooms = [cap]
-        if total is not None:
-            need = sum(prompt + k * nudge + floor for k in range(1, later + 1))
-            rooms.append(int(total) - prompt - need)
-        if output is not None:
-            rooms.append(int(output) - later * floor)
-        shrunk = min(rooms)
-        if shrunk >= floor:
-            return plan if shrunk >= cap else dataclasses.replace(plan, max_output_tokens=shrunk)
-    return plan
+    """The answer call's plan, leaving room for ``retries`` more answer calls (each retry's
+    prompt is this one's plus one more nudge)."""
+    if rc.ledger.left("max_total_tokens") is None:
+        prompt = nudge = 0  # only the output limits bind: no need to count
+    else:
+        prompt = rc.model.count_tokens(messages)
+        nudge = rc.model.count_tokens([_answer_nudge(_FINAL_ATTEMPTS)])
+    retry_prompts = [prompt + k * nudge for k in range(1, retries + 1)]
+    return rc.ledger.keep_room_for_retries(plan, prompt, retry_prompts)
 
 
 async def _more_samples(

@@ -626,3 +626,23 @@ def test_unseen_tokens_after_a_cut_count_as_spent() -> None:
         thinking_call=False,
     )
     assert ledger.spent().completion_tokens == 400 and ledger.spent().reasoning_tokens == 305
+
+
+def test_an_answer_plan_keeps_room_for_retries_as_many_as_fit() -> None:
+    ledger = Ledger(Budget(max_total_tokens=1_000, answer_reserve_tokens=100))
+    plan = ledger.plan_model_call(50, final=True)
+    assert plan.max_output_tokens == 950
+    two = ledger.keep_room_for_retries(plan, 50, [60, 70])
+    assert two.max_output_tokens == 1_000 - 50 - (60 + 100) - (70 + 100)
+    one = ledger.keep_room_for_retries(plan, 50, [60, 700])  # the second retry cannot fit
+    assert one.max_output_tokens == 1_000 - 50 - (60 + 100)
+    assert ledger.keep_room_for_retries(plan, 50, [900]) == plan  # none fits: unchanged
+
+
+def test_retries_are_not_planned_past_max_steps_or_the_output_limit() -> None:
+    ledger = Ledger(Budget(max_steps=1, max_output_tokens=500, answer_reserve_tokens=100))
+    plan = ledger.plan_model_call(50, final=True)
+    assert ledger.keep_room_for_retries(plan, 50, [60]) == plan  # no step left for a retry
+    ledger = Ledger(Budget(max_output_tokens=500, answer_reserve_tokens=100))
+    plan = ledger.plan_model_call(50, final=True)
+    assert ledger.keep_room_for_retries(plan, 50, [60, 60]).max_output_tokens == 500 - 2 * 100
