@@ -30,6 +30,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _native_cap_flag(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--native-thinking-cap",
+        action="store_true",
+        default=None,
+        help="the model server caps thinking per request (vLLM --reasoning-config): send "
+        "thinking_token_budget on every call",
+    )
+
+
 def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> None:
     _common(parser)
     model = parser.add_argument_group("model")
@@ -40,13 +50,7 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
     )
     model.add_argument("--api-base", help="base URL of the model server")
     model.add_argument("--api-key", help="API key (default: the provider's environment variable)")
-    model.add_argument(
-        "--native-thinking-cap",
-        action="store_true",
-        default=None,
-        help="the model server caps thinking per request (vLLM --reasoning-config): send "
-        "thinking_token_budget on every call",
-    )
+    _native_cap_flag(model)
     control = parser.add_argument_group("thinking and budget")
     control.add_argument(
         "--policy", "-p", help="adaptive (default), fixed, fixed-low, fixed-high, never, escalate"
@@ -105,13 +109,7 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", "-m", help="litellm model string (default: embedded SmolLM2)")
     parser.add_argument("--api-base", help="base URL of the model server")
-    parser.add_argument(
-        "--native-thinking-cap",
-        action="store_true",
-        default=None,
-        help="the model server caps thinking per request (vLLM --reasoning-config): send "
-        "thinking_token_budget on every call",
-    )
+    _native_cap_flag(parser)
     parser.add_argument("--policy", "-p", help="default policy of runs")
     parser.add_argument("--budget", "-b", metavar="SPEC", help="default budget of each run")
     parser.add_argument("--tools", "-t", metavar="LIST", help="built-in tools the agent may use")

@@ -15,11 +15,11 @@ from agentthink.models.reasoning import Reasoning
 __all__ = ["PreparedRequest", "build_request", "prepare_messages", "prompted_thinking_instruction"]
 
 _STRAY_THINKING_TOKENS = 16
+"""The native thinking cap sent with thinking off: room for an empty thinking block, no more."""
 _NATIVE_CAP_SLACK = 32
 """How far past a native thinking cap the client lets reasoning run before cutting the stream
 (at least this, or half the cap): the client only estimates tokens, with another tokenizer than
 the server's. The budget's own limits still cut at their exact values."""
-"""The native thinking cap sent with thinking off: room for an empty thinking block, no more."""
 _EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 _REASONING_FIELDS = ("reasoning_content", "thinking_blocks")
 
@@ -39,7 +39,6 @@ class PreparedRequest:
     notes: list[str] = field(default_factory=list)
     native_cap: bool = False
     """The server enforces ``thinking_token_budget`` (see ``ModelProfile.native_thinking_budget``)."""
-
     native_budget: int | None = None
     """The thinking allotment the server was told (``thinking_token_budget``), if any."""
 
