@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "ScriptedModel": "agentthink.testing",
     "tool": "agentthink.tools",
     "Tool": "agentthink.tools",
+    "ThinkingWatch": "agentthink.watch",
 }
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "Stop",
     "Think",
     "ThinkingStyle",
+    "ThinkingWatch",
     "Tool",
     "ToolCall",
     "Turn",
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     from agentthink.testing import ScriptedModel
     from agentthink.tools import Tool, tool
     from agentthink.verifiers import ModelJudge, RegexVerifier, Verdict
+    from agentthink.watch import ThinkingWatch
 
 
 def __getattr__(name: str) -> Any:

@@ -26,6 +26,7 @@ from agentthink.runtime import RunContext, spent_from_dict
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ApprovalHook, ToolRunner
 from agentthink.verifiers import Verifier, as_verifier
+from agentthink.watch import ThinkingWatch
 
 __all__ = ["Agent"]
 
@@ -61,6 +62,9 @@ class Agent:
         durability: when checkpoints are written (LangGraph's ``"sync"``, ``"async"`` or
             ``"exit"``); by default ``"async"`` with a checkpointer you pass, ``"exit"`` with the
             in-memory one. Services use ``"sync"``: every step is on disk before the next begins.
+        thinking_watch: the rule that stops a watched thinking step early, when its reasoning
+            starts to hedge or repeat itself (the adaptive policy watches its thinking steps);
+            ``ThinkingWatch()`` by default.
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class Agent:
         api_base: str | None = None,
         api_key: str | None = None,
         durability: Durability | None = None,
+        thinking_watch: ThinkingWatch | None = None,
     ) -> None:
         self._model_spec = model
         self._model: ChatModel | None = None
@@ -107,6 +112,7 @@ class Agent:
         self.max_repeated_tool_calls = max_repeated_tool_calls
         self.answer_samples = answer_samples
         self.answer_agreement = answer_agreement
+        self.thinking_watch = thinking_watch or ThinkingWatch()
         if checkpointer is None:
             from langgraph.checkpoint.memory import InMemorySaver
 
@@ -253,10 +259,13 @@ class Agent:
             answer_agreement=self.answer_agreement,
             prices=_prices(model),
             capabilities=ModelCapabilities(
-                reasons_natively=model.profile.native_reasoning, supports_tools=True
+                reasons_natively=model.profile.native_reasoning,
+                supports_tools=True,
+                shows_reasoning=model.profile.reasoning_visible,
             ),
             streaming=emit is not _ignore,
             journal=extras.journal,
+            thinking_watch=self.thinking_watch,
         )
         state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
         result = _result(flat_state(state), ledger, thread_id)

@@ -19,6 +19,9 @@ class ModelCapabilities:
     """The model has a native thinking mode (a reasoning model); False for plain chat models."""
     supports_tools: bool = True
     """The model can call tools."""
+    shows_reasoning: bool = True
+    """The model streams its reasoning text (False when the provider hides it, as OpenAI's
+    chat completions do), so a thinking watch can read it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -32,6 +32,9 @@ class Think:
     """The step's thinking allotment; the stream is cut when it is spent."""
     reason: str = "think before acting"
     """Why the policy chose to think (shown by the CLI)."""
+    watch: bool = False
+    """Also stop the thinking early when it starts to hedge or repeat itself (the agent's
+    ``ThinkingWatch``); the allotment stays the hard limit."""
 
     def __post_init__(self) -> None:
         value = self.budget_tokens
@@ -95,5 +98,6 @@ Decision = Think | Act | Answer | Stop
 def describe(decision: Decision) -> str:
     """One line for the CLI, e.g. ``think (2,048 tokens): difficulty 0.40``."""
     if isinstance(decision, Think):
-        return f"think ({decision.budget_tokens:,} tokens): {decision.reason}"
+        watched = ", watched" if decision.watch else ""
+        return f"think ({decision.budget_tokens:,} tokens{watched}): {decision.reason}"
     return f"{decision.kind}: {decision.reason}"

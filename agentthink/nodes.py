@@ -31,7 +31,14 @@ from agentthink.events import (
 )
 from agentthink.ledger import CallPlan
 from agentthink.models.profiles import ThinkingStyle
-from agentthink.models.turn import ReasoningDelta, TextDelta, ToolCall, Turn, TurnDone
+from agentthink.models.turn import (
+    ReasoningDelta,
+    TextDelta,
+    ThinkingStop,
+    ToolCall,
+    Turn,
+    TurnDone,
+)
 from agentthink.runtime import (
     RunContext,
     calls_from_dicts,
@@ -108,7 +115,10 @@ async def model_node(state: State, runtime: Runtime[RunContext]) -> State:
         forced = {"kind": "answer", "reason": plan.reason, "step": step}
         final = await _final_call(rc, state, messages, plan, step)
         return {**final, "decisions": [forced]}
-    outcome = await _call(rc, messages, plan, tools if plan.tools_allowed else None, step)
+    watch = rc.thinking_watch.start().feed if decision.get("watch") and wanted else None
+    outcome = await _call(
+        rc, messages, plan, tools if plan.tools_allowed else None, step, watch=watch
+    )
     if isinstance(outcome, dict):
         return _after_failure(rc, state, outcome, decision["kind"])
     turn = outcome
@@ -496,6 +506,7 @@ async def _call(
     step: int,
     *,
     temperature: float | None = None,
+    watch: ThinkingStop | None = None,
 ) -> Turn | State:
     """Make one planned call, emitting deltas; record its usage. A failure ends the run.
 
@@ -514,6 +525,8 @@ async def _call(
         "deadline": deadline,
         "thinking_cap": _thinking_cap(rc),
     }
+    if watch is not None:
+        options["watch"] = watch
     try:
         if not rc.streaming:
             turn = await rc.model.complete(messages, **options)
@@ -597,6 +610,7 @@ def _record(
         tool_calls=tuple(turn.tool_calls),
         proposed_answer=proposed,
         verified=verified,
+        thinking_stopped=turn.thinking_stopped,
     )
 
 

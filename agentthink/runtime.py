@@ -23,6 +23,7 @@ from agentthink.signals import SignalTracker, StepRecord
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ToolRunner
 from agentthink.verifiers import Verifier
+from agentthink.watch import ThinkingWatch
 
 __all__ = [
     "RunContext",
@@ -69,6 +70,8 @@ class RunContext:
     """The run's steps and the running totals behind its overthinking signals."""
     journal: ToolJournal | None = None
     """Where finished tool calls are recorded, so a resumed run never repeats one."""
+    thinking_watch: ThinkingWatch = field(default_factory=ThinkingWatch)
+    """The early-stop rule for thinking steps the policy asks to watch."""
 
     def history(self, steps: list[dict[str, Any]]) -> list[StepRecord]:
         """The state's step dicts as StepRecords, converting only the ones not seen before."""
@@ -113,6 +116,7 @@ def step_to_dict(step: StepRecord, **extra: Any) -> dict[str, Any]:
         "tool_errors": step.tool_errors,
         "proposed_answer": step.proposed_answer,
         "verified": step.verified,
+        "thinking_stopped": step.thinking_stopped,
         **extra,
     }
 
@@ -127,6 +131,7 @@ def step_from_dict(data: dict[str, Any]) -> StepRecord:
         tool_errors=data.get("tool_errors", 0),
         proposed_answer=data.get("proposed_answer"),
         verified=data.get("verified"),
+        thinking_stopped=data.get("thinking_stopped"),
     )
 
 
@@ -165,6 +170,8 @@ def decision_to_dict(decision: Decision, step: int) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": decision.kind, "reason": decision.reason, "step": step}
     if isinstance(decision, Think):
         out["budget_tokens"] = decision.budget_tokens
+        if decision.watch:
+            out["watch"] = True
     if isinstance(decision, Stop):
         out["stopped_by"] = decision.stopped_by
     return out
@@ -174,7 +181,7 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
     """Rebuild a Decision."""
     kind, reason = data["kind"], data.get("reason", "")
     if kind == "think":
-        return Think(data["budget_tokens"], reason)
+        return Think(data["budget_tokens"], reason, watch=bool(data.get("watch")))
     if kind == "act":
         return Act(reason)
     if kind == "answer":

@@ -19,6 +19,7 @@ from agentthink.models.turn import ToolCall
 
 __all__ = [
     "HEDGING_CUES",
+    "HEDGING_PATTERN",
     "SignalTracker",
     "Signals",
     "StepKind",
@@ -47,9 +48,10 @@ HEDGING_CUES: Final[tuple[str, ...]] = (
 )
 """Phrases that mark second-guessing; their density is a low-confidence / looping proxy."""
 
-_HEDGE_RE: Final = re.compile(
+HEDGING_PATTERN: Final = re.compile(
     r"\b(?:" + "|".join(re.escape(c) for c in HEDGING_CUES) + r")\b", re.IGNORECASE
 )
+"""Matches any of ``HEDGING_CUES`` as whole words, case-insensitively."""
 _WORD_RE: Final = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NEEDS_TOOL_RE: Final = re.compile(
     r"https?://|\b(?:current(?:ly)?|latest|today|tonight|yesterday|this (?:week|month|year)|"
@@ -83,6 +85,8 @@ class StepRecord:
     """The answer text, when the step ended without tool calls and with text."""
     verified: bool | None = None
     """The verifier's verdict on ``proposed_answer``: True accepted, False rejected, None none."""
+    thinking_stopped: str | None = None
+    """Why a thinking watch stopped this step's reasoning early (None when it did not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +187,7 @@ def repetition(latest: str, earlier: Sequence[str], *, n: int = 3) -> float:
 def hedging_cues(text: str) -> tuple[int, float]:
     """``(cues, cues per 100 words)`` of hedging phrases in ``text``."""
     words = len(_words(text))
-    cues = len(_HEDGE_RE.findall(text))
+    cues = len(HEDGING_PATTERN.findall(text))
     return cues, (100.0 * cues / words if words else 0.0)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision
+from agentthink.decisions import Act, Answer, Decision, Think
 from agentthink.errors import InvalidBudgetError
 from agentthink.policies.base import budget_guard, think_or_act, thinking_room
 from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
@@ -36,19 +37,30 @@ class AdaptivePolicy:
        not fix (inverse scaling, arXiv 2507.14417): act when a tool can check, else answer.
        A thinking step that was cut at its allotment and already hedges or repeats itself is
        followed by acting, thinking off (s1 budget forcing, arXiv 2501.19393), not more thinking.
-    7. Think at a budget set by difficulty (arXiv 2408.03314): geometric between
-       ``min_budget`` (easy-looking questions, TALE arXiv 2412.18547, "2+3" arXiv 2412.21187)
-       and ``max_budget`` (hard ones, or after failures), never more than half the thinking room
-       left (all of it on the last step before the answer). After successful tool results think
-       briefly (a quarter, at least ``min_budget``; easy questions just act). After a failed
-       tool call think before acting again rather than fire more calls (rogue actions). Models
-       without native reasoning act instead of thinking.
+    7. A thinking step the watch stopped early (its reasoning began to hedge or loop, past what
+       the question needs: early exit, DEER arXiv 2504.15895) is followed by acting on it.
+    8. Think at a budget set by difficulty (arXiv 2408.03314): geometric between a minimum
+       (easy-looking questions, TALE arXiv 2412.18547, "2+3" arXiv 2412.21187) and a maximum
+       (hard ones, or after failures), never more than half the thinking room left (all of it
+       on the last step before the answer). Each thinking step is watched (``watch``) when the
+       model streams its reasoning: the watch, not the allotment, then ends the thinking, so
+       the allotments are generous (``watched_min_budget`` .. ``watched_max_budget``) and an
+       easy-looking question that is hard is not cut short; unwatched, they are ``min_budget``
+       .. ``max_budget``. An allotment spent while the reasoning was still productive makes the
+       next ``growth`` times larger. After successful tool results think briefly (a quarter, at
+       least the minimum; easy questions just act). After a failed tool call think before acting
+       again rather than fire more calls (rogue actions). Models without native reasoning act
+       instead of thinking.
     """
 
     min_budget: int = 256
-    """Thinking tokens for the easiest questions; less than half of it left means act."""
+    """Unwatched thinking tokens for the easiest questions; less than half of it left means act."""
     max_budget: int = 8192
-    """Thinking tokens for the hardest questions."""
+    """Unwatched thinking tokens for the hardest questions."""
+    watched_min_budget: int = 1024
+    """Watched thinking tokens for the easiest questions (the watch usually ends it sooner)."""
+    watched_max_budget: int = 16384
+    """Watched thinking tokens for the hardest questions."""
     paralysis_tokens: int = 4096
     """Thinking tokens since the last action that count as analysis paralysis."""
     repetition_threshold: float = 0.6
@@ -62,15 +74,31 @@ class AdaptivePolicy:
     """The same tool call this many times is a loop."""
     max_rejections: int = 3
     """After this many verifier rejections, answer with the best so far."""
+    watch: bool = True
+    """Watch thinking steps: stop one early when its reasoning starts to hedge or repeat itself
+    (the agent's ``ThinkingWatch``), then act on it. Needs a model that streams its reasoning."""
+    growth: int = 2
+    """After each allotment spent while the reasoning was still productive, the next is this
+    many times larger (up to the maximum)."""
     name: ClassVar[str] = "adaptive"
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min_budget <= self.max_budget:
-            raise InvalidBudgetError(
-                f"AdaptivePolicy needs 1 <= min_budget <= max_budget, got {self.min_budget} "
-                f"and {self.max_budget}"
-            )
-        for name in ("stable_answers", "max_tool_repeats", "max_rejections", "paralysis_tokens"):
+        for low, high in (
+            ("min_budget", "max_budget"),
+            ("watched_min_budget", "watched_max_budget"),
+        ):
+            if not 1 <= getattr(self, low) <= getattr(self, high):
+                raise InvalidBudgetError(
+                    f"AdaptivePolicy needs 1 <= {low} <= {high}, got {getattr(self, low)} "
+                    f"and {getattr(self, high)}"
+                )
+        for name in (
+            "stable_answers",
+            "max_tool_repeats",
+            "max_rejections",
+            "paralysis_tokens",
+            "growth",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidBudgetError(f"AdaptivePolicy {name} must be >= 1")
 
@@ -86,30 +114,52 @@ class AdaptivePolicy:
         failures = signals.tool_errors + ctx.verifier_rejections + signals.rogue_actions
         difficulty = estimate_difficulty(ctx.question, failures=failures)
         label = difficulty_label(difficulty)
-        budget = self.allocate(difficulty)
+        watched = self.watch and ctx.capabilities.shows_reasoning
+        low, high = self.budget_range(watched=watched)
+        budget = self.allocate(difficulty, watched=watched)
         reason = f"{label} question (difficulty {difficulty:.2f})"
         if not ctx.capabilities.reasons_natively:
             return Act(f"{reason}; the model has no native thinking")
+        if last is not None and last.thinking_stopped is not None:
+            # early exit (DEER, arXiv 2504.15895): the watch stopped the thinking where it began
+            # to hedge or loop, past what the question needs: act on what it found.
+            return Act(f"{reason}; the watch stopped the thinking ({last.thinking_stopped}): act")
         if _thought_without_acting(last) and (signals.hedging_cues or signals.repetition >= 0.3):
             # s1-style budget forcing (arXiv 2501.19393): the thinking reached its allotment and
             # already hedges or loops, so more of it stops paying (arXiv 2412.21187): act on what
             # it found, thinking off, rather than think again and re-read the carried reasoning.
             return Act(f"{reason}; thinking reached its allotment and hedges: act on it")
+        cuts = _cuts_in_a_row(ctx.history)
+        if cuts:
+            # still productive at the allotment: the question needs more than it looked. Grow
+            # the allotment geometrically, so the carried reasoning is re-read a few times only.
+            budget = min(high, budget * self.growth**cuts)
+            reason += f"; {cuts} allotment{'s' if cuts > 1 else ''} spent while still productive"
         if signals.last_tool_errors:
             reason = "a tool failed: think before acting again rather than fire more calls"
         elif last is not None and last.tool_calls:
             if label == "easy":
                 return Act(f"{reason}; tool results in: act on them")
-            budget = max(self.min_budget, budget // 4)
+            budget = max(low, budget // 4)
             reason += "; brief thinking on the tool results"
         share = self.share_of_room(ctx)
-        return think_or_act(ctx, budget, reason, minimum=self.min_budget // 2, cap=share)
+        decision = think_or_act(ctx, budget, reason, minimum=self.min_budget // 2, cap=share)
+        if isinstance(decision, Think) and watched:
+            return Think(decision.budget_tokens, decision.reason, watch=True)
+        return decision
 
-    def allocate(self, difficulty: float) -> int:
-        """Thinking tokens for ``difficulty``: geometric from ``min_budget`` to ``max_budget``."""
-        ratio: float = self.max_budget / self.min_budget
-        budget = max(self.min_budget, round(self.min_budget * float(ratio**difficulty) / 64) * 64)
-        return min(budget, self.max_budget)
+    def budget_range(self, *, watched: bool = False) -> tuple[int, int]:
+        """The (minimum, maximum) allotment, watched or not."""
+        if watched:
+            return self.watched_min_budget, self.watched_max_budget
+        return self.min_budget, self.max_budget
+
+    def allocate(self, difficulty: float, *, watched: bool = False) -> int:
+        """Thinking tokens for ``difficulty``: geometric from the minimum to the maximum."""
+        low, high = self.budget_range(watched=watched)
+        ratio: float = high / low
+        budget = max(low, round(low * float(ratio**difficulty) / 64) * 64)
+        return min(budget, high)
 
     def share_of_room(self, ctx: StepContext) -> int | None:
         """At most half the thinking room left, all of it when only one step precedes the answer."""
@@ -178,3 +228,13 @@ def _thought_without_acting(step: StepRecord | None) -> bool:
         and not step.tool_calls
         and step.proposed_answer is None
     )
+
+
+def _cuts_in_a_row(history: Sequence[StepRecord]) -> int:
+    """How many of the latest steps were thinking cut at their allotment (not by the watch)."""
+    count = 0
+    for step in reversed(history):
+        if not _thought_without_acting(step) or step.thinking_stopped is not None:
+            break
+        count += 1
+    return count

@@ -53,13 +53,14 @@ def ctx(
     remaining: Remaining | None = None,
     tools: tuple[str, ...] = (),
     reasons: bool = True,
+    shows_reasoning: bool = True,
 ) -> StepContext:
     return StepContext.build(
         question=question,
         remaining=remaining if remaining is not None else Remaining(),
         history=history or [],
         tool_names=tools,
-        capabilities=ModelCapabilities(reasons_natively=reasons),
+        capabilities=ModelCapabilities(reasons_natively=reasons, shows_reasoning=shows_reasoning),
     )
 
 
@@ -75,6 +76,7 @@ def test_decisions_carry_kinds_and_reasons() -> None:
     assert Stop("out of time", "max_seconds").stopped_by == "max_seconds"
     assert Stop("bye").stopped_by is None
     assert describe(Think(2048, "hard")) == "think (2,048 tokens): hard"
+    assert describe(Think(2048, "hard", watch=True)) == "think (2,048 tokens, watched): hard"
     assert describe(Answer("done")) == "answer: done"
     with pytest.raises(dataclasses.FrozenInstanceError):
         Think(1).budget_tokens = 2  # type: ignore[misc]
@@ -221,20 +223,66 @@ def test_never_think_policy_rules() -> None:
 # -- adaptive -----------------------------------------------------------------------------------
 
 
-def test_adaptive_gives_easy_questions_small_budgets_and_hard_ones_more() -> None:
+@pytest.mark.parametrize("shows_reasoning", [True, False])
+def test_adaptive_gives_easy_questions_small_budgets_and_hard_ones_more(
+    shows_reasoning: bool,
+) -> None:
     policy = AdaptivePolicy()
-    easy = policy.decide(ctx(EASY))
-    hard = policy.decide(ctx(HARD))
+    easy = policy.decide(ctx(EASY, shows_reasoning=shows_reasoning))
+    hard = policy.decide(ctx(HARD, shows_reasoning=shows_reasoning))
     assert isinstance(easy, Think)
     assert isinstance(hard, Think)
-    assert easy.budget_tokens == policy.min_budget
+    low = policy.watched_min_budget if shows_reasoning else policy.min_budget
+    assert easy.budget_tokens == low
     assert hard.budget_tokens > 4 * easy.budget_tokens
     assert "easy question" in easy.reason
     assert "hard question" in hard.reason
+    # the watch needs reasoning to read; hidden reasoning gets the smaller, unwatched allotments
+    assert easy.watch is hard.watch is shows_reasoning
+
+
+def test_adaptive_acts_when_the_watch_stopped_the_thinking() -> None:
+    productive = " ".join(
+        f"Step {i}: the partial sum {i} adds {i * i} to the total." for i in range(40)
+    )
+    stopped = StepRecord(
+        "think", reasoning=productive + " Wait, the total. Hmm, again. Wait, let me check.",
+        thinking_tokens=900,
+        thinking_stopped="the reasoning hedged in 3 and repeated itself in 0 of its last 6 sentences",
+    )  # fmt: skip
+    decision = AdaptivePolicy().decide(ctx(HARD, [stopped]))
+    assert isinstance(decision, Act)
+    assert "the watch stopped the thinking" in decision.reason
+
+
+def test_adaptive_grows_the_allotment_while_the_thinking_stays_productive() -> None:
+    policy = AdaptivePolicy()
+    first = policy.decide(ctx(EASY))
+    assert isinstance(first, Think)
+    cuts = [
+        StepRecord("think", reasoning=f"Part {k}: {' '.join(str(k * 100 + i) for i in range(30))}")
+        for k in range(10)
+    ]
+    second = policy.decide(ctx(EASY, cuts[:1]))
+    third = policy.decide(ctx(EASY, cuts[:2]))
+    assert isinstance(second, Think) and isinstance(third, Think)
+    assert second.budget_tokens == 2 * first.budget_tokens
+    assert third.budget_tokens == 4 * first.budget_tokens
+    assert "2 allotments spent while still productive" in third.reason
+    capped = policy.decide(ctx(EASY, cuts))
+    assert isinstance(capped, Think)
+    assert capped.budget_tokens == policy.watched_max_budget
+
+
+def test_adaptive_rejects_an_inverted_watched_range() -> None:
+    with pytest.raises(InvalidBudgetError, match="watched_min_budget <= watched_max_budget"):
+        AdaptivePolicy(watched_min_budget=4096, watched_max_budget=1024)
+    with pytest.raises(InvalidBudgetError, match="growth"):
+        AdaptivePolicy(growth=0)
 
 
 def test_adaptive_never_spends_past_the_remaining_budget() -> None:
-    policy = AdaptivePolicy()
+    policy = AdaptivePolicy(watch=False)
     unlimited = policy.decide(ctx(HARD))
     assert unlimited == Think(2_048, "hard question (difficulty 0.60)")
     left = Remaining(thinking_tokens=1_000, steps=5)

@@ -21,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from agentthink.bench.lab import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
+
 __all__ = ["main"]
 
 
@@ -52,12 +54,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", default=None, help="per-run budget, e.g. 'total=100k,steps=16' (the default)"
     )
-    p.add_argument("--concurrency", type=int, default=12, help="runs at a time (default 12)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=LAB_CONCURRENCY,
+        help=f"runs at a time (default {LAB_CONCURRENCY})",
+    )
     p.add_argument(
         "--token-rate",
         type=float,
-        default=4000.0,
-        help="simulated generation speed, tokens/s per stream (default 4000; 0: unpaced)",
+        default=LAB_TOKEN_RATE,
+        help=f"simulated generation speed, tokens/s per stream (default {LAB_TOKEN_RATE:g}; "
+        "0: unpaced)",
+    )
+    p.add_argument(
+        "--tokens-per-chunk",
+        type=int,
+        default=LAB_TOKENS_PER_CHUNK,
+        help=f"tokens per streamed event (default {LAB_TOKENS_PER_CHUNK}); more concurrency, speed "
+        "or smaller events than the client can read inflate the tokens served past a cutoff",
     )
     p.add_argument(
         "--out", default=None, help="output folder (default bench-results/policies-WORLD-sSEED)"
@@ -199,6 +214,7 @@ def _policies(args: argparse.Namespace) -> int:
             budget=args.budget or DEFAULT_BUDGET,
             concurrency=args.concurrency,
             token_rate=args.token_rate or None,
+            tokens_per_chunk=args.tokens_per_chunk,
             native_cap=args.native_cap,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )

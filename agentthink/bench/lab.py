@@ -47,6 +47,15 @@ __all__ = [
 PATTERNS = ("analysis_paralysis", "rogue_actions", "premature_disengagement", "overthinking")
 DEFAULT_POLICIES = ("fixed-high", "fixed-low", "never", "adaptive", "escalate")
 DEFAULT_BUDGET = "total=100k,steps=16"
+LAB_CONCURRENCY = 4
+"""Runs at a time. The lab streams 40-80x faster than a real model; litellm reads about a
+thousand stream events per CPU-second here, so more streams at once than the client can read
+leave it behind the server, and a thinking cutoff then lands hundreds of tokens late."""
+LAB_TOKEN_RATE = 4000.0
+"""Tokens per second per stream the simulated model generates."""
+LAB_TOKENS_PER_CHUNK = 32
+"""Tokens per streamed event (Anthropic's thinking deltas are of this order; vLLM's
+``--stream-interval``)."""
 
 
 @dataclass
@@ -186,9 +195,9 @@ async def run_lab(
     n: int = 200,
     seed: int = 0,
     budget: str = DEFAULT_BUDGET,
-    concurrency: int = 12,
-    token_rate: float | None = 4000.0,
-    tokens_per_chunk: int = 8,
+    concurrency: int = LAB_CONCURRENCY,
+    token_rate: float | None = LAB_TOKEN_RATE,
+    tokens_per_chunk: int = LAB_TOKENS_PER_CHUNK,
     native_cap: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> LabResult:

@@ -171,6 +171,11 @@ class TurnBuilder:
 
     # --- the end -----------------------------------------------------------------------------
 
+    @property
+    def has_tool_calls(self) -> bool:
+        """True once a tool call has started to stream."""
+        return bool(self._calls)
+
     def finish(self, *, model: str, latency_s: float, prompt_tokens: int | None, cut: bool) -> Turn:
         """Build the turn from everything added so far."""
         if self._splitter is not None:

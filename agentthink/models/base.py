@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentthink.models.profiles import ModelProfile
 from agentthink.models.reasoning import Reasoning
-from agentthink.models.turn import StreamDelta, Turn
+from agentthink.models.turn import StreamDelta, ThinkingStop, Turn
 
 __all__ = ["ChatModel"]
 
@@ -30,8 +30,10 @@ class ChatModel(Protocol):
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> AsyncIterator[StreamDelta]:
-        """Call the model and stream its turn; close it when reasoning passes ``thinking_cap``."""
+        """Call the model and stream its turn; close it when reasoning passes ``thinking_cap``
+        or when ``watch`` (fed each piece of reasoning) returns a reason to stop."""
         ...
 
     async def complete(
@@ -45,6 +47,7 @@ class ChatModel(Protocol):
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> Turn:
         """Call the model and return its whole turn."""
         ...

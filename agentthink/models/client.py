@@ -25,7 +25,14 @@ from agentthink.models.profiles import ModelProfile, resolve_profile
 from agentthink.models.reasoning import Reasoning
 from agentthink.models.retry import RetryPolicy, is_transient
 from agentthink.models.translate import PreparedRequest, build_request
-from agentthink.models.turn import StreamDelta, Turn, TurnDone, Usage
+from agentthink.models.turn import (
+    ReasoningDelta,
+    StreamDelta,
+    ThinkingStop,
+    Turn,
+    TurnDone,
+    Usage,
+)
 
 __all__ = ["LiteLLMModel"]
 
@@ -91,6 +98,7 @@ class LiteLLMModel:
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> AsyncIterator[StreamDelta]:
         """Stream one turn: reasoning, text and tool-call deltas, then ``TurnDone``.
 
@@ -111,6 +119,7 @@ class LiteLLMModel:
                     temperature,
                     deadline,
                     thinking_cap,
+                    watch,
                 ):
                     yielded = True
                     yield delta
@@ -133,8 +142,10 @@ class LiteLLMModel:
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> Turn:
-        """One whole turn. Streams internally only when a thinking cutoff must be enforced."""
+        """One whole turn. Streams internally only when a thinking cutoff must be enforced or
+        a ``watch`` may stop the thinking early."""
         last: ModelError | None = None
         for candidate in (self, *self.fallbacks):
             try:
@@ -147,6 +158,7 @@ class LiteLLMModel:
                     temperature,
                     deadline,
                     thinking_cap,
+                    watch,
                 )
             except ModelError as exc:
                 if not is_transient(exc):
@@ -182,6 +194,7 @@ class LiteLLMModel:
         temperature: float | None,
         deadline: float | None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> Turn:
         request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
         request.cap_thinking(thinking_cap)
@@ -189,8 +202,8 @@ class LiteLLMModel:
         async for attempt in self.retry.retrying(deadline):
             with attempt:
                 try:
-                    if request.cutoff_tokens is not None:
-                        turn = await self._consume(request, deadline)
+                    if request.cutoff_tokens is not None or watch is not None:
+                        turn = await self._consume(request, deadline, watch)
                     else:
                         turn = await self._call_once(request, deadline)
                 except StreamInterruptedError as exc:
@@ -203,8 +216,10 @@ class LiteLLMModel:
             )
         return turn
 
-    async def _consume(self, request: PreparedRequest, deadline: float | None) -> Turn:
-        async for delta in self._stream_once(request, deadline):
+    async def _consume(
+        self, request: PreparedRequest, deadline: float | None, watch: ThinkingStop | None
+    ) -> Turn:
+        async for delta in self._stream_once(request, deadline, watch):
             if isinstance(delta, TurnDone):
                 return delta.turn
         raise ModelUnavailableError(
@@ -221,6 +236,7 @@ class LiteLLMModel:
         temperature: float | None,
         deadline: float | None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> AsyncIterator[StreamDelta]:
         request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
         request.cap_thinking(thinking_cap)
@@ -228,7 +244,7 @@ class LiteLLMModel:
             with attempt:
                 started = False
                 try:
-                    async for delta in self._stream_once(request, deadline):
+                    async for delta in self._stream_once(request, deadline, watch):
                         started = True
                         yield delta
                 except StreamInterruptedError as exc:
@@ -304,7 +320,7 @@ class LiteLLMModel:
         return self._finalize(turn, request, cut=False)
 
     async def _stream_once(
-        self, request: PreparedRequest, deadline: float | None
+        self, request: PreparedRequest, deadline: float | None, watch: ThinkingStop | None = None
     ) -> AsyncIterator[StreamDelta]:
         kwargs = self._kwargs(request, deadline)
         kwargs["stream"] = True
@@ -321,15 +337,16 @@ class LiteLLMModel:
         except Exception as exc:
             raise _litellm.to_model_error(exc, self.name) from exc
         cut = False
+        stop: str | None = None
         try:
             async for chunk in response:
                 for delta in builder.add_chunk(chunk):
+                    if watch is not None and isinstance(delta, ReasoningDelta) and stop is None:
+                        stop = watch(delta.text)
                     yield delta
-                if (
-                    cutoff is not None
-                    and builder.reasoning_tokens >= cutoff
-                    and not builder.text_parts
-                ):
+                if builder.text_parts or builder.has_tool_calls:
+                    continue
+                if stop is not None or (cutoff is not None and builder.reasoning_tokens >= cutoff):
                     cut = True
                     break
         except Exception as exc:
@@ -364,6 +381,7 @@ class LiteLLMModel:
                 partial=turn,
                 model=self.name,
             )
+        turn.thinking_stopped = stop if cut else None
         yield TurnDone(self._finalize(turn, request, cut=cut))
 
     def _finalize(self, turn: Turn, request: PreparedRequest, *, cut: bool) -> Turn:
@@ -396,10 +414,11 @@ class LiteLLMModel:
                 model=self.name,
             )
         if cut:
+            why = turn.thinking_stopped or f"allotment {request.cutoff_tokens}"
             turn.notes.append(
-                f"thinking cut at {turn.usage.reasoning_tokens} tokens "
-                f"(allotment {request.cutoff_tokens}); up to {turn.usage.unseen_tokens} more "
-                "may have been generated before the provider saw the stream close"
+                f"thinking cut at {turn.usage.reasoning_tokens} tokens ({why}); up to "
+                f"{turn.usage.unseen_tokens} more may have been generated before the provider "
+                "saw the stream close"
             )
         return turn
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ __all__ = [
     "ReasoningDelta",
     "StreamDelta",
     "TextDelta",
+    "ThinkingStop",
     "ToolCall",
     "ToolCallDelta",
     "Turn",
@@ -111,7 +113,9 @@ class Turn:
     latency_s: float = 0.0
     """Seconds from sending the request to the end of the response."""
     thinking_truncated: bool = False
-    """True when agentthink cut the reasoning at this call's thinking allotment."""
+    """True when agentthink cut the reasoning (at the call's allotment, or a watch stopped it)."""
+    thinking_stopped: str | None = None
+    """Why a thinking watch stopped the reasoning early (None: it was not stopped early)."""
     notes: list[str] = field(default_factory=list)
     """Adjustments made to the request (a clamped budget, a dropped tool_choice, ...)."""
     reasoning_from_tags: bool = False
@@ -160,3 +164,7 @@ class TurnDone:
 
 
 StreamDelta = ReasoningDelta | TextDelta | ToolCallDelta | TurnDone
+
+ThinkingStop = Callable[[str], str | None]
+"""Fed each piece of streamed reasoning; returns why to stop the thinking now, or None to go on
+(``agentthink.watch.WatchState.feed``)."""

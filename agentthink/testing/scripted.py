@@ -24,6 +24,7 @@ from agentthink.models.turn import (
     ReasoningDelta,
     StreamDelta,
     TextDelta,
+    ThinkingStop,
     ToolCall,
     ToolCallDelta,
     Turn,
@@ -145,8 +146,9 @@ class ScriptedModel:
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> AsyncIterator[StreamDelta]:
-        """Play the next scripted turn as a stream."""
+        """Play the next scripted turn as a stream (a ``watch`` may stop its reasoning early)."""
         call = RecordedCall(
             copy.deepcopy(messages),
             reasoning,
@@ -170,6 +172,7 @@ class ScriptedModel:
         reasoning_words: list[str] = []
         text_words: list[str] = []
         finish: FinishReason | None = None
+        stopped: str | None = None
         for word in scripted.reasoning.split():
             if served >= cap:
                 finish = "length"
@@ -179,7 +182,13 @@ class ScriptedModel:
                 break
             served += 1
             reasoning_words.append(word)
-            yield ReasoningDelta(word if len(reasoning_words) == 1 else " " + word)
+            piece = word if len(reasoning_words) == 1 else " " + word
+            yield ReasoningDelta(piece)
+            if watch is not None:
+                stopped = watch(piece)
+                if stopped is not None:
+                    finish = "thinking_budget"
+                    break
         calls: list[ToolCall] = []
         if finish is None:
             for word in scripted.text.split():
@@ -233,6 +242,7 @@ class ScriptedModel:
             message=message,
             model=self.name,
             thinking_truncated=finish == "thinking_budget",
+            thinking_stopped=stopped,
         )
         yield TurnDone(turn)
 
@@ -247,6 +257,7 @@ class ScriptedModel:
         temperature: float | None = None,
         deadline: float | None = None,
         thinking_cap: int | None = None,
+        watch: ThinkingStop | None = None,
     ) -> Turn:
         """Play the next scripted turn and return it whole."""
         async for delta in self.stream(
@@ -258,6 +269,7 @@ class ScriptedModel:
             temperature=temperature,
             deadline=deadline,
             thinking_cap=thinking_cap,
+            watch=watch,
         ):
             if isinstance(delta, TurnDone):
                 return delta.turn

@@ -6,7 +6,7 @@ from agentthink import Agent, Budget
 from agentthink.events import DecisionMade, ThinkingDelta
 from agentthink.models import LiteLLMModel, RetryPolicy
 from agentthink.tools import tool
-from tests.fakes.base import Reply, ScriptedToolCall
+from tests.fakes.base import Reply, ScriptedToolCall, tokens_of
 from tests.fakes.openai_server import OpenAIServer
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
@@ -155,3 +155,35 @@ async def test_a_native_thinking_cap_ends_thinking_at_the_allotment_and_the_call
     assert body["chat_template_kwargs"] == {"enable_thinking": True}
     assert result.answer == "Four." and result.usage.steps == 1
     assert allotment <= result.usage.reasoning_tokens <= allotment + 2
+
+
+async def test_a_watched_thinking_step_stops_where_the_reasoning_starts_to_hedge() -> None:
+    productive = " ".join(
+        f"Step {i}: the square of {i} adds {i * i} to the sum." for i in range(30)
+    )
+    hedging = " ".join(
+        ["Wait, let me double-check the sum.", "Hmm, maybe I slipped.", "Actually, redo it."] * 30
+    )
+    replies = [
+        Reply(reasoning=productive + " " + hedging, text="The sum is 8555.", chunk_delay=0.002),
+        Reply(text="The sum is 8555."),
+    ]
+    with OpenAIServer(replies, dialect="vllm") as server:
+        model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
+        agent = Agent(model, budget=Budget(max_steps=4))  # the adaptive policy watches
+        events = [e async for e in agent.stream("Sum the squares of 0 to 29.")]
+        served = server.served_tokens
+        first, second = server.bodies
+    result = events[-1].result  # type: ignore[union-attr]
+    assert [d.kind for d in result.decisions] == ["think", "act", "answer"]
+    assert result.answer == "The sum is 8555."
+    thought = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+    # stopped within a few sentences of the first hedge, long before the allotment
+    assert productive in thought
+    assert len(thought) < len(productive) + 200
+    assert first["max_tokens"] > 1000
+    full = len(tokens_of(productive + " " + hedging))
+    assert served < full // 2  # the server saw the stream close early
+    # the act call carries the reasoning so far and thinking off
+    assert second["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "the watch stopped the thinking" in result.decisions[1].reason

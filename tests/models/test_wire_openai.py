@@ -262,6 +262,29 @@ async def test_thinking_cutoff_closes_the_stream(
     assert served < 200  # the server stopped generating long before the end of the thought
 
 
+async def test_a_watch_closes_the_stream_when_it_says_so(fast_retry: RetryPolicy) -> None:
+    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
+    seen: list[str] = []
+
+    def watch(piece: str) -> str | None:
+        seen.append(piece)
+        return "enough of that" if len(seen) >= 30 else None
+
+    with OpenAIServer([reply], dialect="vllm") as server:
+        model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", retry=fast_retry)
+        # a whole-turn call streams internally when a watch is given
+        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=3000), watch=watch)
+        await asyncio.sleep(0.05)
+        served = server.served_tokens
+        body = server.bodies[0]
+    assert body["stream"] is True
+    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
+    assert turn.thinking_stopped == "enough of that"
+    assert len(turn.reasoning.split()) == 30  # closed right after the piece that said so
+    assert any("enough of that" in note for note in turn.notes)
+    assert served < 200
+
+
 async def test_cutoff_on_think_tags_inside_content(fast_retry: RetryPolicy) -> None:
     reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
     with OpenAIServer([reply], dialect="vllm", reasoning_parser=False) as server:
