@@ -25,10 +25,11 @@ class AdaptivePolicy:
     1. ``budget_guard``: stop when nothing is left, answer when only the answer fits.
     2. The latest step proposed an answer:
        answer when it is the same answer ``stable_answers`` times in a row (answer stability:
-       more thinking stops paying); if the verifier did not reject it, act once when it came
-       without any tool though tools exist and the question seems to need one (premature
-       disengagement, arXiv 2502.08235), else answer; if rejected ``max_rejections`` times,
-       answer with the best so far; otherwise go on (rejections raise the difficulty).
+       more thinking stops paying); if the verifier did not reject it, act when it came without
+       any tool though tools exist and the question seems to need one (premature disengagement,
+       arXiv 2502.08235; up to ``premature_checks`` answers), else answer; if rejected
+       ``max_rejections`` times, answer with the best so far; otherwise go on (rejections raise
+       the difficulty).
     3. The same tool call (name and arguments) made ``max_tool_repeats`` times: answer (a loop).
     4. ``paralysis_tokens`` thinking tokens since the last action while a tool is available:
        act (analysis paralysis, arXiv 2502.08235: agents that act more do better).
@@ -74,6 +75,9 @@ class AdaptivePolicy:
     """The same tool call this many times is a loop."""
     max_rejections: int = 3
     """After this many verifier rejections, answer with the best so far."""
+    premature_checks: int = 2
+    """Answers proposed without any tool (though the question seems to need one) that are sent
+    back to act, before such an answer is accepted."""
     watch: bool = True
     """Watch thinking steps: stop one early when its reasoning starts to hedge or repeat itself
     (the agent's ``ThinkingWatch``), then act on it. Needs a model that streams its reasoning."""
@@ -101,6 +105,8 @@ class AdaptivePolicy:
         ):
             if getattr(self, name) < 1:
                 raise InvalidBudgetError(f"AdaptivePolicy {name} must be >= 1")
+        if self.premature_checks < 0:
+            raise InvalidBudgetError("AdaptivePolicy premature_checks must be >= 0")
 
     def decide(self, ctx: StepContext) -> Decision:
         """Apply the rules above."""
@@ -181,7 +187,7 @@ class AdaptivePolicy:
                 if (
                     signals.premature_disengagement
                     and ctx.tools_available
-                    and signals.answers_proposed == 1
+                    and signals.answers_proposed <= self.premature_checks
                 ):
                     return Act(
                         "answer proposed without using any tool though the question seems to "

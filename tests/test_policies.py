@@ -325,7 +325,7 @@ def test_adaptive_thinks_harder_after_a_rejection_and_gives_up_after_several() -
     assert "rejected 3 answers" in decision.reason
 
 
-def test_adaptive_pushes_back_on_premature_disengagement_once() -> None:
+def test_adaptive_pushes_back_on_premature_disengagement_up_to_premature_checks() -> None:
     policy = AdaptivePolicy()
     question = "What is the current price of gold?"
     first = [StepRecord("think", proposed_answer="$2,000")]
@@ -333,7 +333,14 @@ def test_adaptive_pushes_back_on_premature_disengagement_once() -> None:
     assert isinstance(decision, Act)
     assert "premature disengagement" in decision.reason
     second = [*first, StepRecord("act", proposed_answer="$2,100")]
-    assert isinstance(policy.decide(ctx(question, second, tools=("web_search",))), Answer)
+    assert isinstance(policy.decide(ctx(question, second, tools=("web_search",))), Act)
+    third = [*second, StepRecord("act", proposed_answer="$1,900")]
+    assert isinstance(policy.decide(ctx(question, third, tools=("web_search",))), Answer)
+    once = AdaptivePolicy(premature_checks=1)
+    assert isinstance(once.decide(ctx(question, second, tools=("web_search",))), Answer)
+    # the same answer twice without a tool is stable: it is accepted
+    same = [*first, StepRecord("act", proposed_answer="$2,000")]
+    assert isinstance(policy.decide(ctx(question, same, tools=("web_search",))), Answer)
     # without tools there is nothing to check with
     assert isinstance(policy.decide(ctx(question, first)), Answer)
 
@@ -544,3 +551,18 @@ def test_adaptive_acts_after_a_cut_thinking_step_that_hedges() -> None:
     assert isinstance(policy.decide(cut_and_hedging), Act)
     cut_but_calm = StepContext.build(question=question, remaining=Remaining(), history=[calm])
     assert isinstance(policy.decide(cut_but_calm), Think)
+
+
+def test_a_watched_think_and_a_stopped_step_survive_the_graph_state() -> None:
+    from agentthink.runtime import (
+        decision_from_dict,
+        decision_to_dict,
+        step_from_dict,
+        step_to_dict,
+    )
+
+    watched = Think(2048, "hard", watch=True)
+    assert decision_from_dict(decision_to_dict(watched, 3)) == watched
+    assert decision_from_dict(decision_to_dict(Think(64), 1)) == Think(64)
+    stopped = StepRecord("think", reasoning="r", thinking_stopped="it hedged")
+    assert step_from_dict(step_to_dict(stopped)) == stopped

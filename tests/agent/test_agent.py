@@ -20,6 +20,7 @@ from agentthink.events import (
     ToolResultReceived,
 )
 from agentthink.models import ModelProfile, ThinkingStyle
+from agentthink.policies import AdaptivePolicy
 from agentthink.testing import ScriptedCall, ScriptedModel, ScriptedTurn
 from agentthink.tools import tool
 
@@ -323,3 +324,27 @@ async def test_a_cancelled_run_leaves_the_thread_valid() -> None:
     calls = [m for m in sent if m.get("tool_calls")]
     answered = {m["tool_call_id"] for m in sent if m["role"] == "tool"}
     assert all(c["id"] in answered for m in calls for c in m["tool_calls"])
+
+
+async def test_the_watch_stops_a_thinking_step_and_the_policy_acts_on_it() -> None:
+    productive = " ".join(f"Step {i}: {i} squared is {i * i}." for i in range(20))
+    hedging = " ".join(["Wait, let me check again.", "Hmm, maybe not.", "Actually, redo it."] * 50)
+    model = ScriptedModel(
+        [ScriptedTurn(reasoning=productive + " " + hedging, text="2470"), ScriptedTurn(text="2470")]
+    )
+    result = await Agent(model, budget=Budget(max_steps=4)).run("Sum the squares below 20.")
+    assert result.answer == "2470"
+    first, second = model.calls
+    assert first.reasoning.enabled and first.reasoning.budget_tokens >= 1024
+    assert not second.reasoning.enabled  # no more thinking: the answer, from what was found
+    spent = result.usage.reasoning_tokens
+    assert len(productive.split()) < spent < len(productive.split()) + 20  # a few hedges, no more
+    assert "hedged in 3" in result.trace[0]["thinking_stopped"]
+
+
+async def test_unwatched_models_think_to_the_allotment() -> None:
+    hedging = " ".join(["Wait, let me check again.", "Hmm, maybe not.", "Actually, redo it."] * 50)
+    model = ScriptedModel([ScriptedTurn(reasoning=hedging, text="x"), ScriptedTurn(text="x")])
+    agent = Agent(model, policy=AdaptivePolicy(watch=False), budget=Budget(max_steps=4))
+    result = await agent.run("What is 2+3?")
+    assert result.usage.reasoning_tokens == AdaptivePolicy().min_budget  # cut at the allotment
