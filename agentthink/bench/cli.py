@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from agentthink.bench.lab import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
+from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
 
 __all__ = ["main"]
 

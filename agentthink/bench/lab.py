@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
 from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import Task, World, load_world
 
@@ -47,15 +48,6 @@ __all__ = [
 PATTERNS = ("analysis_paralysis", "rogue_actions", "premature_disengagement", "overthinking")
 DEFAULT_POLICIES = ("fixed-high", "fixed-low", "never", "adaptive", "escalate")
 DEFAULT_BUDGET = "total=100k,steps=16"
-LAB_CONCURRENCY = 4
-"""Runs at a time. The lab streams 40-80x faster than a real model; litellm reads about a
-thousand stream events per CPU-second here, so more streams at once than the client can read
-leave it behind the server, and a thinking cutoff then lands hundreds of tokens late."""
-LAB_TOKEN_RATE = 4000.0
-"""Tokens per second per stream the simulated model generates."""
-LAB_TOKENS_PER_CHUNK = 32
-"""Tokens per streamed event (Anthropic's thinking deltas are of this order; vLLM's
-``--stream-interval``)."""
 
 
 @dataclass
