@@ -12,17 +12,25 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Durability
 
-from agentthink.budget import Budget
+from agentthink.budget import Budget, Prices
 from agentthink.context import ModelCapabilities
 from agentthink.events import Done, Event
-from agentthink.graph import RESET, build_graph, flat_state
+from agentthink.graph import build_graph
 from agentthink.ledger import Ledger
 from agentthink.models.base import ChatModel
 from agentthink.models.client import LiteLLMModel
+from agentthink.models.compat import adapt_model
 from agentthink.policies.base import Policy
 from agentthink.policies.registry import get_policy
-from agentthink.result import DecisionRecord, RunResult, RunUsage
-from agentthink.runtime import RunContext, spent_from_dict
+from agentthink.result import RunResult, RunUsage
+from agentthink.runtime import RunContext
+from agentthink.state import (
+    RESET,
+    RunState,
+    checkpoint_serde,
+    run_state_of,
+    with_state_types,
+)
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ApprovalHook, ToolRunner
 from agentthink.verifiers import Verifier, as_verifier
@@ -95,7 +103,7 @@ class Agent:
         if isinstance(model, str):
             self._model = LiteLLMModel(model, api_base=api_base, api_key=api_key)
         elif model is not None:
-            self._model = model
+            self._model = adapt_model(model)
         self.policy = get_policy(policy)
         self.budget = budget if budget is not None else Budget()
         self.system_prompt = system_prompt
@@ -116,14 +124,14 @@ class Agent:
         if checkpointer is None:
             from langgraph.checkpoint.memory import InMemorySaver
 
-            checkpointer = InMemorySaver()
+            checkpointer = InMemorySaver(serde=checkpoint_serde())
             self._durability: Durability = "exit"
         else:
             self._durability = "async"
         if durability is not None:
             self._durability = durability
-        self.checkpointer = checkpointer
-        self.graph = build_graph(checkpointer)
+        self.checkpointer = with_state_types(checkpointer)
+        self.graph = build_graph(self.checkpointer)
 
     @property
     def model(self) -> ChatModel:
@@ -223,7 +231,7 @@ class Agent:
             "configurable": {"thread_id": thread_id},
             "recursion_limit": 100_000,
         }
-        inputs: dict[str, Any] | None
+        inputs: dict[str, Any] | None  # an AgentState update, with RESET for the run's channels
         if question is not None:
             ledger = Ledger(budget or self.budget)
             earlier = await self.graph.aget_state(config) if thread_id_given else None
@@ -236,12 +244,12 @@ class Agent:
                 "messages": [*repairs, *history, {"role": "user", "content": question}],
                 "steps": RESET,
                 "decisions": RESET,
-                "run": {},
+                "run": RunState(),
             }
         else:
             snapshot = await self.graph.aget_state(config)
-            run = snapshot.values.get("run") or {}
-            ledger = Ledger(budget or self.budget, spent=spent_from_dict(run.get("spent")))
+            run = run_state_of(snapshot.values, thread_id)
+            ledger = Ledger(budget or self.budget, spent=run.spent)
             inputs = None
         model = self.model
         rc = RunContext(
@@ -268,7 +276,7 @@ class Agent:
             thinking_watch=self.thinking_watch,
         )
         state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
-        result = _result(flat_state(state), ledger, thread_id)
+        result = _result(state, ledger, thread_id)
         emit(Done(result))
         return result
 
@@ -304,17 +312,18 @@ def _outcome(task: asyncio.Task[Any]) -> BaseException | Event:
     return Done(task.result())
 
 
-def _prices(model: ChatModel) -> tuple[float | None, float | None]:
+def _prices(model: ChatModel) -> Prices:
     try:
-        return model.price(1, 0), model.price(0, 1)
+        return Prices(model.price(1, 0), model.price(0, 1))
     except Exception:
-        return None, None
+        return Prices()
 
 
 def _result(state: dict[str, Any], ledger: Ledger, thread_id: str) -> RunResult:
     spent = ledger.spent()
-    stopped_by = state.get("stopped_by")
-    answer = state.get("answer") if stopped_by is None else state.get("partial_answer")
+    run: RunState = state["run"]
+    stopped_by = run.stopped_by
+    answer = run.answer if stopped_by is None else run.partial_answer
     usage = RunUsage(
         prompt_tokens=spent.prompt_tokens,
         completion_tokens=spent.completion_tokens,
@@ -324,17 +333,13 @@ def _result(state: dict[str, Any], ledger: Ledger, thread_id: str) -> RunResult:
         tool_calls=spent.tool_calls,
         seconds=spent.seconds,
     )
-    decisions = [
-        DecisionRecord(d["kind"], d.get("reason", ""), d.get("step", 0), d.get("budget_tokens", 0))
-        for d in state.get("decisions", [])
-    ]
     return RunResult(
         answer=answer,
         stopped_by=stopped_by,
         usage=usage,
-        decisions=decisions,
+        decisions=list(state.get("decisions", [])),
         messages=list(state.get("messages", [])),
         thread_id=thread_id,
-        error=state.get("error"),
-        trace=list(state.get("steps", [])),
+        error=run.error,
+        trace=[step.to_trace() for step in state.get("steps", [])],
     )

@@ -24,6 +24,7 @@ __all__ = [
     "Budget",
     "LimitName",
     "Overrun",
+    "Prices",
     "Remaining",
     "Spent",
     "format_status",
@@ -329,6 +330,25 @@ class Spent:
     def total_tokens(self) -> int:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """A model's prices in USD per token (None: unknown)."""
+
+    input_per_token: float | None = None
+    output_per_token: float | None = None
+
+    @property
+    def known(self) -> bool:
+        """True when either price is known."""
+        return self.input_per_token is not None or self.output_per_token is not None
+
+    def check(self) -> None:
+        """Raise ``ValueError`` unless each known price is finite and >= 0."""
+        for price in (self.input_per_token, self.output_per_token):
+            if price is not None and not (math.isfinite(price) and price >= 0):
+                raise ValueError(f"prices must be finite and >= 0, got {self}")
 
 
 @dataclass(frozen=True, slots=True)

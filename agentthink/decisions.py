@@ -19,9 +19,21 @@ from typing import Literal
 from agentthink.budget import LimitName
 from agentthink.errors import InvalidBudgetError
 
-__all__ = ["Act", "Answer", "Decision", "DecisionKind", "Stop", "Think", "describe"]
+__all__ = [
+    "Act",
+    "Answer",
+    "Decision",
+    "DecisionKind",
+    "Stop",
+    "StopCause",
+    "Think",
+    "describe",
+]
 
 DecisionKind = Literal["think", "act", "answer", "stop"]
+
+StopCause = LimitName | Literal["error"]
+"""What ends a run early: a budget limit, or ``"error"`` (model calls that kept failing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,9 @@ class Answer:
 
     reason: str
     """Why the policy chose to answer (shown by the CLI)."""
+    use_proposed: bool = True
+    """Take the latest step's proposed answer as it is when it has one the verifier did not
+    reject; False always makes a fresh final call (thinking off, tools off)."""
 
     @property
     def kind(self) -> Literal["answer"]:
@@ -82,8 +97,8 @@ class Stop:
 
     reason: str
     """Why the run stops (shown by the CLI)."""
-    stopped_by: LimitName | None = None
-    """The budget limit that ended the run, when one did."""
+    stopped_by: StopCause | None = None
+    """The budget limit (or ``"error"``) that ended the run; None when the policy chose to."""
 
     @property
     def kind(self) -> Literal["stop"]:

@@ -10,7 +10,8 @@ Every message says what was wrong and what to do about it.
     │   ├── UnknownModelError         a model string no provider or profile matches
     │   ├── UnknownPolicyError        a policy name no built-in policy has
     │   ├── MissingCredentialsError   the provider needs a key that is not set
-    │   └── ToolDefinitionError       a function or schema that cannot become a tool
+    │   ├── ToolDefinitionError       a function or schema that cannot become a tool
+    │   └── CheckpointVersionError    a checkpointed run of an older state version
     ├── ModelError                    a model call failed (``.model`` names it)
     │   ├── ModelRequestError         the provider refused the request (4xx); not retried
     │   ├── ModelAuthError            the key was refused (401/403); not retried
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentThinkError",
     "BudgetExceededError",
+    "CheckpointVersionError",
     "ConfigurationError",
     "ContextWindowError",
     "EmptyResponseError",
@@ -83,6 +85,10 @@ class MissingCredentialsError(ConfigurationError):
 
 class ToolDefinitionError(ConfigurationError):
     """A function, schema or adapter cannot become a tool (say ``*args``, a bad name, a duplicate)."""
+
+
+class CheckpointVersionError(ConfigurationError):
+    """A checkpoint holds a run in a state shape this version cannot resume (names the version)."""
 
 
 class ModelError(AgentThinkError):

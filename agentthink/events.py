@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentthink.budget import Remaining, Spent
+from agentthink.decisions import Decision, DecisionKind, Think
+from agentthink.result import DecisionRecord
 
 if TYPE_CHECKING:
     from agentthink.result import RunResult
@@ -42,12 +44,30 @@ class AnswerDelta:
 class DecisionMade:
     """The controller's decision for a step, with its reason."""
 
-    kind: str
-    """``think``, ``act``, ``answer`` or ``stop``."""
-    reason: str
+    decision: Decision
     step: int
-    budget_tokens: int = 0
-    """The thinking allotment of a ``think`` decision (0 otherwise)."""
+    overridden: Decision | None = None
+    """The policy's own decision, when a guard of the controller replaced it."""
+
+    @property
+    def kind(self) -> DecisionKind:
+        """``think``, ``act``, ``answer`` or ``stop``."""
+        return self.decision.kind
+
+    @property
+    def reason(self) -> str:
+        """Why the decision was made."""
+        return self.decision.reason
+
+    @property
+    def budget_tokens(self) -> int:
+        """The thinking allotment of a ``think`` decision (0 otherwise)."""
+        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
+
+    @property
+    def record(self) -> DecisionRecord:
+        """The decision as ``RunResult.decisions`` records it."""
+        return DecisionRecord(self.decision, self.step, self.overridden)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from agentthink.budget import (
     Budget,
     LimitName,
     Overrun,
+    Prices,
     Remaining,
     Spent,
     format_status,
@@ -41,7 +42,7 @@ from agentthink.errors import BudgetExceededError
 from agentthink.models.reasoning import Reasoning
 from agentthink.models.turn import Usage
 
-__all__ = ["CallPlan", "Clock", "Ledger", "Overrun", "Remaining", "Spent"]
+__all__ = ["CallPlan", "Clock", "Ledger", "Overrun", "Prices", "Remaining", "Spent"]
 
 Clock = Callable[[], float]
 """Returns monotonic seconds; ``time.monotonic`` unless a test injects a fake."""
@@ -49,6 +50,9 @@ Clock = Callable[[], float]
 _COST_MARGIN = 1e-9
 """Share of ``max_cost_usd`` kept back (twice over for non-final calls) so float rounding can
 neither push the spend past the limit nor eat the final answer's share."""
+
+
+_NO_PRICES = Prices()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +155,7 @@ class Ledger:
         self,
         usage: Usage,
         *,
-        usd_per_input_token: float | None = None,
-        usd_per_output_token: float | None = None,
+        prices: Prices = _NO_PRICES,
         thinking_call: bool = True,
     ) -> None:
         """Count one model call's usage, exactly as reported, even when it overran its plan.
@@ -176,10 +179,10 @@ class Ledger:
         self._reasoning += usage.reasoning_tokens + (unseen if thought else 0)
         if usage.cost_usd is not None:
             self._cost += usage.cost_usd
-        elif usd_per_input_token is not None or usd_per_output_token is not None:
-            self._cost += usage.prompt_tokens * (usd_per_input_token or 0.0)
+        elif prices.known:
+            self._cost += usage.prompt_tokens * (prices.input_per_token or 0.0)
             self._cost += (max(usage.completion_tokens, usage.reasoning_tokens) + unseen) * (
-                usd_per_output_token or 0.0
+                prices.output_per_token or 0.0
             )
         else:
             self._unpriced += 1
@@ -191,8 +194,7 @@ class Ledger:
         thinking_tokens: int | None = None,
         final: bool = False,
         model_max_output_tokens: int | None = None,
-        usd_per_input_token: float | None = None,
-        usd_per_output_token: float | None = None,
+        prices: Prices = _NO_PRICES,
         tool_output_tokens: int = 0,
         always_reasons: bool = False,
     ) -> CallPlan:
@@ -203,23 +205,22 @@ class Ledger:
             thinking_tokens: the thinking the controller wants (``None`` or 0: thinking off).
             final: this is the final answer call (thinking off, tools off).
             model_max_output_tokens: the model's own output cap, when known.
-            usd_per_input_token / usd_per_output_token: prices; without them ``max_cost_usd`` is
-                only checked against recorded spend.
+            prices: the model's prices; without them ``max_cost_usd`` is only checked against
+                recorded spend.
             tool_output_tokens: a bound on the tool output appended before the next call (the
                 caller truncates tool results to it); reserved for the final answer's prompt.
             always_reasons: the model reasons even with thinking off, so ``max_thinking_tokens``
                 binds every call, the answer included.
         """
         cap, reserve = model_max_output_tokens, self._budget.effective_answer_reserve_tokens
-        prices = (usd_per_input_token, usd_per_output_token)
-        bad_price = any(p is not None and not (math.isfinite(p) and p >= 0) for p in prices)
-        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1) or bad_price:
+        prices.check()
+        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1):
             raise ValueError(
-                "need prompt_tokens, tool_output_tokens >= 0, model_max_output_tokens >= 1 and "
-                f"finite prices >= 0; got {prompt_tokens}, {tool_output_tokens}, {cap}, {prices}"
+                "need prompt_tokens, tool_output_tokens >= 0 and model_max_output_tokens >= 1; "
+                f"got {prompt_tokens}, {tool_output_tokens}, {cap}"
             )
         floor = max(1, reserve if cap is None else min(reserve, cap))
-        args = _Args(prompt_tokens, cap, *prices, tool_output_tokens, floor, always_reasons)
+        args = _Args(prompt_tokens, cap, prices, tool_output_tokens, floor, always_reasons)
         hard: tuple[LimitName, ...] = ("max_seconds", "max_steps", "max_cost_usd")
         used_up = next((n for n in hard if (left := self.left(n)) is not None and left <= 0), None)
         if used_up is not None:
@@ -292,8 +293,8 @@ class Ledger:
         if think is not None and (thinking or args.always_reasons):
             rooms.append((int(think) - (a if args.always_reasons else 0), "max_thinking_tokens"))
         cost = self.left("max_cost_usd")
-        if cost is not None and (args.price_in is not None or args.price_out is not None):
-            pin, pout = args.price_in or 0.0, args.price_out or 0.0
+        if cost is not None and args.prices.known:
+            pin, pout = args.prices.input_per_token or 0.0, args.prices.output_per_token or 0.0
             cost -= _COST_MARGIN * (2 if reserve_next else 1) * (self._budget.max_cost_usd or 0.0)
             if reserve_next:
                 fixed, per = (2 * p + args.tool_bound) * pin + a * pout, pin + pout
@@ -404,8 +405,7 @@ class Ledger:
 class _Args(NamedTuple):
     prompt: int
     model_cap: int | None
-    price_in: float | None
-    price_out: float | None
+    prices: Prices
     tool_bound: int
     reserve: int
     always_reasons: bool

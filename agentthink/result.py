@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentthink.decisions import Decision, DecisionKind, Stop, Think
+
 __all__ = ["DecisionRecord", "RunResult", "RunUsage"]
 
 
@@ -31,12 +33,45 @@ class RunUsage:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """One decision of the controller."""
+    """One decision of the controller: the ``Decision`` itself and the step it is for."""
 
-    kind: str
-    reason: str
+    decision: Decision
     step: int
-    budget_tokens: int = 0
+    """1 for the run's first step, 2 for the next, ..."""
+    overridden: Decision | None = None
+    """The policy's own decision, when a guard of the controller replaced it (the budget, the
+    step cap, empty replies, failures); ``decision.reason`` says why."""
+
+    @property
+    def kind(self) -> DecisionKind:
+        """``think``, ``act``, ``answer`` or ``stop``."""
+        return self.decision.kind
+
+    @property
+    def reason(self) -> str:
+        """Why this decision was made."""
+        return self.decision.reason
+
+    @property
+    def budget_tokens(self) -> int:
+        """The thinking allotment of a ``think`` decision (0 otherwise)."""
+        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as JSON-ready data (``run --json``, the service's API)."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "reason": self.reason,
+            "step": self.step,
+            "budget_tokens": self.budget_tokens,
+        }
+        if isinstance(self.decision, Think) and self.decision.watch:
+            out["watch"] = True
+        if isinstance(self.decision, Stop) and self.decision.stopped_by is not None:
+            out["stopped_by"] = self.decision.stopped_by
+        if self.overridden is not None:
+            out["overridden"] = self.overridden.kind
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,38 @@ class StepRecord:
     """The verifier's verdict on ``proposed_answer``: True accepted, False rejected, None none."""
     thinking_stopped: str | None = None
     """Why a thinking watch stopped this step's reasoning early (None when it did not)."""
+    notes: tuple[str, ...] = ()
+    """What the model boundary noted about the step's call (cuts, retries, dropped settings)."""
+
+    def __post_init__(self) -> None:
+        # A serde without tuples hands lists back: keep the fields' types.
+        if not isinstance(self.tool_calls, tuple):
+            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        if not isinstance(self.notes, tuple):
+            object.__setattr__(self, "notes", tuple(self.notes))
+
+    def to_trace(self) -> dict[str, Any]:
+        """The step as JSON-ready data (``RunResult.trace``)."""
+        return {
+            "kind": self.kind,
+            "reasoning": self.reasoning,
+            "thinking_tokens": self.thinking_tokens,
+            "tool_calls": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "arguments": c.arguments,
+                    "raw_arguments": c.raw_arguments,
+                    "error": c.error,
+                }
+                for c in self.tool_calls
+            ],
+            "tool_errors": self.tool_errors,
+            "proposed_answer": self.proposed_answer,
+            "verified": self.verified,
+            "thinking_stopped": self.thinking_stopped,
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentthink.errors import ConfigurationError
 from agentthink.models.base import ChatModel
-from agentthink.models.reasoning import Reasoning
+from agentthink.models.request import CallRequest
 from agentthink.models.turn import Usage
 
 __all__ = [
@@ -125,7 +125,7 @@ class ModelJudge:
         """Ask the judge model."""
         cap = self.max_tokens if max_tokens is None else min(self.max_tokens, max_tokens)
         turn = await self.model.complete(
-            self.messages(question, answer), reasoning=Reasoning.off(), max_tokens=max(1, cap)
+            self.messages(question, answer), CallRequest(max_tokens=max(1, cap))
         )
         text = turn.text.strip()
         first, _, rest = text.partition("\n")

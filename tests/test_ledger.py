@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from agentthink.budget import LIMIT_NAMES, Budget, Remaining, Spent
+from agentthink.budget import LIMIT_NAMES, Budget, Prices, Remaining, Spent
 from agentthink.errors import BudgetExceededError
 from agentthink.ledger import CallPlan, Ledger
 from agentthink.models.reasoning import Reasoning
@@ -96,7 +96,7 @@ def test_thinking_switches_off_when_the_thinking_budget_is_spent() -> None:
 def test_cost_reserve_with_prices() -> None:
     ledger, _ = ledger_for(max_cost_usd=0.01)
     pin, pout = 1e-6, 1e-5
-    plan = ledger.plan_model_call(1_000, usd_per_input_token=pin, usd_per_output_token=pout)
+    plan = ledger.plan_model_call(1_000, prices=Prices(pin, pout))
     assert plan.max_output_tokens is not None
     x = plan.max_output_tokens
     worst = 1_000 * pin + x * pout + (1_000 + x) * pin + 256 * pout
@@ -210,9 +210,6 @@ def test_zero_answer_reserve_still_needs_one_token() -> None:
         {"prompt_tokens": -1},
         {"prompt_tokens": 1, "tool_output_tokens": -1},
         {"prompt_tokens": 1, "model_max_output_tokens": 0},
-        {"prompt_tokens": 1, "usd_per_input_token": -1e-6},
-        {"prompt_tokens": 1, "usd_per_output_token": math.nan},
-        {"prompt_tokens": 1, "usd_per_output_token": math.inf},
     ],
 )
 def test_plan_rejects_nonsense_arguments(kwargs: dict[str, Any]) -> None:
@@ -220,15 +217,21 @@ def test_plan_rejects_nonsense_arguments(kwargs: dict[str, Any]) -> None:
         Ledger().plan_model_call(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "prices", [Prices(-1e-6, None), Prices(None, math.nan), Prices(0, math.inf)]
+)
+def test_plan_rejects_nonsense_prices(prices: Prices) -> None:
+    with pytest.raises(ValueError, match="prices must be finite and >= 0"):
+        Ledger().plan_model_call(1, prices=prices)
+
+
 def test_free_or_nearly_free_output_puts_no_cost_cap_on_the_output() -> None:
     ledger, _ = ledger_for(max_cost_usd=0.01)
     for price in (0.0, 5e-324):
-        plan = ledger.plan_model_call(
-            1_000, usd_per_input_token=1e-6, usd_per_output_token=price, final=True
-        )
+        plan = ledger.plan_model_call(1_000, prices=Prices(1e-6, price), final=True)
         assert plan.possible
         assert plan.max_output_tokens is None
-    assert ledger.plan_model_call(20_000, usd_per_input_token=1e-6).stopped_by == "max_cost_usd"
+    assert ledger.plan_model_call(20_000, prices=Prices(1e-6)).stopped_by == "max_cost_usd"
 
 
 # -- recording, overruns and snapshots --------------------------------------------------------
@@ -238,9 +241,7 @@ def test_record_model_call_costs() -> None:
     ledger = Ledger()
     ledger.record_model_call(Usage(prompt_tokens=100, completion_tokens=10, cost_usd=0.5))
     ledger.record_model_call(
-        Usage(prompt_tokens=100, completion_tokens=10),
-        usd_per_input_token=0.001,
-        usd_per_output_token=0.01,
+        Usage(prompt_tokens=100, completion_tokens=10), prices=Prices(0.001, 0.01)
     )
     ledger.record_model_call(Usage(prompt_tokens=1, completion_tokens=1))
     spent = ledger.spent()
@@ -481,8 +482,7 @@ def plan_kwargs(scenario: Scenario) -> dict[str, object]:
     pin, pout = scenario.prices if scenario.prices is not None else (None, None)
     return {
         "model_max_output_tokens": scenario.model_cap,
-        "usd_per_input_token": pin,
-        "usd_per_output_token": pout,
+        "prices": Prices(pin, pout),
         "tool_output_tokens": scenario.tool_bound,
         "always_reasons": scenario.always_reasons,
     }
@@ -524,14 +524,8 @@ def test_runs_that_respect_their_plans_never_overspend_and_always_end(scenario: 
             clock.now = float(budget.max_seconds or 0)  # the call's deadline cut it off
         else:
             clock.advance(behaviour.seconds)
-        prices = (
-            {}
-            if scenario.prices is None
-            else dict(
-                usd_per_input_token=scenario.prices[0], usd_per_output_token=scenario.prices[1]
-            )
-        )
-        ledger.record_model_call(usage, **prices)
+        prices = Prices() if scenario.prices is None else Prices(*scenario.prices)
+        ledger.record_model_call(usage, prices=prices)
         assert_within_budget(ledger, budget)
         if plan.answer_only:
             outcome = "answered"

@@ -551,18 +551,3 @@ def test_adaptive_acts_after_a_cut_thinking_step_that_hedges() -> None:
     assert isinstance(policy.decide(cut_and_hedging), Act)
     cut_but_calm = StepContext.build(question=question, remaining=Remaining(), history=[calm])
     assert isinstance(policy.decide(cut_but_calm), Think)
-
-
-def test_a_watched_think_and_a_stopped_step_survive_the_graph_state() -> None:
-    from agentthink.runtime import (
-        decision_from_dict,
-        decision_to_dict,
-        step_from_dict,
-        step_to_dict,
-    )
-
-    watched = Think(2048, "hard", watch=True)
-    assert decision_from_dict(decision_to_dict(watched, 3)) == watched
-    assert decision_from_dict(decision_to_dict(Think(64), 1)) == Think(64)
-    stopped = StepRecord("think", reasoning="r", thinking_stopped="it hedged")
-    assert step_from_dict(step_to_dict(stopped)) == stopped

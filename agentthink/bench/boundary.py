@@ -35,6 +35,7 @@ async def measure(calls: int = 200, rounds: int = 5) -> dict[str, float]:
 
     from agentthink.models import LiteLLMModel
     from agentthink.models._litellm import get_litellm
+    from agentthink.models.request import CallRequest
 
     litellm = get_litellm()
     with InstantStub() as url:
@@ -47,7 +48,7 @@ async def measure(calls: int = 200, rounds: int = 5) -> dict[str, float]:
             )
 
         async def boundary() -> Any:
-            return await model.complete(MESSAGES, max_tokens=16)
+            return await model.complete(MESSAGES, CallRequest(max_tokens=16))
 
         async def openai_sdk() -> Any:
             return await sdk.chat.completions.create(model="stub", messages=MESSAGES, max_tokens=16)  # type: ignore[arg-type]

@@ -21,11 +21,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypedDict
 
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
+from agentthink.models.request import CallRequest
 from agentthink.models.turn import StreamDelta, ToolCall, Turn, TurnDone, Usage
 
 __all__ = ["InstantToolModel", "main", "measure"]
 
 _PROFILE = ModelProfile(style=ThinkingStyle.CHAT_TEMPLATE, max_output_tokens=1024)
+
+
+_PLAIN = CallRequest()
 
 
 class InstantToolModel:
@@ -38,10 +42,12 @@ class InstantToolModel:
         self.steps = steps
         self.calls = 0
 
-    async def stream(self, messages: list[dict[str, Any]], **_: Any) -> AsyncIterator[StreamDelta]:
+    async def stream(
+        self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
+    ) -> AsyncIterator[StreamDelta]:
         yield TurnDone(await self.complete(messages))
 
-    async def complete(self, messages: list[dict[str, Any]], **_: Any) -> Turn:
+    async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
         self.calls += 1
         usage = Usage(prompt_tokens=10, completion_tokens=5)
         if self.calls <= self.steps:

@@ -230,7 +230,8 @@ class PlainRenderer(Renderer):
         elif isinstance(event, DecisionMade):
             self._end_block()
             extra = f" {event.budget_tokens:,} tokens" if event.kind == "think" else ""
-            out.write(f"[{event.kind}{extra}] {event.reason}\n")
+            instead = f" (instead of {event.overridden.kind})" if event.overridden else ""
+            out.write(f"[{event.kind}{extra}] {event.reason}{instead}\n")
         elif isinstance(event, ToolCallStarted):
             self._end_block()
             out.write(f"  -> {event.name}({_arguments(event.arguments)})\n")
@@ -398,6 +399,8 @@ class LiveRenderer(Renderer):
                 line.append(f" {event.budget_tokens:,} tokens", style="cyan")
             if event.reason:
                 line.append(f"  {event.reason}", style="dim")
+            if event.overridden is not None:
+                line.append(f" (instead of {event.overridden.kind})", style="dim")
             self._print(line)
         elif isinstance(event, ToolCallStarted):
             self._flush()

@@ -69,7 +69,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
         "stopped_by": result.stopped_by,
         "error": result.error,
         "usage": {**asdict(result.usage), "total_tokens": result.usage.total_tokens},
-        "decisions": [asdict(d) for d in result.decisions],
+        "decisions": [d.to_json() for d in result.decisions],
         "trace": result.trace,
         "thread_id": result.thread_id,
     }

@@ -22,7 +22,7 @@ from agentthink.errors import (
 from agentthink.models import _litellm
 from agentthink.models.assemble import TurnBuilder, turn_from_response
 from agentthink.models.profiles import ModelProfile, resolve_profile
-from agentthink.models.reasoning import Reasoning
+from agentthink.models.request import CallRequest
 from agentthink.models.retry import RetryPolicy, is_transient
 from agentthink.models.translate import PreparedRequest, build_request
 from agentthink.models.turn import (
@@ -36,7 +36,7 @@ from agentthink.models.turn import (
 
 __all__ = ["LiteLLMModel"]
 
-_OFF = Reasoning.off()
+_PLAIN = CallRequest()
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 
 
@@ -88,17 +88,7 @@ class LiteLLMModel:
     # --- public API --------------------------------------------------------------------------
 
     async def stream(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        reasoning: Reasoning = _OFF,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        deadline: float | None = None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
+        self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
     ) -> AsyncIterator[StreamDelta]:
         """Stream one turn: reasoning, text and tool-call deltas, then ``TurnDone``.
 
@@ -110,17 +100,7 @@ class LiteLLMModel:
         for candidate in (self, *self.fallbacks):
             yielded = False
             try:
-                async for delta in candidate._stream_with_retries(
-                    messages,
-                    reasoning,
-                    tools,
-                    tool_choice,
-                    max_tokens,
-                    temperature,
-                    deadline,
-                    thinking_cap,
-                    watch,
-                ):
+                async for delta in candidate._stream_with_retries(messages, request):
                     yielded = True
                     yield delta
                 return
@@ -131,35 +111,13 @@ class LiteLLMModel:
         assert last is not None
         raise last
 
-    async def complete(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        reasoning: Reasoning = _OFF,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        deadline: float | None = None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
-    ) -> Turn:
+    async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
         """One whole turn. Streams internally only when a thinking cutoff must be enforced or
         a ``watch`` may stop the thinking early."""
         last: ModelError | None = None
         for candidate in (self, *self.fallbacks):
             try:
-                return await candidate._complete_with_retries(
-                    messages,
-                    reasoning,
-                    tools,
-                    tool_choice,
-                    max_tokens,
-                    temperature,
-                    deadline,
-                    thinking_cap,
-                    watch,
-                )
+                return await candidate._complete_with_retries(messages, request)
             except ModelError as exc:
                 if not is_transient(exc):
                     raise
@@ -185,19 +143,10 @@ class LiteLLMModel:
     # --- one attempt, with retries ----------------------------------------------------------------
 
     async def _complete_with_retries(
-        self,
-        messages: list[dict[str, Any]],
-        reasoning: Reasoning,
-        tools: list[dict[str, Any]] | None,
-        tool_choice: str | dict[str, Any] | None,
-        max_tokens: int | None,
-        temperature: float | None,
-        deadline: float | None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
+        self, messages: list[dict[str, Any]], call: CallRequest
     ) -> Turn:
-        request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
-        request.cap_thinking(thinking_cap)
+        request = self._prepare(messages, call)
+        deadline, watch = call.deadline, call.watch
         wasted = Usage()  # tokens served by attempts that broke midway still count
         async for attempt in self.retry.retrying(deadline):
             with attempt:
@@ -227,24 +176,14 @@ class LiteLLMModel:
         )
 
     async def _stream_with_retries(
-        self,
-        messages: list[dict[str, Any]],
-        reasoning: Reasoning,
-        tools: list[dict[str, Any]] | None,
-        tool_choice: str | dict[str, Any] | None,
-        max_tokens: int | None,
-        temperature: float | None,
-        deadline: float | None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
+        self, messages: list[dict[str, Any]], call: CallRequest
     ) -> AsyncIterator[StreamDelta]:
-        request = self._prepare(messages, reasoning, tools, tool_choice, max_tokens, temperature)
-        request.cap_thinking(thinking_cap)
-        async for attempt in self.retry.retrying(deadline):
+        request = self._prepare(messages, call)
+        async for attempt in self.retry.retrying(call.deadline):
             with attempt:
                 started = False
                 try:
-                    async for delta in self._stream_once(request, deadline, watch):
+                    async for delta in self._stream_once(request, call.deadline, call.watch):
                         started = True
                         yield delta
                 except StreamInterruptedError as exc:
@@ -254,31 +193,24 @@ class LiteLLMModel:
 
     # --- the call itself ----------------------------------------------------------------------
 
-    def _prepare(
-        self,
-        messages: list[dict[str, Any]],
-        reasoning: Reasoning,
-        tools: list[dict[str, Any]] | None,
-        tool_choice: str | dict[str, Any] | None,
-        max_tokens: int | None,
-        temperature: float | None,
-    ) -> PreparedRequest:
+    def _prepare(self, messages: list[dict[str, Any]], call: CallRequest) -> PreparedRequest:
         self._check_once()
-        cap = max_tokens if max_tokens is not None else self.profile.max_output_tokens
+        cap = call.max_tokens if call.max_tokens is not None else self.profile.max_output_tokens
         if cap < 1:
             from agentthink.errors import InvalidBudgetError
 
             raise InvalidBudgetError(f"max_tokens must be at least 1, got {cap}")
         request = build_request(
             self.profile,
-            reasoning,
+            call.reasoning,
             messages,
             max_tokens=cap,
-            tools=tools,
-            tool_choice=tool_choice,
-            temperature=temperature,
+            tools=call.tool_list,
+            tool_choice=call.tool_choice,
+            temperature=call.temperature,
         )
         request.params.update(self.extra_params)
+        request.cap_thinking(call.thinking_cap)
         return request
 
     def _kwargs(self, request: PreparedRequest, deadline: float | None) -> dict[str, Any]:

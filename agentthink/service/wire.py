@@ -39,7 +39,7 @@ def result_fields(result: RunResult) -> dict[str, Any]:
         "stopped_by": result.stopped_by,
         "error": result.error,
         "usage": usage_dict(result),
-        "decisions": [dataclasses.asdict(d) for d in result.decisions],
+        "decisions": [d.to_json() for d in result.decisions],
     }
 
 
@@ -51,7 +51,7 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
         case AnswerDelta(text=text, step=step):
             return "answer", {"text": text, "step": step}
         case DecisionMade():
-            return "decision", dataclasses.asdict(event)
+            return "decision", event.record.to_json()
         case ToolCallStarted():
             return "tool_call", dataclasses.asdict(event)
         case ToolResultReceived():

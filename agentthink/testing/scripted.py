@@ -19,12 +19,12 @@ from agentthink.errors import ScriptExhaustedError
 from agentthink.models.assemble import parse_tool_arguments
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 from agentthink.models.reasoning import Reasoning
+from agentthink.models.request import CallRequest
 from agentthink.models.turn import (
     FinishReason,
     ReasoningDelta,
     StreamDelta,
     TextDelta,
-    ThinkingStop,
     ToolCall,
     ToolCallDelta,
     Turn,
@@ -40,7 +40,7 @@ __all__ = [
     "count_words",
 ]
 
-_OFF = Reasoning.off()
+_PLAIN = CallRequest()
 
 
 def count_words(text: str) -> int:
@@ -84,15 +84,40 @@ Script = Iterable[ScriptedTurn | str] | Callable[["RecordedCall"], ScriptedTurn 
 
 @dataclass(slots=True)
 class RecordedCall:
-    """What one call to the scripted model asked for."""
+    """What one call to the scripted model asked for: the messages and the ``CallRequest``."""
 
     messages: list[dict[str, Any]]
-    reasoning: Reasoning
-    tools: list[dict[str, Any]] | None
-    tool_choice: str | dict[str, Any] | None
-    max_tokens: int | None
-    temperature: float | None
-    deadline: float | None
+    request: CallRequest
+
+    @property
+    def reasoning(self) -> Reasoning:
+        """The call's reasoning request."""
+        return self.request.reasoning
+
+    @property
+    def tools(self) -> list[dict[str, Any]] | None:
+        """The tool schemas offered (None: no tools)."""
+        return self.request.tool_list
+
+    @property
+    def tool_choice(self) -> str | dict[str, Any] | None:
+        """The call's tool choice."""
+        return self.request.tool_choice
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The call's output cap."""
+        return self.request.max_tokens
+
+    @property
+    def temperature(self) -> float | None:
+        """The call's temperature."""
+        return self.request.temperature
+
+    @property
+    def deadline(self) -> float | None:
+        """The call's deadline (``time.monotonic()`` value)."""
+        return self.request.deadline
 
     @property
     def tool_names(self) -> list[str]:
@@ -136,38 +161,20 @@ class ScriptedModel:
     # --- the ChatModel interface -------------------------------------------------------------
 
     async def stream(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        reasoning: Reasoning = _OFF,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        deadline: float | None = None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
+        self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
     ) -> AsyncIterator[StreamDelta]:
         """Play the next scripted turn as a stream (a ``watch`` may stop its reasoning early)."""
-        call = RecordedCall(
-            copy.deepcopy(messages),
-            reasoning,
-            tools,
-            tool_choice,
-            max_tokens,
-            temperature,
-            deadline,
-        )
+        call = RecordedCall(copy.deepcopy(messages), request)
         self.calls.append(call)
         scripted = self._next(call)
         if scripted.delay:
             await asyncio.sleep(scripted.delay)
         if scripted.error is not None:
             raise scripted.error
-        cap = max_tokens if max_tokens is not None else self.profile.max_output_tokens
-        cutoff = reasoning.budget_tokens if reasoning.enabled else None
-        if thinking_cap is not None:
-            cutoff = thinking_cap if cutoff is None else min(cutoff, thinking_cap)
+        cap = (
+            request.max_tokens if request.max_tokens is not None else self.profile.max_output_tokens
+        )
+        cutoff, watch, tools = request.cutoff(), request.watch, request.tool_list
         served = 0
         reasoning_words: list[str] = []
         text_words: list[str] = []
@@ -246,31 +253,9 @@ class ScriptedModel:
         )
         yield TurnDone(turn)
 
-    async def complete(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        reasoning: Reasoning = _OFF,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-        deadline: float | None = None,
-        thinking_cap: int | None = None,
-        watch: ThinkingStop | None = None,
-    ) -> Turn:
+    async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
         """Play the next scripted turn and return it whole."""
-        async for delta in self.stream(
-            messages,
-            reasoning=reasoning,
-            tools=tools,
-            tool_choice=tool_choice,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            deadline=deadline,
-            thinking_cap=thinking_cap,
-            watch=watch,
-        ):
+        async for delta in self.stream(messages, request):
             if isinstance(delta, TurnDone):
                 return delta.turn
         raise AssertionError("unreachable: the scripted stream always ends with TurnDone")

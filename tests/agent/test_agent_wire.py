@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentthink import Agent, Budget
+from agentthink.decisions import Act
 from agentthink.events import DecisionMade, ThinkingDelta
 from agentthink.models import LiteLLMModel, RetryPolicy
 from agentthink.tools import tool
@@ -99,7 +100,9 @@ async def test_an_answer_call_that_got_only_reasoning_is_asked_again_within_the_
         agent = Agent(model, tools=[weather], policy="never", budget=Budget(max_total_tokens=600))
         result = await agent.run("What is 2 + 2?")
         first, second = server.bodies
-    assert [d.kind for d in result.decisions] == ["act", "answer"]  # too tight for a tool step
+    # too tight for a tool step: the controller turns the policy's act into a fresh answer
+    assert [d.kind for d in result.decisions] == ["answer"]
+    assert result.decisions[0].overridden == Act("this policy never thinks")
     assert result.answer == "Four." and result.stopped_by is None
     assert result.usage.total_tokens <= 600
     # the first attempt left room for another; the second carries a nudge

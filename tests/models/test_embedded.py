@@ -10,6 +10,7 @@ from agentthink.models import Reasoning, ReasoningDelta, TurnDone
 pytest.importorskip("llama_cpp", reason="the 'local' extra (llama-cpp-python) is not installed")
 
 from agentthink.models.embedded import EMBEDDED_MODEL, EmbeddedServer, embedded_model
+from agentthink.models.request import CallRequest
 
 pytestmark = pytest.mark.local_model
 
@@ -25,7 +26,7 @@ def server() -> Iterator[EmbeddedServer]:
 async def test_answers_through_litellm(server: EmbeddedServer) -> None:
     model = embedded_model(server)
     assert model.litellm_model == "openai/smollm2" and model.name == EMBEDDED_MODEL
-    turn = await model.complete(QUESTION, max_tokens=24, temperature=0)
+    turn = await model.complete(QUESTION, CallRequest(max_tokens=24, temperature=0))
     assert turn.text.strip()
     assert turn.finish_reason in ("stop", "length")
     assert 0 < turn.usage.completion_tokens <= 24  # the server's own count, capped
@@ -38,7 +39,8 @@ async def test_thinking_cutoff_holds_on_real_tokens(server: EmbeddedServer) -> N
     deltas = [
         d
         async for d in model.stream(
-            QUESTION, reasoning=Reasoning.on(budget_tokens=12), max_tokens=200, temperature=0
+            QUESTION,
+            CallRequest(reasoning=Reasoning.on(budget_tokens=12), max_tokens=200, temperature=0),
         )
     ]
     turn = deltas[-1].turn  # type: ignore[union-attr]
@@ -48,11 +50,13 @@ async def test_thinking_cutoff_holds_on_real_tokens(server: EmbeddedServer) -> N
     streamed = "".join(d.text for d in deltas if isinstance(d, ReasoningDelta))
     assert streamed == turn.reasoning and streamed.strip()
     # the prompted model reads its own thinking back on the answer call
-    answer = await model.complete([*QUESTION, turn.message], max_tokens=30, temperature=0)
+    answer = await model.complete(
+        [*QUESTION, turn.message], CallRequest(max_tokens=30, temperature=0)
+    )
     assert answer.text.strip() and answer.reasoning == ""
 
 
 async def test_max_tokens_is_a_hard_cap(server: EmbeddedServer) -> None:
-    turn = await embedded_model(server).complete(QUESTION, max_tokens=5, temperature=0)
+    turn = await embedded_model(server).complete(QUESTION, CallRequest(max_tokens=5, temperature=0))
     assert turn.finish_reason == "length"
     assert turn.usage.completion_tokens == 5

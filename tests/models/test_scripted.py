@@ -11,6 +11,7 @@ from agentthink.models import (
     ToolCallDelta,
     TurnDone,
 )
+from agentthink.models.request import CallRequest
 from agentthink.testing import ScriptedCall, ScriptedModel, ScriptedTurn
 
 USER = [{"role": "user", "content": "what is two plus two"}]
@@ -19,7 +20,9 @@ USER = [{"role": "user", "content": "what is two plus two"}]
 async def test_plays_turns_in_order_and_records_calls() -> None:
     model = ScriptedModel([ScriptedTurn(reasoning="two and two", text="four"), "done"])
     assert isinstance(model, ChatModel)
-    first = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=10), max_tokens=50)
+    first = await model.complete(
+        USER, CallRequest(reasoning=Reasoning.on(budget_tokens=10), max_tokens=50)
+    )
     assert (first.reasoning, first.text, first.finish_reason) == ("two and two", "four", "stop")
     assert first.usage.reasoning_tokens == 3
     assert first.usage.completion_tokens == 4
@@ -52,7 +55,7 @@ async def test_called_too_rarely_fails_loudly() -> None:
 
 async def test_max_tokens_truncates_like_a_provider() -> None:
     model = ScriptedModel([ScriptedTurn(reasoning="a b c d e f", text="g h")])
-    turn = await model.complete(USER, max_tokens=4)
+    turn = await model.complete(USER, CallRequest(max_tokens=4))
     assert turn.finish_reason == "length"
     assert turn.usage.completion_tokens == 4
     assert turn.text == ""
@@ -60,7 +63,7 @@ async def test_max_tokens_truncates_like_a_provider() -> None:
 
 async def test_thinking_cutoff() -> None:
     model = ScriptedModel([ScriptedTurn(reasoning="a b c d e f", text="answer")])
-    turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=2))
+    turn = await model.complete(USER, CallRequest(reasoning=Reasoning.on(budget_tokens=2)))
     assert turn.finish_reason == "thinking_budget"
     assert turn.thinking_truncated
     assert turn.usage.reasoning_tokens == 2
@@ -107,7 +110,7 @@ async def test_streams_words_as_deltas_and_prices() -> None:
         input_cost_per_token=0.001,
         output_cost_per_token=0.002,
     )
-    deltas = [d async for d in model.stream(USER, reasoning=Reasoning.on())]
+    deltas = [d async for d in model.stream(USER, CallRequest(reasoning=Reasoning.on()))]
     assert [type(d) for d in deltas] == [
         ReasoningDelta,
         ReasoningDelta,

@@ -21,6 +21,7 @@ from agentthink.models import (
     Turn,
     TurnDone,
 )
+from agentthink.models.request import CallRequest
 from tests.fakes.anthropic_server import REDACTED_THINKING_TOKENS, AnthropicServer
 from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
 
@@ -71,7 +72,7 @@ async def test_budget_model_request_bodies(
 ) -> None:
     with AnthropicServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=8000
+            USER, CallRequest(reasoning=reasoning, max_tokens=8000)
         )
         body = _sent(server)
     expected = {"off": None, "low": 1024, "high": 4096, "budget": 3000}[label]
@@ -96,7 +97,7 @@ async def test_budget_is_clamped_to_what_the_api_accepts(
 ) -> None:
     with AnthropicServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=budget), max_tokens=max_tokens
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=budget), max_tokens=max_tokens)
         )
         body = _sent(server)
     assert body["thinking"] == {"type": "enabled", "budget_tokens": native}
@@ -111,7 +112,7 @@ async def test_max_tokens_below_the_minimum_budget_sends_no_thinking(
     """budget_tokens must be >= 1024 and < max_tokens: with max_tokens 1000 no budget fits."""
     with AnthropicServer([Reply(reasoning="unseen", text="Sunny.")]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=3000), max_tokens=1000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=3000), max_tokens=1000)
         )
         body = _sent(server)
     assert "thinking" not in body and body["max_tokens"] == 1000
@@ -125,7 +126,7 @@ async def test_adaptive_model_request_bodies(
 ) -> None:
     with AnthropicServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(OPUS, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=8000
+            USER, CallRequest(reasoning=reasoning, max_tokens=8000)
         )
         body = _sent(server)
     effort = {"off": None, "low": "low", "high": "high", "budget": "medium"}[label]
@@ -146,10 +147,12 @@ async def test_forced_tool_choice_is_relaxed_while_thinking(fast_retry: RetryPol
     with AnthropicServer([reply]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
             USER,
-            reasoning=Reasoning.on(effort="low"),
-            tools=TOOLS,
-            tool_choice="required",
-            max_tokens=4000,
+            CallRequest(
+                reasoning=Reasoning.on(effort="low"),
+                tools=TOOLS,
+                tool_choice="required",
+                max_tokens=4000,
+            ),
         )
         body = _sent(server)
     assert body["tool_choice"] == {"type": "auto"}
@@ -162,7 +165,7 @@ async def test_forced_tool_choice_is_sent_when_not_thinking(fast_retry: RetryPol
     reply = Reply(tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})])
     with AnthropicServer([reply]) as server:
         await _model(SONNET, server, fast_retry).complete(
-            USER, tools=TOOLS, tool_choice="required", max_tokens=4000
+            USER, CallRequest(tools=TOOLS, tool_choice="required", max_tokens=4000)
         )
         body = _sent(server)
     assert body["tool_choice"] == {"type": "any"}
@@ -173,10 +176,11 @@ async def test_temperature_is_dropped_while_thinking(fast_retry: RetryPolicy) ->
     with AnthropicServer([Reply(reasoning="hm", text="a"), Reply(text="b")]) as server:
         model = _model(SONNET, server, fast_retry)
         thinking = await model.complete(
-            USER, reasoning=Reasoning.on(effort="low"), temperature=0.3, max_tokens=4000
+            USER,
+            CallRequest(reasoning=Reasoning.on(effort="low"), temperature=0.3, max_tokens=4000),
         )
         assert "temperature" not in _sent(server)
-        plain = await model.complete(USER, temperature=0.3, max_tokens=4000)
+        plain = await model.complete(USER, CallRequest(temperature=0.3, max_tokens=4000))
         assert _sent(server)["temperature"] == 0.3
     assert any("temperature 0.3 dropped" in note for note in thinking.notes)
     assert plain.text == "b"
@@ -188,7 +192,7 @@ async def test_temperature_is_dropped_where_the_model_accepts_none(
     """Opus 4.7 accepts no temperature but 1, thinking or not (litellm refuses it up front)."""
     with AnthropicServer([Reply(text="a")]) as server:
         turn = await _model(OPUS, server, fast_retry).complete(
-            USER, temperature=0.3, max_tokens=4000
+            USER, CallRequest(temperature=0.3, max_tokens=4000)
         )
         body = _sent(server)
     assert "temperature" not in body and "thinking" not in body
@@ -217,14 +221,18 @@ async def _one_turn(
     if mode == "stream":
         deltas = [
             d
-            async for d in model.stream(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+            async for d in model.stream(
+                messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+            )
         ]
         assert isinstance(deltas[-1], TurnDone)
         assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == (
             deltas[-1].turn.reasoning
         )
         return deltas[-1].turn
-    return await model.complete(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+    return await model.complete(
+        messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+    )
 
 
 async def _run_tool_rounds(
@@ -300,7 +308,8 @@ async def test_stream_yields_reasoning_text_and_tool_deltas(fast_retry: RetryPol
         deltas = [
             d
             async for d in model.stream(
-                USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+                USER,
+                CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000),
             )
         ]
         served = server.served_tokens
@@ -320,14 +329,15 @@ async def test_stripping_the_thinking_blocks_is_rejected(fast_retry: RetryPolicy
     with AnthropicServer(_two_tool_rounds()) as server:
         model = _model(SONNET, server, fast_retry)
         first = await model.complete(
-            USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000)
         )
         stripped = {k: v for k, v in first.message.items() if k != "thinking_blocks"}
         call = first.tool_calls[0]
         messages = [*USER, stripped, {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
         with pytest.raises(ModelRequestError, match="must start with a thinking block"):
             await model.complete(
-                messages, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+                messages,
+                CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000),
             )
         assert len(server.bodies) == 2  # a bad request is not retried
 
@@ -356,7 +366,7 @@ async def test_usage_is_as_billed_thinking_included(stream: bool, fast_retry: Re
     reasoning = Reasoning.on(budget_tokens=2000) if stream else Reasoning.on(effort="low")
     with AnthropicServer([reply]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=4000
+            USER, CallRequest(reasoning=reasoning, max_tokens=4000)
         )
         served = server.served_tokens
     billed = count_tokens(thought) + REDACTED_THINKING_TOKENS + count_tokens("The answer is four.")
@@ -373,7 +383,7 @@ async def test_thinking_cutoff_closes_the_stream(fast_retry: RetryPolicy) -> Non
     reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
     with AnthropicServer([reply]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
         )
         body = _sent(server)
         await asyncio.sleep(0.05)
@@ -397,7 +407,7 @@ async def test_thinking_cutoff_on_stream(fast_retry: RetryPolicy) -> None:
         deltas = [
             d
             async for d in model.stream(
-                USER, reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000
+                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000)
             )
         ]
     assert not any(isinstance(d, TextDelta) for d in deltas)
@@ -419,9 +429,11 @@ async def test_retry_after_wins_over_the_backoff(reasoning: Reasoning) -> None:
     ]
     with AnthropicServer(replies) as server:
         model = _model(SONNET, server, slow)
-        await model.complete(USER, max_tokens=100)  # litellm's first call imports a lot
+        await model.complete(
+            USER, CallRequest(max_tokens=100)
+        )  # litellm's first call imports a lot
         started = time.monotonic()
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=4000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=4000))
         assert time.monotonic() - started < 1.0  # waited 0.05 s, not up to 5
         assert turn.text == "ok" and len(server.bodies) == 3
 
@@ -433,7 +445,7 @@ async def test_rate_limit_then_overloaded_then_success(fast_retry: RetryPolicy) 
         Reply(text="ok"),
     ]
     with AnthropicServer(replies) as server:
-        turn = await _model(SONNET, server, fast_retry).complete(USER, max_tokens=100)
+        turn = await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert turn.text == "ok"
         assert len(server.bodies) == 3
 
@@ -441,7 +453,7 @@ async def test_rate_limit_then_overloaded_then_success(fast_retry: RetryPolicy) 
 async def test_overloaded_is_retried_on_the_stream(fast_retry: RetryPolicy) -> None:
     with AnthropicServer([Reply(error=529), Reply(reasoning="hm", text="ok")]) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
         )
         assert turn.text == "ok"
         assert len(server.bodies) == 2
@@ -450,14 +462,14 @@ async def test_overloaded_is_retried_on_the_stream(fast_retry: RetryPolicy) -> N
 async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
     with AnthropicServer([Reply(error=400), Reply(text="never")]) as server:
         with pytest.raises(ModelRequestError, match="not retried"):
-            await _model(SONNET, server, fast_retry).complete(USER, max_tokens=100)
+            await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert len(server.bodies) == 1
 
 
 async def test_wrong_key_is_an_auth_error(fast_retry: RetryPolicy) -> None:
     with AnthropicServer([Reply(text="x")], api_keys=["right"]) as server:
         with pytest.raises(ModelAuthError, match="API key"):
-            await _model(SONNET, server, fast_retry).complete(USER, max_tokens=100)
+            await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert len(server.bodies) == 1
 
 
@@ -469,7 +481,7 @@ async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: Retry
     ]
     with AnthropicServer(replies) as server:
         turn = await _model(SONNET, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
         )
         served = server.served_tokens
         assert len(server.bodies) == 2

@@ -20,6 +20,7 @@ from agentthink.models import (
     Turn,
     TurnDone,
 )
+from agentthink.models.request import CallRequest
 from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
 from tests.fakes.gemini_server import GeminiServer
 
@@ -80,7 +81,7 @@ async def test_gemini_2_5_flash_thinking_config(
 ) -> None:
     with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(FLASH, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=8000
+            USER, CallRequest(reasoning=reasoning, max_tokens=8000)
         )
         config = _generation_config(server)
         path = _path(server)
@@ -109,7 +110,7 @@ async def test_gemini_3_thinking_level(
 ) -> None:
     with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(PRO3, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=8000
+            USER, CallRequest(reasoning=reasoning, max_tokens=8000)
         )
         config = _generation_config(server)
     # gemini-3-pro offers low and high only; it cannot stop thinking (off -> low);
@@ -127,7 +128,7 @@ async def test_gemini_2_5_pro_off_uses_its_minimum_budget(fast_retry: RetryPolic
     """2.5 Pro only works in thinking mode: the server rejects budget 0."""
     with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(PRO25, server, fast_retry).complete(
-            USER, reasoning=Reasoning.off(), max_tokens=8000
+            USER, CallRequest(reasoning=Reasoning.off(), max_tokens=8000)
         )
         config = _generation_config(server)
     assert config["thinkingConfig"] == {"thinkingBudget": 128, "includeThoughts": True}
@@ -144,7 +145,7 @@ async def test_budget_is_clamped_to_what_the_model_accepts(
 ) -> None:
     with GeminiServer([Reply(reasoning="a short thought", text="Sunny.")]) as server:
         turn = await _model(name, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=budget), max_tokens=8000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=budget), max_tokens=8000)
         )
         config = _generation_config(server)
     assert config["thinkingConfig"] == {"thinkingBudget": native, "includeThoughts": True}
@@ -172,14 +173,18 @@ async def _one_turn(
     if mode == "stream":
         deltas = [
             d
-            async for d in model.stream(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+            async for d in model.stream(
+                messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+            )
         ]
         assert isinstance(deltas[-1], TurnDone)
         assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == (
             deltas[-1].turn.reasoning
         )
         return deltas[-1].turn
-    return await model.complete(messages, reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+    return await model.complete(
+        messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
+    )
 
 
 async def _run_tool_rounds(
@@ -256,7 +261,7 @@ async def test_parallel_calls_only_the_first_is_signed(fast_retry: RetryPolicy) 
     with GeminiServer(replies) as server:
         model = _model(PRO3, server, fast_retry)
         first = await model.complete(
-            USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000)
         )
         signed, unsigned = first.message["tool_calls"]
         assert "thought_signature" in signed["provider_specific_fields"]
@@ -271,7 +276,8 @@ async def test_parallel_calls_only_the_first_is_signed(fast_retry: RetryPolicy) 
             ),
         ]
         second = await model.complete(
-            messages, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+            messages,
+            CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000),
         )
         assert server.skip_signatures_seen == 0
     assert second.text == "Paris is sunny, Rome is rainy."
@@ -282,7 +288,7 @@ async def test_losing_the_signature_is_noticed(fast_retry: RetryPolicy) -> None:
     with GeminiServer(_two_tool_rounds()) as server:
         model = _model(PRO3, server, fast_retry)
         first = await model.complete(
-            USER, reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000)
         )
         (raw,) = first.message["tool_calls"]
         clean_id = raw["id"].split("__thought__")[0]
@@ -291,7 +297,9 @@ async def test_losing_the_signature_is_noticed(fast_retry: RetryPolicy) -> None:
             "tool_calls": [{"id": clean_id, "type": "function", "function": raw["function"]}],
         }
         messages = [*USER, stripped, {"role": "tool", "tool_call_id": clean_id, "content": "x"}]
-        await model.complete(messages, reasoning=Reasoning.on(effort="low"), tools=TOOLS)
+        await model.complete(
+            messages, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS)
+        )
         assert server.skip_signatures_seen == 1
 
 
@@ -304,7 +312,7 @@ async def test_usage_reports_thoughts_tokens(stream: bool, fast_retry: RetryPoli
     reasoning = Reasoning.on(budget_tokens=2000) if stream else Reasoning.on(effort="low")
     with GeminiServer([Reply(reasoning=thought, text="The answer is four.")]) as server:
         turn = await _model(FLASH, server, fast_retry).complete(
-            USER, reasoning=reasoning, max_tokens=4000
+            USER, CallRequest(reasoning=reasoning, max_tokens=4000)
         )
         served = server.served_tokens
     thoughts, answer = count_tokens(thought), count_tokens("The answer is four.")
@@ -321,7 +329,7 @@ async def test_hidden_thoughts_are_billed_when_thinking_is_off_on_pro(
     fast_retry: RetryPolicy,
 ) -> None:
     with GeminiServer([Reply(reasoning="pro thinks anyway", text="Sunny.")]) as server:
-        turn = await _model(PRO25, server, fast_retry).complete(USER, max_tokens=4000)
+        turn = await _model(PRO25, server, fast_retry).complete(USER, CallRequest(max_tokens=4000))
     assert turn.usage.reasoning_tokens == 3
     assert turn.usage.completion_tokens == 4
 
@@ -331,7 +339,7 @@ async def test_thinking_cutoff_closes_the_stream(name: str, fast_retry: RetryPol
     reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
     with GeminiServer([reply]) as server:
         turn = await _model(name, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
         )
         await asyncio.sleep(0.05)
         served = server.served_tokens
@@ -352,7 +360,7 @@ async def test_thinking_cutoff_on_stream(fast_retry: RetryPolicy) -> None:
         deltas = [
             d
             async for d in model.stream(
-                USER, reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000
+                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000)
             )
         ]
     assert not any(isinstance(d, TextDelta) for d in deltas)
@@ -374,9 +382,11 @@ async def test_retry_after_wins_over_the_backoff(reasoning: Reasoning) -> None:
     ]
     with GeminiServer(replies) as server:
         model = _model(FLASH, server, slow)
-        await model.complete(USER, max_tokens=100)  # litellm's first call imports a lot
+        await model.complete(
+            USER, CallRequest(max_tokens=100)
+        )  # litellm's first call imports a lot
         started = time.monotonic()
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=4000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=4000))
         assert time.monotonic() - started < 1.0  # waited 0.05 s, not up to 5
         assert turn.text == "ok" and len(server.bodies) == 3
 
@@ -388,7 +398,7 @@ async def test_streamed_call_refused_up_front_is_not_a_broken_stream(
     with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
         with pytest.raises(ModelRequestError, match="not retried") as info:
             await _model(FLASH, server, fast_retry).complete(
-                USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
             )
         assert len(server.bodies) == 1  # not retried
     assert "broke" not in str(info.value)
@@ -401,7 +411,7 @@ async def test_unavailable_then_rate_limited_then_success(fast_retry: RetryPolic
         Reply(text="ok"),
     ]
     with GeminiServer(replies) as server:
-        turn = await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+        turn = await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert turn.text == "ok"
         assert len(server.bodies) == 3
 
@@ -409,7 +419,7 @@ async def test_unavailable_then_rate_limited_then_success(fast_retry: RetryPolic
 async def test_unavailable_is_retried_on_the_stream(fast_retry: RetryPolicy) -> None:
     with GeminiServer([Reply(error=503), Reply(reasoning="hm", text="ok")]) as server:
         turn = await _model(FLASH, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
         )
         assert turn.text == "ok" and turn.reasoning == "hm"
         assert len(server.bodies) == 2
@@ -418,14 +428,14 @@ async def test_unavailable_is_retried_on_the_stream(fast_retry: RetryPolicy) -> 
 async def test_retries_give_up_and_say_so(fast_retry: RetryPolicy) -> None:
     with GeminiServer([Reply(error=503)] * 5) as server:
         with pytest.raises(ModelUnavailableError, match="overloaded"):
-            await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+            await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert len(server.bodies) == fast_retry.max_attempts
 
 
 async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
     with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
         with pytest.raises(ModelRequestError, match="not retried"):
-            await _model(FLASH, server, fast_retry).complete(USER, max_tokens=100)
+            await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
         assert len(server.bodies) == 1
 
 
@@ -444,7 +454,7 @@ async def test_refused_credentials_are_an_auth_error(
     with server:
         with pytest.raises(ModelAuthError, match="API key"):
             await _model(FLASH, server, fast_retry).complete(
-                USER, reasoning=reasoning, max_tokens=4000
+                USER, CallRequest(reasoning=reasoning, max_tokens=4000)
             )
         assert len(server.bodies) == 1
 
@@ -456,7 +466,7 @@ async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: Retry
     ]
     with GeminiServer(replies) as server:
         turn = await _model(FLASH, server, fast_retry).complete(
-            USER, reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
         )
         served = server.served_tokens
         assert len(server.bodies) == 2

@@ -27,6 +27,7 @@ from agentthink.models import (
     ToolCallDelta,
     TurnDone,
 )
+from agentthink.models.request import CallRequest
 from tests.fakes.base import Reply, ScriptedToolCall
 from tests.fakes.ollama_server import OllamaServer
 from tests.fakes.openai_server import OpenAIServer
@@ -77,7 +78,7 @@ async def test_openai_reasoning_request_bodies(
         [Reply(reasoning="hidden thought", text="Sunny.")], dialect="openai"
     ) as server:
         model = _model("openai/o3-mini", server, fast_retry)
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=5000))
         body = _sent(server)
     expected_effort = {"off": "low", "low": "low", "high": "high", "budget": "medium"}[label]
     assert body["reasoning_effort"] == expected_effort
@@ -96,7 +97,7 @@ async def test_vllm_reasoning_request_bodies(
         [Reply(reasoning="a short thought", text="Sunny.")], dialect="vllm"
     ) as server:
         model = _model("hosted_vllm/Qwen/Qwen3-8B", server, fast_retry)
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=5000))
         body = _sent(server)
     assert body["chat_template_kwargs"] == {"enable_thinking": label != "off"}
     assert body["max_tokens"] == 5000
@@ -115,7 +116,7 @@ async def test_deepseek_reasoning_request_bodies(
         model = LiteLLMModel(
             "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
         )
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=5000))
         body = _sent(server)
     assert body["thinking"] == {"type": "disabled" if label == "off" else "enabled"}
     assert "reasoning_effort" not in body
@@ -129,7 +130,7 @@ async def test_ollama_reasoning_request_bodies(
 ) -> None:
     with OllamaServer([Reply(reasoning="let me see", text="Sunny.")]) as server:
         model = LiteLLMModel("ollama_chat/qwen3", api_base=server.url, retry=fast_retry)
-        turn = await model.complete(USER, reasoning=reasoning, max_tokens=5000)
+        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=5000))
         body = _sent(server)
     assert body["think"] is (label != "off")
     assert body["options"]["num_predict"] == 5000
@@ -154,7 +155,9 @@ async def _run_tool_rounds(model: LiteLLMModel, reasoning: Reasoning) -> list[di
     messages: list[dict[str, Any]] = list(USER)
     results = {"Paris": "sunny", "Rome": "rainy"}
     for _ in range(3):
-        turn = await model.complete(messages, reasoning=reasoning, tools=TOOLS, max_tokens=2000)
+        turn = await model.complete(
+            messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=2000)
+        )
         messages.append(turn.message)
         if not turn.tool_calls:
             assert turn.text == "Paris is sunny, Rome is rainy."
@@ -192,12 +195,12 @@ async def test_deepseek_rejects_a_tool_turn_without_reasoning_content(
         model = LiteLLMModel(
             "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
         )
-        first = await model.complete(USER, reasoning=Reasoning.on(), tools=TOOLS)
+        first = await model.complete(USER, CallRequest(reasoning=Reasoning.on(), tools=TOOLS))
         stripped = {k: v for k, v in first.message.items() if k != "reasoning_content"}
         call = first.tool_calls[0]
         messages = [*USER, stripped, {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
         with pytest.raises(ModelRequestError, match="reasoning_content"):
-            await model.complete(messages, reasoning=Reasoning.on(), tools=TOOLS)
+            await model.complete(messages, CallRequest(reasoning=Reasoning.on(), tools=TOOLS))
 
 
 async def test_vllm_two_tool_rounds(fast_retry: RetryPolicy) -> None:
@@ -231,7 +234,9 @@ async def test_stream_yields_reasoning_text_and_tool_deltas(fast_retry: RetryPol
     )
     with OpenAIServer([reply], dialect="vllm") as server:
         model = _model("hosted_vllm/q", server, fast_retry)
-        deltas = [d async for d in model.stream(USER, reasoning=Reasoning.on(), tools=TOOLS)]
+        deltas = [
+            d async for d in model.stream(USER, CallRequest(reasoning=Reasoning.on(), tools=TOOLS))
+        ]
     kinds = [type(d) for d in deltas]
     assert kinds[0] is ReasoningDelta and TextDelta in kinds and ToolCallDelta in kinds
     assert kinds[-1] is TurnDone
@@ -252,7 +257,9 @@ async def test_thinking_cutoff_closes_the_stream(
     with OpenAIServer([reply], dialect=dialect) as server:  # type: ignore[arg-type]
         base = server.url + ("/v1" if dialect == "vllm" else "")
         model = LiteLLMModel(name, api_base=base, api_key="sk", retry=fast_retry)
-        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
+        turn = await model.complete(
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
+        )
         await asyncio.sleep(0.05)
         served = server.served_tokens
     assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
@@ -273,7 +280,9 @@ async def test_a_watch_closes_the_stream_when_it_says_so(fast_retry: RetryPolicy
     with OpenAIServer([reply], dialect="vllm") as server:
         model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", retry=fast_retry)
         # a whole-turn call streams internally when a watch is given
-        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=3000), watch=watch)
+        turn = await model.complete(
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=3000), watch=watch)
+        )
         await asyncio.sleep(0.05)
         served = server.served_tokens
         body = server.bodies[0]
@@ -289,7 +298,7 @@ async def test_cutoff_on_think_tags_inside_content(fast_retry: RetryPolicy) -> N
     reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
     with OpenAIServer([reply], dialect="vllm", reasoning_parser=False) as server:
         model = _model("hosted_vllm/q", server, fast_retry)
-        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=15))
+        turn = await model.complete(USER, CallRequest(reasoning=Reasoning.on(budget_tokens=15)))
     assert turn.finish_reason == "thinking_budget"
     assert turn.reasoning.startswith("step0 step1")
     assert "<think>" not in turn.reasoning
@@ -300,7 +309,7 @@ async def test_think_tags_become_reasoning(fast_retry: RetryPolicy) -> None:
         [Reply(reasoning="two plus two", text="4")], dialect="vllm", reasoning_parser=False
     ) as server:
         turn = await _model("hosted_vllm/q", server, fast_retry).complete(
-            USER, reasoning=Reasoning.on()
+            USER, CallRequest(reasoning=Reasoning.on())
         )
     assert (turn.reasoning.strip(), turn.text.strip()) == ("two plus two", "4")
 
@@ -311,7 +320,9 @@ async def test_think_tags_become_reasoning(fast_retry: RetryPolicy) -> None:
 async def test_malformed_tool_arguments_are_reported_not_raised(fast_retry: RetryPolicy) -> None:
     reply = Reply(tool_calls=[ScriptedToolCall("weather", '{"city": "Par')])
     with OpenAIServer([reply], dialect="vllm") as server:
-        turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER, tools=TOOLS)
+        turn = await _model("hosted_vllm/q", server, fast_retry).complete(
+            USER, CallRequest(tools=TOOLS)
+        )
     (call,) = turn.tool_calls
     assert call.arguments == {} and call.raw_arguments == '{"city": "Par'
     assert call.error is not None and "not valid JSON" in call.error
@@ -370,7 +381,7 @@ async def test_deadline_bounds_the_retries() -> None:
         started = time.monotonic()
         with pytest.raises(ModelUnavailableError):
             await _model("hosted_vllm/q", server, slow).complete(
-                USER, deadline=time.monotonic() + 1.0
+                USER, CallRequest(deadline=time.monotonic() + 1.0)
             )
         assert time.monotonic() - started < 1.0  # gave up instead of sleeping past the deadline
         assert len(server.bodies) == 1
@@ -394,7 +405,7 @@ async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: Retry
     ]
     with OpenAIServer(replies, dialect="vllm") as server:
         model = _model("hosted_vllm/q", server, fast_retry)
-        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=100))
+        turn = await model.complete(USER, CallRequest(reasoning=Reasoning.on(budget_tokens=100)))
     assert turn.text == "done"
     assert turn.usage.reasoning_tokens >= 10 + 1  # the broken attempt's tokens are still counted
     assert any("broken stream" in note for note in turn.notes)
@@ -409,7 +420,7 @@ async def test_broken_stream_after_delivery_raises_with_the_partial(
         model = _model("hosted_vllm/q", server, fast_retry)
         seen = 0
         with pytest.raises(StreamInterruptedError) as info:
-            async for delta in model.stream(USER, reasoning=Reasoning.on()):
+            async for delta in model.stream(USER, CallRequest(reasoning=Reasoning.on())):
                 seen += isinstance(delta, ReasoningDelta)
         assert len(server.bodies) == 1  # not retried: the consumer already saw output
     assert seen >= 10
@@ -434,7 +445,7 @@ async def test_invalid_max_tokens_is_a_clear_error(fast_retry: RetryPolicy) -> N
 
     with pytest.raises(InvalidBudgetError, match="max_tokens"):
         await LiteLLMModel("hosted_vllm/q", api_base="http://127.0.0.1:9/v1").complete(
-            USER, max_tokens=0
+            USER, CallRequest(max_tokens=0)
         )
 
 
@@ -450,7 +461,9 @@ async def test_a_cut_stream_books_what_the_provider_may_still_generate(
     reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
     with OpenAIServer([reply], dialect="vllm") as server:
         model = _model("hosted_vllm/q", server, fast_retry)
-        turn = await model.complete(USER, reasoning=Reasoning.on(budget_tokens=10), max_tokens=300)
+        turn = await model.complete(
+            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=10), max_tokens=300)
+        )
     assert turn.finish_reason == "thinking_budget"
     assert turn.usage.unseen_tokens == 300 - turn.usage.completion_tokens
     assert turn.usage.completion_tokens + turn.usage.unseen_tokens == 300

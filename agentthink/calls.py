@@ -1,0 +1,164 @@
+"""One planned model call of a run: the messages sent, the ledger's plan, the ``CallRequest``,
+the streamed events, and the usage booked. A failed call comes back as a ``CallFailure``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentthink.errors import (
+    ConfigurationError,
+    ContextWindowError,
+    EmptyResponseError,
+    ModelAuthError,
+    ModelError,
+    ModelRequestError,
+    StreamInterruptedError,
+)
+from agentthink.events import AnswerDelta, ThinkingDelta
+from agentthink.ledger import CallPlan
+from agentthink.models.request import CallRequest
+from agentthink.models.turn import ReasoningDelta, TextDelta, ThinkingStop, Turn, TurnDone, Usage
+from agentthink.runtime import RunContext
+
+__all__ = ["CallFailure", "build_request", "call_model", "plan_call", "request_messages"]
+
+NEXT_PROMPT_MARGIN = 64
+"""Tokens the next prompt may carry beyond this call's output and tool results (the wrapper
+around carried-over reasoning, per-message template tokens), kept back for the final answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallFailure:
+    """A model call that failed."""
+
+    message: str
+    """What the model boundary said."""
+    retry: bool
+    """True when another call may succeed; False when the run cannot go on (the provider
+    refused the request or the key, or the conversation no longer fits)."""
+
+
+def request_messages(rc: RunContext, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as sent: the system prompt (with the budget status when the model is
+    shown its budget) before the thread's messages."""
+    system = rc.system_prompt or ""
+    if rc.budget_visibility:
+        status = rc.ledger.status_text()
+        system = f"{system}\n\n{status}" if system else status
+    return [{"role": "system", "content": system}, *messages] if system else list(messages)
+
+
+def plan_call(
+    rc: RunContext,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    thinking: int,
+    *,
+    final: bool,
+) -> CallPlan:
+    """The ledger's plan for a call with these messages (and tools, unless ``final``)."""
+    budget = rc.ledger.budget
+    needs_prompt = budget.max_total_tokens is not None or budget.max_cost_usd is not None
+    prompt = rc.prompt_tokens(messages, None if final else tools) if needs_prompt else 0
+    return rc.ledger.plan_model_call(
+        prompt,
+        thinking_tokens=thinking or None,
+        final=final,
+        model_max_output_tokens=rc.model.profile.max_output_tokens,
+        prices=rc.prices,
+        tool_output_tokens=0
+        if final
+        else NEXT_PROMPT_MARGIN + (rc.tool_output_tokens if tools else 0),
+        always_reasons=rc.always_reasons,
+    )
+
+
+def build_request(
+    rc: RunContext,
+    plan: CallPlan,
+    tools: list[dict[str, Any]] | None,
+    *,
+    temperature: float | None = None,
+    watch: ThinkingStop | None = None,
+) -> CallRequest:
+    """The ``CallRequest`` for a planned call (the deadline from ``max_seconds``)."""
+    seconds = rc.ledger.remaining_seconds()
+    left = rc.ledger.left("max_thinking_tokens")
+    return CallRequest(
+        reasoning=plan.reasoning,
+        tools=tools if plan.tools_allowed else None,
+        max_tokens=_output_cap(rc, plan),
+        temperature=temperature,
+        deadline=time.monotonic() + seconds if seconds is not None else None,
+        # What is left of max_thinking_tokens: a model that reasons though asked not to is cut
+        # there, so it cannot break the budget.
+        thinking_cap=None if left is None else max(0, int(left)),
+        watch=watch,
+    )
+
+
+async def call_model(
+    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, request: CallRequest, step: int
+) -> Turn | CallFailure:
+    """Make one call, emitting deltas when someone listens; book its usage on the ledger.
+
+    The call is streamed when someone listens to the run's events; otherwise it is made whole
+    (the model still streams internally when a thinking cutoff must be enforced), which spares
+    the per-chunk work of a streamed response.
+    """
+    try:
+        turn = await _send(rc, messages, request, step)
+    except ConfigurationError:
+        raise
+    except StreamInterruptedError as exc:
+        _book(rc, exc.partial.usage, thinking_call=True)
+        return CallFailure(str(exc), retry=True)
+    except EmptyResponseError as exc:
+        usage = Usage(prompt_tokens=rc.model.count_tokens(messages), estimated=True)
+        rc.ledger.record_model_call(usage)  # as in 0.1: the empty call's price is not known
+        rc.budget_update()
+        return CallFailure(str(exc), retry=True)
+    except (ModelAuthError, ModelRequestError, ContextWindowError) as exc:
+        return CallFailure(str(exc), retry=False)
+    except ModelError as exc:
+        return CallFailure(str(exc), retry=True)
+    _book(rc, turn.usage, thinking_call=plan.thinking_tokens > 0)
+    return turn
+
+
+async def _send(
+    rc: RunContext, messages: list[dict[str, Any]], request: CallRequest, step: int
+) -> Turn:
+    if not rc.streaming:
+        return await rc.model.complete(messages, request)
+    turn: Turn | None = None
+    async for delta in rc.model.stream(messages, request):
+        if isinstance(delta, ReasoningDelta):
+            rc.emit(ThinkingDelta(delta.text, step))
+        elif isinstance(delta, TextDelta):
+            rc.emit(AnswerDelta(delta.text, step))
+        elif isinstance(delta, TurnDone):
+            turn = delta.turn
+    if turn is None:
+        raise RuntimeError("the model stream ended without a turn")
+    return turn
+
+
+def _book(rc: RunContext, usage: Usage, *, thinking_call: bool) -> None:
+    rc.ledger.record_model_call(usage, prices=rc.prices, thinking_call=thinking_call)
+    rc.budget_update()
+
+
+def _output_cap(rc: RunContext, plan: CallPlan) -> int | None:
+    """The call's max_tokens: the plan's worst case, but a thinking call gets its allotment plus
+    room for what follows the thinking (so a cut at the allotment wastes little)."""
+    cap = plan.max_output_tokens
+    if plan.thinking_tokens > 0:
+        room = plan.thinking_tokens + max(
+            rc.answer_room_tokens, rc.ledger.budget.effective_answer_reserve_tokens
+        )
+        cap = room if cap is None else min(cap, room)
+    return cap

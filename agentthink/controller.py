@@ -1,0 +1,117 @@
+"""The controller: every rule that decides a run's next step, in one pure function.
+
+``decide(policy, view)`` asks the policy first, then applies the guards in this order; the
+first that fires replaces the policy's decision and says why:
+
+1. a node halted the run (a call the provider refused, a final call that gave no answer):
+   ``Stop`` with its cause;
+2. ``max_failures`` model calls failed in a row: ``Stop("error")``;
+3. the model returned nothing twice in a row: ``Answer``;
+4. no ``max_steps`` in the budget and ``safety_steps`` steps taken: ``Answer``;
+5. think or act, but the ledger cannot plan such a call: ``Stop`` with the limit, or
+   ``Answer`` (a fresh final call) when only an answer still fits;
+6. an answer (the policy's or the one rule 5 made) that needs a call the ledger cannot plan:
+   ``Stop`` with the limit.
+
+No I/O: the ledger's plans for the next call are computed beforehand and passed in the
+``ControlView``, so the whole controller is tested without a graph or a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentthink.context import StepContext
+from agentthink.decisions import Act, Answer, Decision, Stop, Think
+from agentthink.ledger import CallPlan
+from agentthink.policies.base import Policy
+from agentthink.result import DecisionRecord
+
+__all__ = ["ControlView", "Guards", "decide"]
+
+
+@dataclass(frozen=True, slots=True)
+class Guards:
+    """The controller's fixed rules (see the module docstring)."""
+
+    max_failures: int = 3
+    """Stop after this many model calls failed in a row."""
+    max_empty_replies: int = 2
+    """Ask for the answer after this many empty replies in a row."""
+    safety_steps: int = 64
+    """With no ``max_steps`` in the budget, answer after this many steps."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlView:
+    """Everything the controller looks at for one step."""
+
+    context: StepContext
+    """What the policy sees."""
+    next_call: CallPlan
+    """The ledger's plan for a think or act call made now (with the tools offered)."""
+    final_call: CallPlan
+    """The ledger's plan for a final answer call made now."""
+    step_limit_set: bool = False
+    """The budget sets ``max_steps`` (then the safety cap does not apply)."""
+    empty_replies: int = 0
+    """Model calls in a row that returned nothing."""
+    failures: int = 0
+    """Model calls in a row that failed."""
+    last_failure: str = ""
+    """What the latest failed call said."""
+    halt: Stop | None = None
+    """A node found that the run cannot go on, and why."""
+
+
+def decide(policy: Policy, view: ControlView, guards: Guards = Guards()) -> DecisionRecord:
+    """The decision for the next step: the policy's, unless a guard overrides it."""
+    proposed = policy.decide(view.context)
+    final = _guarded(proposed, view, guards)
+    return DecisionRecord(
+        final, view.context.step_number, overridden=None if final is proposed else proposed
+    )
+
+
+def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
+    if view.halt is not None:
+        return view.halt
+    if view.failures >= guards.max_failures:
+        why = f"{view.failures} model calls failed in a row; last: {view.last_failure}"
+        return Stop(why, "error")
+    steps_taken = len(view.context.history)
+    if view.empty_replies >= guards.max_empty_replies and not isinstance(decision, Answer | Stop):
+        decision = Answer("the model returned nothing twice in a row: asking for the final answer")
+    elif (
+        not view.step_limit_set
+        and steps_taken >= guards.safety_steps
+        and not isinstance(decision, Stop)
+    ):
+        decision = Answer(
+            f"{guards.safety_steps} steps without an answer: answering with what we have"
+        )
+    if isinstance(decision, Think | Act):
+        decision = _within_budget(view.next_call) or decision
+    if isinstance(decision, Answer) and _needs_call(decision, view.context):
+        decision = _affordable(view.final_call) or decision
+    return decision
+
+
+def _within_budget(plan: CallPlan) -> Decision | None:
+    """``Stop`` when no call fits, a fresh ``Answer`` when only an answer does, else None."""
+    if not plan.possible:
+        return Stop(plan.reason, plan.stopped_by)
+    if plan.answer_only:
+        return Answer(plan.reason, use_proposed=False)
+    return None
+
+
+def _affordable(plan: CallPlan) -> Stop | None:
+    return None if plan.possible else Stop(plan.reason, plan.stopped_by)
+
+
+def _needs_call(decision: Answer, context: StepContext) -> bool:
+    """The answer needs a model call (no usable proposed answer to take as it is)."""
+    last = context.last_step
+    usable = last is not None and bool(last.proposed_answer) and last.verified is not False
+    return not (decision.use_proposed and usable)
