@@ -16,6 +16,8 @@ _EXPORTS: dict[str, str] = {
     "Budget": "agentthink.budget",
     "RunResult": "agentthink.result",
     "RunUsage": "agentthink.result",
+    "DecisionRecord": "agentthink.result",
+    "CallRequest": "agentthink.models",
     "Think": "agentthink.decisions",
     "Act": "agentthink.decisions",
     "Answer": "agentthink.decisions",
@@ -44,7 +46,9 @@ __all__ = [
     "Agent",
     "Answer",
     "Budget",
+    "CallRequest",
     "Decision",
+    "DecisionRecord",
     "LiteLLMModel",
     "ModelJudge",
     "ModelProfile",
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
     from agentthink.context import StepContext
     from agentthink.decisions import Act, Answer, Decision, Stop, Think
     from agentthink.models import (
+        CallRequest,
         LiteLLMModel,
         ModelProfile,
         Reasoning,
@@ -83,7 +88,7 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
-    from agentthink.result import RunResult, RunUsage
+    from agentthink.result import DecisionRecord, RunResult, RunUsage
     from agentthink.testing import ScriptedModel
     from agentthink.tools import Tool, tool
     from agentthink.verifiers import ModelJudge, RegexVerifier, Verdict

@@ -13,6 +13,7 @@ from agentthink.models.profiles import (
     resolve_profile,
 )
 from agentthink.models.reasoning import Effort, Reasoning
+from agentthink.models.request import CallRequest
 from agentthink.models.retry import RetryPolicy
 from agentthink.models.turn import (
     FinishReason,
@@ -28,6 +29,7 @@ from agentthink.models.turn import (
 
 __all__ = [
     "DEFAULT_PROFILE",
+    "CallRequest",
     "ChatModel",
     "Effort",
     "FinishReason",
