@@ -14,6 +14,9 @@ from agentthink.models.turn import Turn, TurnDone, Usage
 from agentthink.testing.scripted import _SCRIPTED_PROFILE
 
 
+OFF = Reasoning.off()
+
+
 class OldStyleModel:
     """A 0.1 custom model: keywords, no ``watch`` or ``thinking_cap``."""
 
@@ -27,7 +30,7 @@ class OldStyleModel:
         self,
         messages: list[dict[str, Any]],
         *,
-        reasoning: Reasoning = Reasoning.off(),
+        reasoning: Reasoning = OFF,
         tools: list[dict[str, Any]] | None = None,
         max_tokens: int | None = None,
         **_: Any,
