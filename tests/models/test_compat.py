@@ -13,7 +13,6 @@ from agentthink.models.reasoning import Reasoning
 from agentthink.models.turn import Turn, TurnDone, Usage
 from agentthink.testing.scripted import _SCRIPTED_PROFILE
 
-
 OFF = Reasoning.off()
 
 
