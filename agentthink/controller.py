@@ -13,12 +13,14 @@ first that fires replaces the policy's decision and says why:
 6. an answer (the policy's or the one rule 5 made) that needs a call the ledger cannot plan:
    ``Stop`` with the limit.
 
-No I/O: the ledger's plans for the next call are computed beforehand and passed in the
-``ControlView``, so the whole controller is tested without a graph or a model.
+No I/O: the ledger's plans for the next call come from two pure functions in the
+``ControlView`` (computed only when a rule needs them), so the whole controller is tested
+without a graph or a model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentthink.context import StepContext
@@ -48,9 +50,9 @@ class ControlView:
 
     context: StepContext
     """What the policy sees."""
-    next_call: CallPlan
+    next_call: Callable[[], CallPlan]
     """The ledger's plan for a think or act call made now (with the tools offered)."""
-    final_call: CallPlan
+    final_call: Callable[[], CallPlan]
     """The ledger's plan for a final answer call made now."""
     step_limit_set: bool = False
     """The budget sets ``max_steps`` (then the safety cap does not apply)."""
@@ -91,9 +93,9 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
             f"{guards.safety_steps} steps without an answer: answering with what we have"
         )
     if isinstance(decision, Think | Act):
-        decision = _within_budget(view.next_call) or decision
+        decision = _within_budget(view.next_call()) or decision
     if isinstance(decision, Answer) and _needs_call(decision, view.context):
-        decision = _affordable(view.final_call) or decision
+        decision = _affordable(view.final_call()) or decision
     return decision
 
 

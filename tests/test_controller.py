@@ -42,7 +42,14 @@ def view(
 ) -> ControlView:
     context = StepContext.build(question="q", remaining=Remaining(), history=history)
     return ControlView(
-        context, next_call, final_call, step_limit_set, empty_replies, failures, last_failure, halt
+        context,
+        lambda: next_call,
+        lambda: final_call,
+        step_limit_set,
+        empty_replies,
+        failures,
+        last_failure,
+        halt,
     )
 
 
