@@ -11,7 +11,7 @@ import asyncio
 import copy
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,84 +174,56 @@ class ScriptedModel:
         cap = (
             request.max_tokens if request.max_tokens is not None else self.profile.max_output_tokens
         )
-        cutoff, watch, tools = request.cutoff(), request.watch, request.tool_list
-        served = 0
-        reasoning_words: list[str] = []
-        text_words: list[str] = []
-        finish: FinishReason | None = None
-        stopped: str | None = None
-        for word in scripted.reasoning.split():
-            if served >= cap:
-                finish = "length"
-                break
-            if cutoff is not None and len(reasoning_words) >= cutoff:
-                finish = "thinking_budget"
-                break
-            served += 1
-            reasoning_words.append(word)
-            piece = word if len(reasoning_words) == 1 else " " + word
-            yield ReasoningDelta(piece)
-            if watch is not None:
-                stopped = watch(piece)
-                if stopped is not None:
-                    finish = "thinking_budget"
-                    break
-        calls: list[ToolCall] = []
-        if finish is None:
-            for word in scripted.text.split():
-                if served >= cap:
-                    finish = "length"
-                    break
-                served += 1
-                text_words.append(word)
-                yield TextDelta(word if len(text_words) == 1 else " " + word)
-        if finish is None:
-            for index, sc in enumerate(scripted.tool_calls):
-                raw = sc.arguments if isinstance(sc.arguments, str) else json.dumps(sc.arguments)
-                cost = count_words(sc.name) + max(1, count_words(raw))
-                if served + cost > cap:
-                    finish = "length"
-                    calls = []
-                    break
-                served += cost
-                call_id = sc.id or f"call_{next(self._ids)}"
-                yield ToolCallDelta(index, call_id, sc.name, raw)
-                calls.append(_parse_call(call_id, sc.name, raw))
-        if finish is None:
-            finish = "tool_calls" if calls else "stop"
-        text = " ".join(text_words)
-        reasoning_text = " ".join(reasoning_words)
+        play = _Playback(cap)
+        for delta in play.reasoning_of(scripted, request):
+            yield delta
+        if play.finish is None:
+            for delta in play.text_of(scripted):
+                yield delta
+        if play.finish is None:
+            for delta in play.calls_of(scripted, self._ids):
+                yield delta
+        yield TurnDone(self._turn(play, scripted, messages, request))
+
+    def _turn(
+        self,
+        play: _Playback,
+        scripted: ScriptedTurn,
+        messages: list[dict[str, Any]],
+        request: CallRequest,
+    ) -> Turn:
+        finish = play.finish or ("tool_calls" if play.calls else "stop")
+        text, reasoning_text = " ".join(play.text), " ".join(play.reasoning)
         usage = scripted.usage or Usage(
-            prompt_tokens=self.count_tokens(messages, tools),
-            completion_tokens=served,
-            reasoning_tokens=len(reasoning_words),
+            prompt_tokens=self.count_tokens(messages, request.tool_list),
+            completion_tokens=play.served,
+            reasoning_tokens=len(play.reasoning),
         )
         if usage.cost_usd is None:
             usage.cost_usd = self.price(usage.prompt_tokens, usage.completion_tokens)
         message: dict[str, Any] = {"role": "assistant", "content": text or None}
-        if calls:
+        if play.calls:
             message["tool_calls"] = [
                 {
                     "id": c.id,
                     "type": "function",
                     "function": {"name": c.name, "arguments": c.raw_arguments},
                 }
-                for c in calls
+                for c in play.calls
             ]
         if reasoning_text:
             message["reasoning_content"] = reasoning_text
-        turn = Turn(
+        return Turn(
             text=text,
             reasoning=reasoning_text,
-            tool_calls=calls,
+            tool_calls=play.calls,
             usage=usage,
             finish_reason=finish,
             message=message,
             model=self.name,
             thinking_truncated=finish == "thinking_budget",
-            thinking_stopped=stopped,
+            thinking_stopped=play.stopped,
         )
-        yield TurnDone(turn)
 
     async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
         """Play the next scripted turn and return it whole."""
@@ -310,6 +282,63 @@ class ScriptedModel:
                 "model more often than expected"
             )
         return self._turns.pop(0)
+
+
+@dataclass(slots=True)
+class _Playback:
+    """One scripted turn as it is served: words count as tokens against the output cap."""
+
+    cap: int
+    served: int = 0
+    reasoning: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
+    finish: FinishReason | None = None
+    stopped: str | None = None
+
+    def reasoning_of(self, scripted: ScriptedTurn, request: CallRequest) -> Iterator[StreamDelta]:
+        """The reasoning, word by word, until the cap, the cutoff or the watch ends it."""
+        cutoff, watch = request.cutoff(), request.watch
+        for word in scripted.reasoning.split():
+            if self.served >= self.cap:
+                self.finish = "length"
+                return
+            if cutoff is not None and len(self.reasoning) >= cutoff:
+                self.finish = "thinking_budget"
+                return
+            self.served += 1
+            self.reasoning.append(word)
+            piece = word if len(self.reasoning) == 1 else " " + word
+            yield ReasoningDelta(piece)
+            if watch is not None:
+                self.stopped = watch(piece)
+                if self.stopped is not None:
+                    self.finish = "thinking_budget"
+                    return
+
+    def text_of(self, scripted: ScriptedTurn) -> Iterator[StreamDelta]:
+        """The text, word by word, until the cap."""
+        for word in scripted.text.split():
+            if self.served >= self.cap:
+                self.finish = "length"
+                return
+            self.served += 1
+            self.text.append(word)
+            yield TextDelta(word if len(self.text) == 1 else " " + word)
+
+    def calls_of(self, scripted: ScriptedTurn, ids: Iterator[int]) -> Iterator[StreamDelta]:
+        """The tool calls, each whole; a call that does not fit the cap drops them all."""
+        for index, sc in enumerate(scripted.tool_calls):
+            raw = sc.arguments if isinstance(sc.arguments, str) else json.dumps(sc.arguments)
+            cost = count_words(sc.name) + max(1, count_words(raw))
+            if self.served + cost > self.cap:
+                self.finish = "length"
+                self.calls = []
+                return
+            self.served += cost
+            call_id = sc.id or f"call_{next(ids)}"
+            yield ToolCallDelta(index, call_id, sc.name, raw)
+            self.calls.append(_parse_call(call_id, sc.name, raw))
 
 
 def _as_turn(item: ScriptedTurn | str) -> ScriptedTurn:
