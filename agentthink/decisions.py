@@ -22,6 +22,7 @@ from agentthink.errors import InvalidBudgetError
 __all__ = [
     "Act",
     "Answer",
+    "CarriesDecision",
     "Decision",
     "DecisionKind",
     "Stop",
@@ -108,6 +109,28 @@ class Stop:
 
 Decision = Think | Act | Answer | Stop
 """What a policy returns for one step."""
+
+
+class CarriesDecision:
+    """Shortcuts to the ``decision`` a record or event carries."""
+
+    __slots__ = ()
+    decision: Decision
+
+    @property
+    def kind(self) -> DecisionKind:
+        """``think``, ``act``, ``answer`` or ``stop``."""
+        return self.decision.kind
+
+    @property
+    def reason(self) -> str:
+        """Why the decision was made."""
+        return self.decision.reason
+
+    @property
+    def budget_tokens(self) -> int:
+        """The thinking allotment of a ``think`` decision (0 otherwise)."""
+        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
 
 
 def describe(decision: Decision) -> str:

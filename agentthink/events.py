@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentthink.budget import Remaining, Spent
-from agentthink.decisions import Decision, DecisionKind, Think
+from agentthink.decisions import CarriesDecision, Decision
 from agentthink.result import DecisionRecord
 
 if TYPE_CHECKING:
@@ -41,28 +41,13 @@ class AnswerDelta:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionMade:
+class DecisionMade(CarriesDecision):
     """The controller's decision for a step, with its reason."""
 
     decision: Decision
     step: int
     overridden: Decision | None = None
     """The policy's own decision, when a guard of the controller replaced it."""
-
-    @property
-    def kind(self) -> DecisionKind:
-        """``think``, ``act``, ``answer`` or ``stop``."""
-        return self.decision.kind
-
-    @property
-    def reason(self) -> str:
-        """Why the decision was made."""
-        return self.decision.reason
-
-    @property
-    def budget_tokens(self) -> int:
-        """The thinking allotment of a ``think`` decision (0 otherwise)."""
-        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
 
     @property
     def record(self) -> DecisionRecord:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentthink.decisions import Decision, DecisionKind, Stop, Think
+from agentthink.decisions import CarriesDecision, Decision, Stop, Think
 
 __all__ = ["DecisionRecord", "RunResult", "RunUsage"]
 
@@ -32,7 +32,7 @@ class RunUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionRecord:
+class DecisionRecord(CarriesDecision):
     """One decision of the controller: the ``Decision`` itself and the step it is for."""
 
     decision: Decision
@@ -41,21 +41,6 @@ class DecisionRecord:
     overridden: Decision | None = None
     """The policy's own decision, when a guard of the controller replaced it (the budget, the
     step cap, empty replies, failures); ``decision.reason`` says why."""
-
-    @property
-    def kind(self) -> DecisionKind:
-        """``think``, ``act``, ``answer`` or ``stop``."""
-        return self.decision.kind
-
-    @property
-    def reason(self) -> str:
-        """Why this decision was made."""
-        return self.decision.reason
-
-    @property
-    def budget_tokens(self) -> int:
-        """The thinking allotment of a ``think`` decision (0 otherwise)."""
-        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
 
     def to_json(self) -> dict[str, Any]:
         """The decision as JSON-ready data (``run --json``, the service's API)."""
