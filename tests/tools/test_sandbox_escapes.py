@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from agentthink.errors import ToolError
 from agentthink.tools.builtins import python_tool
 from agentthink.tools.builtins.sandbox import run_sandboxed
 from agentthink.tools.builtins.sandbox_limits import memory_guard
@@ -245,3 +248,130 @@ async def test_a_chosen_interpreter_is_used(private_venv: Path) -> None:
     code = "import sys, only_in_this_venv\nprint(only_in_this_venv.WHERE, sys.prefix)"
     tool = python_tool(needs_approval=False, python=str(venv / "bin" / "python"))
     assert await tool.invoke({"code": code}) == f"chosen venv {venv}"
+
+
+async def test_the_configured_interpreter_is_used(
+    private_venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AGENTTHINK_SANDBOX_PYTHON (or sandbox_python in the config file) reaches the tool."""
+    from agentthink.cli.build import make_tools
+    from agentthink.config import load_settings
+
+    monkeypatch.setenv("AGENTTHINK_SANDBOX_PYTHON", str(private_venv / "bin" / "python"))
+    [tool] = make_tools(["python"], load_settings(None))
+    out = await tool.invoke({"code": "import only_in_this_venv as m\nprint(m.WHERE)"})
+    assert out == "chosen venv"
+
+
+async def test_a_configured_cgroup_that_cannot_be_used_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="not a cgroup v2 folder"):
+        await python_tool(needs_approval=False, cgroup=str(tmp_path)).invoke({"code": "1"})
+
+
+def test_a_cgroup_without_memory_and_pids_for_its_children_is_refused() -> None:
+    unified = [
+        line.split(" - ")[0].split()[4]
+        for line in mounts()
+        if line.split(" - ")[1].startswith("cgroup2 ")
+    ]
+    if not unified:
+        pytest.skip("no cgroup v2 hierarchy mounted here")
+    controls = Path(unified[0], "cgroup.subtree_control").read_text().split()
+    if {"memory", "pids"} <= set(controls):
+        pytest.skip(f"{unified[0]} delegates memory and pids: nothing to refuse")
+    with pytest.raises(ToolError, match=r"does not enable .*cgroup\.subtree_control"):
+        memory_guard(unified[0])
+
+
+async def test_a_delegated_cgroup_caps_the_run_and_allows_processes() -> None:
+    """The cgroup guard, where the machine has one (AGENTTHINK_SANDBOX_CGROUP)."""
+    if memory_guard().kind != "cgroup":
+        pytest.skip(
+            "no delegated cgroup v2 folder with memory and pids (set AGENTTHINK_SANDBOX_CGROUP); "
+            "runs here use the one-process guard"
+        )
+    code = "import os, sys\npid = os.fork()\nif pid == 0:\n    os._exit(7)\nprint(os.waitpid(pid, 0)[1] >> 8)"
+    assert (await run_sandboxed(code, wall_seconds=20)).output.strip() == "7"
+    parent = str(memory_guard().cgroup)
+    assert not [p for p in os.listdir(parent) if p.startswith("agentthink-run-")]
+
+
+async def test_without_seccomp_it_says_so_and_the_total_still_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No libseccomp: the outcome names the missing filter; one task keeps RLIMIT_AS a total."""
+    from agentthink.tools.builtins import sandbox
+
+    monkeypatch.setattr(sandbox, "seccomp_filter", lambda *, allow_fork: None)
+    code = STATUS.replace("print(json.dumps(", "found = dict((") + (
+        "import os, threading\n"
+        "try:\n"
+        "    threading.Thread(target=print).start()\n"
+        "    found['thread'] = 'started'\n"
+        "except RuntimeError as exc:\n"
+        "    found['thread'] = str(exc)\n"
+        "try:\n"
+        "    found['fork'] = 'forked' if os.fork() else os._exit(0)\n"
+        "except OSError as exc:\n"
+        "    found['fork'] = exc.strerror\n"
+        "print(json.dumps(found))\n"
+    )
+    outcome = await run_sandboxed(code, wall_seconds=20)
+    found = report(outcome.output)
+    assert any("no seccomp filter" in line for line in outcome.unprotected), outcome
+    assert found["Seccomp"] == "0" and found["NoNewPrivs"] == "1", found
+    if memory_guard().kind == "one-process" and os.geteuid() == 0:
+        assert found["thread"] == "can't start new thread", found
+        assert found["fork"] == "Resource temporarily unavailable", found
+
+
+SETPRIV = "/usr/bin/setpriv"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture
+def public_scratch() -> Iterator[Path]:
+    """A scratch folder an ordinary user can reach (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="agentthink-py-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("mode", ["userns", "plain"])
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become an ordinary user")
+@pytest.mark.skipif(
+    not (os.path.exists(SETPRIV) and os.path.exists(SYSTEM_PYTHON)),
+    reason="needs setpriv and /usr/bin/python3 to run the bootstrap as an ordinary user",
+)
+def test_an_ordinary_users_bootstrap(mode: str, public_scratch: Path) -> None:
+    """The bootstrap as uid 65534: a user namespace confines like root mode; plain says so."""
+    from agentthink.tools.builtins import sandbox
+
+    tmp_path = public_scratch
+    script = tmp_path / "main.py"
+    script.write_text(
+        "import ctypes, json, os\n"
+        "found = {'pids': len([p for p in os.listdir('/proc') if p.isdigit()])}\n"
+        "try:\n    open('/var/lib/agentthink-probe', 'w')\n    found['write'] = 'written'\n"
+        "except OSError as exc:\n    found['write'] = exc.strerror\n"
+        "found['unshare'] = ctypes.CDLL(None).unshare(0x10000000)\n"
+        "print(json.dumps(found))\n"
+    )
+    cfg = sandbox._config(
+        mode=mode, wall_seconds=10, cpu_seconds=None, memory_mb=512, scratch_mb=16,
+        max_file_mb=16, block_network=False, python=SYSTEM_PYTHON, one_process=True,
+    )  # fmt: skip
+    cfg.update(script=str(script), workdir=f"/tmp/{tmp_path.name}", nproc=10_000)
+    user = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    done = subprocess.run(
+        [*user, SYSTEM_PYTHON, "-I", "-S", "-c", sandbox._BOOT, json.dumps(cfg)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout, done.stderr
+    found = report(done.stdout)
+    assert done.returncode == 0 and found["unshare"] == -1, (done.stdout, done.stderr)
+    if mode == "userns" and "no namespaces here" not in done.stderr:
+        assert found["write"] == "Read-only file system" and found["pids"] <= 3, found
+    else:
+        assert found["write"] == "Permission denied" and found["pids"] > 3, found

@@ -53,6 +53,7 @@ CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 SETUP_FAILED = 125
+PLAIN_NOTE = "sandbox: no namespaces here, so no private file system, /tmp or /proc"
 
 
 def fail(message: str) -> NoReturn:
@@ -246,6 +247,7 @@ def run_namespaced(cfg: dict[str, Any], libc: Any) -> int | None:
     if report.startswith("refused:"):
         if cfg["mode"] == "root" or cfg["require_namespaces"]:
             fail(report.removeprefix("refused:"))
+        os.write(2, f"{PLAIN_NOTE} ({report.removeprefix('refused:')})\n".encode())
         return None
     return int(report or SETUP_FAILED)
 

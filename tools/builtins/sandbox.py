@@ -40,6 +40,7 @@ __all__ = [
     "SandboxOutcome",
     "default_interpreter",
     "interpreter_folders",
+    "probe_protections",
     "run_sandboxed",
     "sandbox_processes",
 ]
@@ -332,7 +333,7 @@ def _unprotected(cfg: dict[str, Any], output: str) -> tuple[str, ...]:
     missing = []
     if not cfg["seccomp"]:
         missing.append(seccomp_missing() or "no seccomp filter")
-    if cfg["mode"] == "plain" or "sandbox: namespaces refused" in output:
+    if cfg["mode"] == "plain" or "sandbox: no namespaces here" in output:
         missing.append(
             "no namespaces (plain mode): the host's file system, /tmp and /proc are visible "
             "and the program's user may write where that user can"
@@ -389,3 +390,32 @@ async def run_sandboxed(
         if cfg["cgroup"]:
             await asyncio.to_thread(remove_run_cgroup, cfg["cgroup"])
         await asyncio.to_thread(_rmtree, scratch)
+
+
+async def probe_protections(python: str | None = None, cgroup: str | None = None) -> list[str]:
+    """What a run on this machine holds and misses, from a real run (for ``agentthink doctor``).
+
+    Each line starts with ``held:`` or ``missing:``; raises ``ToolError`` when no run starts.
+    """
+    probe = (
+        "import os\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(len([p for p in os.listdir('/proc') if p.isdigit()]), 'Seccomp:\t2' in status)"
+    )
+    guard = memory_guard(cgroup)
+    outcome = await run_sandboxed(probe, wall_seconds=20, python=python, cgroup=cgroup)
+    if outcome.exit_code != 0:
+        raise ToolError(f"the sandbox could not run a program: {outcome.output.strip()[-300:]}")
+    pids, filtered = outcome.output.split()
+    lines = [f"missing: {reason}" for reason in outcome.unprotected]
+    if int(pids) <= 3:
+        lines.append("held: private PID namespace, /proc, read-only file system, private /tmp")
+    if filtered == "True":
+        lines.append("held: seccomp filter, no_new_privs, no capabilities")
+    memory = (
+        f"a cgroup per run under {guard.cgroup}"
+        if guard.cgroup
+        else "one process per run (no cgroup configured: fork is refused)"
+    )
+    lines.append(f"held: memory for the run as a whole, by {memory}")
+    return lines
