@@ -111,16 +111,19 @@ def _open_for_exposure(paths: list[str]) -> list[tuple[str, int, str | None]]:
     return handles
 
 
-def _expose(libc: Any, handles: list[tuple[str, int, str | None]]) -> None:
+def _expose(libc: Any, handles: list[tuple[str, int, str | None]], cover: bool) -> None:
     """Bind each opened folder back at its own path, over a covering tmpfs where needed.
 
-    A folder under the scratch space, or below a private folder (``/root`` is 0700), is not
-    reachable by the sandbox's user; covering the private folder with an empty tmpfs and
-    binding only the needed folders into it shows those folders and nothing else.
+    A folder under the scratch space is hidden by it; one below a private folder (``/root``
+    is 0700) is not reachable by the sandbox's own uid (``cover``: root mode). Covering the
+    private folder with an empty tmpfs and binding only the needed folders into it shows
+    those folders and nothing else.
     """
     covered: set[str] = set()
-    for path, fd, blocker in handles:
+    for path, fd, found in handles:
+        blocker = found if cover else None
         if blocker is None and not _under_scratch(path):
+            os.close(fd)
             continue
         if blocker is not None and not _under_scratch(blocker) and blocker not in covered:
             _mount(libc, "agentthink-cover", blocker, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -141,7 +144,7 @@ def make_filesystem(cfg: dict[str, Any], libc: Any, uid: int | None) -> None:
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     _read_only_everywhere(libc)
     _scratch(libc, int(cfg["scratch_bytes"]))
-    _expose(libc, handles)
+    _expose(libc, handles, cover=uid is not None)
     _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     workdir = cfg["workdir"]
     os.mkdir(workdir, 0o700)

@@ -35,11 +35,11 @@ What it stops (when the agent is root, or an ordinary user allowed user namespac
 
 The interpreter is the agent's own by default (``python=`` or ``AGENTTHINK_SANDBOX_PYTHON``
 chooses another, e.g. a virtualenv's ``bin/python``), so its installed packages can be
-imported. As root, the interpreter's folders are bound read-only at their own paths when a
-private folder above them (``/root``) or the private ``/tmp`` would hide them; the folders
-themselves must be readable by other users. Then reachable: that interpreter's standard
-library and site-packages (and what they point to, e.g. an editable install's source),
-read-only.
+imported. The interpreter's folders are bound read-only at their own paths when the private
+``/tmp`` or (as root, whose programs run as another uid) a private folder above them such as
+``/root`` would hide them; as root the folders themselves must be readable by other users.
+Then reachable: that interpreter's standard library and site-packages, read-only, and what
+they point to when it is readable anyway (an editable install's source outside ``/root``).
 
 What it does *not* stop: reading files other users may read (as an ordinary user: everything
 that user may read, ``~/.ssh`` included), the host's ``/sys``, and, by default, the network

@@ -322,7 +322,7 @@ def _config(
         "block_network": block_network,
         "require_namespaces": block_network,
         "python": python,
-        "expose": interpreter_folders(python) if mode == "root" else [],
+        "expose": interpreter_folders(python) if mode != "plain" else [],
         "seccomp": bpf.hex() if bpf else None,
         "env": {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
         "cgroup": None,
