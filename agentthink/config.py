@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     tools: str | None = None
     """Comma-separated built-in tools (calculator, web_search, fetch_url, python); chat offers
     calculator when unset, ``run`` none."""
+    sandbox_python: str | None = None
+    """Interpreter the ``python`` tool runs programs with, e.g. a virtualenv's ``bin/python``
+    (default: agentthink's own); its installed packages are what programs can import."""
+    sandbox_cgroup: str | None = None
+    """A delegated cgroup v2 folder for the ``python`` tool's runs (memory and tasks capped per
+    run, processes allowed); unset: each run is one process (see ``python_sandbox``)."""
     history_file: Path | None = None
     """Where ``chat`` keeps its input history (default: ``$XDG_STATE_HOME/agentthink/history``)."""
 

@@ -229,15 +229,20 @@ def _check_local_server(model: str, api_base: str) -> None:
         ) from None
 
 
-def make_tools(names: list[str]) -> list[Tool]:
-    """The built-in tools by name."""
+def make_tools(names: list[str], settings: Settings | None = None) -> list[Tool]:
+    """The built-in tools by name (``settings`` choose the python tool's interpreter/cgroup)."""
     from agentthink.tools import builtins
+
+    def python() -> Tool:
+        if settings is None:
+            return builtins.python_tool()
+        return builtins.python_tool(python=settings.sandbox_python, cgroup=settings.sandbox_cgroup)
 
     factories: dict[str, Callable[[], Tool]] = {
         "calculator": builtins.calculator_tool,
         "web_search": builtins.web_search_tool,
         "fetch_url": builtins.fetch_url_tool,
-        "python": builtins.python_tool,
+        "python": python,
     }
     return [factories[name]() for name in names]
 
@@ -254,7 +259,7 @@ def make_agent(
 
     return Agent(
         model,
-        tools=make_tools(options.tools),
+        tools=make_tools(options.tools, options.settings),
         policy=make_policy(options.policy_spec, options.effort),
         budget=options.budget,
         system_prompt=options.system,

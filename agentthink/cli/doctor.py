@@ -7,7 +7,7 @@ import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 
-__all__ = ["Check", "doctor_command", "run_checks"]
+__all__ = ["Check", "doctor_command", "run_checks", "sandbox_check"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,27 @@ def _reach(api_base: str) -> Check:
     return Check("server", "ok", f"{api_base} answers (HTTP {response.status_code} on /models)")
 
 
+def sandbox_check(python: str | None, cgroup: str | None) -> Check:
+    """What the python tool's sandbox holds here, from one real (tiny) run."""
+    import asyncio
+    import sys
+
+    if sys.platform != "linux":
+        return Check("python sandbox", "warn", "Linux only", "run the agent on Linux to use it")
+    from agentthink.errors import ToolError
+    from agentthink.tools.builtins.sandbox import probe_protections
+
+    try:
+        lines = asyncio.run(probe_protections(python, cgroup))
+    except ToolError as exc:
+        return Check("python sandbox", "warn", str(exc), "see the python tool's documentation")
+    missing = [line.removeprefix("missing: ") for line in lines if line.startswith("missing:")]
+    held = "; ".join(line.removeprefix("held: ") for line in lines if line.startswith("held:"))
+    if missing:
+        return Check("python sandbox", "warn", held, "; ".join(missing))
+    return Check("python sandbox", "ok", held)
+
+
 def doctor_command(args: argparse.Namespace) -> int:
     """Print every check; exit 1 when one failed."""
     from agentthink.cli import EXIT_ERROR, EXIT_OK
@@ -143,6 +164,7 @@ def doctor_command(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, model=args.model, api_base=args.api_base)
     marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
     checks = run_checks(settings.model, settings.api_base, settings.api_key)
+    checks.append(sandbox_check(settings.sandbox_python, settings.sandbox_cgroup))
     for check in checks:
         print(f"[{marks[check.status]}] {check.name}: {check.found}")
         if check.fix and check.status != "ok":

@@ -13,8 +13,9 @@ models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
 hosted_vllm/Qwen/Qwen3-8B with --api-base, ollama_chat/qwen3, ...), scripted:PATH.json
 (a scripted model for tests and demos), or nothing for the embedded SmolLM2 demo model.
 Settings also come from AGENTTHINK_MODEL, AGENTTHINK_API_BASE, AGENTTHINK_API_KEY,
-AGENTTHINK_POLICY, AGENTTHINK_BUDGET, AGENTTHINK_THINKING, AGENTTHINK_TOOLS and the config
-file (~/.config/agentthink/config.toml, or --config / AGENTTHINK_CONFIG).
+AGENTTHINK_POLICY, AGENTTHINK_BUDGET, AGENTTHINK_THINKING, AGENTTHINK_TOOLS,
+AGENTTHINK_SANDBOX_PYTHON and AGENTTHINK_SANDBOX_CGROUP (the python tool's interpreter and
+cgroup) and the config file (~/.config/agentthink/config.toml, or --config / AGENTTHINK_CONFIG).
 
 exit codes: 0 answered, 1 error, 2 bad usage, 3 stopped by the budget before an answer.
 """

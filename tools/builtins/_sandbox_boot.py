@@ -1,27 +1,33 @@
 """Bootstrap of the Python sandbox: runs as ``python -I -S -c <this file> <config json>``.
 
-Not imported by agentthink; its source is passed to a fresh interpreter. Process tree::
+Not imported by agentthink; its source (and ``_sandbox_confine``'s, as the global
+``confine``) is passed to a fresh interpreter. Process tree::
 
     agent ── B (this script; own session; stays in the agent's namespaces)
              └── X  helper: enters the new namespaces, forks C, waits
-                 └── C  pid 1 of the new PID namespace: reaps orphans, exits when D exits,
+                 └── C  pid 1 of the new PID namespace: builds the file system view
+                     │  (``confine.make_filesystem``), reaps orphans, exits when D exits,
                      │  and the kernel then kills every process left in the namespace
-                     └── D  limits set, privileges dropped, then exec: python -I -u -B main.py
+                     └── D  limits set, capabilities and privileges dropped, no_new_privs,
+                            seccomp filter, then exec: python -I -u -B main.py
 
 (in ``plain`` mode there is no X or C: B forks D directly and supervises it.)
 
 Modes (``config["mode"]``):
 
-- ``root``: B is root. New PID namespace (and network namespace when asked); D switches to a
-  fresh unprivileged uid/gid no other process uses, so ``RLIMIT_NPROC`` (not enforced for
-  root) counts only the sandbox's own processes.
-- ``userns``: B is an ordinary user. X tries a user + PID (+ network) namespace with the
-  same uid mapped; if the system refuses (at ``unshare`` or at the id mapping), B falls back
-  to ``plain`` unless namespaces are required (``block_network``).
-- ``plain``: no namespaces. B stays as a child subreaper over D: orphans of D's tree are
+- ``root``: B is root. New PID and mount namespaces (and network namespace when asked); D
+  switches to a fresh unprivileged uid/gid no other process uses, so ``RLIMIT_NPROC`` (not
+  enforced for root) counts only the sandbox's own processes.
+- ``userns``: B is an ordinary user. X tries a user + PID + mount (+ network) namespace with
+  the same uid mapped; if the system refuses (at ``unshare`` or at the id mapping), B falls
+  back to ``plain`` unless namespaces are required (``block_network``).
+- ``plain``: no namespaces, so no private file system view or ``/proc`` either. B stays as a child subreaper over D: orphans of D's tree are
   re-parented to B, and when D exits (or the agent sends SIGTERM) B kills and reaps every
   process it has, so even a double-forked ``setsid`` child is ended. Only a program that kills
   B itself can leave processes behind; the agent then kills B's process group.
+
+With ``config["cgroup"]`` B first moves itself into that cgroup (the run's own, made by the
+agent), so every process of the run is in it.
 
 Exit status 125 with a ``sandbox:`` line on stderr means the sandbox itself could not start.
 """
@@ -37,12 +43,17 @@ import signal
 import sys
 from typing import Any, NoReturn
 
+if "confine" not in globals():  # imported as a module; the sandbox's loader passes it in
+    from agentthink.tools.builtins import _sandbox_confine as confine
+
+CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 SETUP_FAILED = 125
+PLAIN_NOTE = "sandbox: no namespaces here, so no private file system, /tmp or /proc"
 
 
 def fail(message: str) -> NoReturn:
@@ -86,21 +97,30 @@ def drop_privileges(uid: int, gid: int) -> None:
     fail("privileges could be regained")
 
 
-def run_user_code(cfg: dict[str, Any]) -> NoReturn:
-    """Limits, privileges, then replace this process with the user's program (D)."""
+def run_user_code(cfg: dict[str, Any], libc: Any, *, namespaced: bool) -> NoReturn:
+    """Limits, capabilities, privileges, seccomp; then become the user's program (D)."""
+    workdir = cfg["workdir"] if namespaced else os.path.dirname(cfg["script"])
     set_limits(cfg)
-    if cfg["mode"] == "root":
-        drop_privileges(int(cfg["uid"]), int(cfg["gid"]))
-    python = cfg["python"]
     try:
-        os.execv(python, [python, "-I", "-u", "-B", cfg["script"]])
+        os.chdir(workdir)
+        if namespaced:  # privileged in the namespace: the bounding set can be emptied
+            confine.drop_capability_bounds(libc)
+        if cfg["mode"] == "root":
+            drop_privileges(int(cfg["uid"]), int(cfg["gid"]))
+        confine.seal(libc, bytes.fromhex(cfg["seccomp"]) if cfg["seccomp"] else None)
+    except (confine.ConfineError, OSError) as exc:
+        fail(str(exc))
+    python = cfg["python"]
+    env = dict(cfg["env"], HOME=workdir, TMPDIR=workdir)
+    try:
+        os.execve(python, [python, "-I", "-u", "-B", os.path.join(workdir, "main.py")], env)
     except OSError as exc:
         fail(f"cannot start {python}: {exc}")
 
 
 def enter_namespaces(cfg: dict[str, Any], libc: Any) -> str | None:
     """Move this process into new namespaces; the reason when the system refuses."""
-    flags = CLONE_NEWPID | (CLONE_NEWNET if cfg["block_network"] else 0)
+    flags = CLONE_NEWPID | CLONE_NEWNS | (CLONE_NEWNET if cfg["block_network"] else 0)
     if cfg["mode"] == "userns":
         flags |= CLONE_NEWUSER
     uid, gid = os.getuid(), os.getgid()
@@ -121,12 +141,16 @@ def enter_namespaces(cfg: dict[str, Any], libc: Any) -> str | None:
 
 
 def init_process(cfg: dict[str, Any], libc: Any, report: int) -> NoReturn:
-    """C: pid 1 of the namespace. Starts D, reaps everything, exits when D exits."""
+    """C: pid 1 of the namespace. Builds the file system, starts D, reaps everything."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    try:
+        confine.make_filesystem(cfg, libc, int(cfg["uid"]) if cfg["mode"] == "root" else None)
+    except (confine.ConfineError, OSError) as exc:
+        fail(f"cannot build the sandbox's file system: {exc}")
     child = os.fork()
     if child == 0:
         os.close(report)
-        run_user_code(cfg)
+        run_user_code(cfg, libc, namespaced=True)
     while True:
         try:
             pid, status = os.wait()
@@ -181,7 +205,7 @@ def run_supervised(cfg: dict[str, Any], libc: Any) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     child = os.fork()
     if child == 0:
-        run_user_code(cfg)
+        run_user_code(cfg, libc, namespaced=False)
     code = -int(signal.SIGKILL)
     try:
         while True:
@@ -223,6 +247,7 @@ def run_namespaced(cfg: dict[str, Any], libc: Any) -> int | None:
     if report.startswith("refused:"):
         if cfg["mode"] == "root" or cfg["require_namespaces"]:
             fail(report.removeprefix("refused:"))
+        os.write(2, f"{PLAIN_NOTE} ({report.removeprefix('refused:')})\n".encode())
         return None
     return int(report or SETUP_FAILED)
 
@@ -231,6 +256,12 @@ def main() -> NoReturn:
     """B: set up, run D (through C, or supervised), and exit the way D did."""
     cfg = json.loads(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if cfg["cgroup"]:
+        try:
+            with open(os.path.join(cfg["cgroup"], "cgroup.procs"), "w") as fh:
+                fh.write("0")
+        except OSError as exc:
+            fail(f"cannot join the run's cgroup {cfg['cgroup']}: {exc}")
     libc = ctypes.CDLL(None, use_errno=True)
     code = run_namespaced(cfg, libc) if cfg["mode"] != "plain" else None
     if code is None:  # plain mode, or no namespaces here and none required

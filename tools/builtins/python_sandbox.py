@@ -1,43 +1,73 @@
-"""``python``: run a Python program in a separate, resource-limited process.
+"""``python``: run a Python program in a separate, confined process.
 
-This is a sandbox of *resources*, not a restricted interpreter: the program may import what it
-likes (``__import__`` included). What it limits, and how (``sandbox`` and ``_sandbox_boot``
-hold the machinery):
+This is a sandbox of *resources and reach*, not a restricted interpreter: the program may
+import what its interpreter has (``__import__`` included). ``sandbox``, ``sandbox_limits``,
+``sandbox_seccomp``, ``_sandbox_boot`` and ``_sandbox_confine`` hold the machinery.
+
+What it stops (when the agent is root, or an ordinary user allowed user namespaces):
 
 - time: a wall-clock limit (every process of the run is killed) and a CPU-time limit per
   process (RLIMIT_CPU);
-- memory: RLIMIT_AS (address space) per process, so a memory bomb gets ``MemoryError``;
-- processes: RLIMIT_NPROC, so ``while True: os.fork()`` hits a ceiling. Linux does not
-  enforce RLIMIT_NPROC for root, so when the agent runs as root the program runs as a fresh
-  unprivileged uid/gid no other process uses (the limit then counts only this run), inside a
-  new PID namespace: its init reaps orphans and, when the program ends or is killed, the kernel
-  kills every process left in the namespace. As an ordinary user the limit is the user's
-  current task count plus ``max_processes``, inside a user+PID namespace when the system allows
-  one; otherwise a supervisor process (a child subreaper) kills every descendant at the end;
-- files: a fresh scratch directory as working directory, ``HOME`` and ``TMPDIR`` (deleted
-  afterwards), RLIMIT_FSIZE per file, RLIMIT_NOFILE;
+- memory, for the run as a whole: with a delegated cgroup v2 folder (``cgroup=`` or
+  ``AGENTTHINK_SANDBOX_CGROUP``) the run's own cgroup caps memory (``memory_mb`` plus the
+  scratch space, no swap) and tasks, and the program may start processes; without one (the
+  fallback, e.g. on hosts with the cgroup v1/hybrid layout or in containers) the program is
+  one process: starting another fails with ``PermissionError`` (seccomp) while threads work,
+  and RLIMIT_AS = ``memory_mb`` then bounds the total. Either way a single process gets
+  ``MemoryError`` at ``memory_mb``;
+- processes: RLIMIT_NPROC (``max_processes`` tasks, threads included); as root the program
+  runs as a fresh unprivileged uid/gid no other process uses, in a new PID namespace whose
+  init kills every process left when the program ends;
+- files: a private mount namespace in which every mount is read-only, except one tmpfs of
+  ``scratch_mb`` (RAM, counted separately from ``memory_mb``) seen at ``/tmp``, ``/var/tmp``
+  and ``/dev/shm``, which holds the working directory (``HOME``, ``TMPDIR``) and vanishes
+  with the run; RLIMIT_FSIZE per file, RLIMIT_NOFILE;
+- other processes: a private ``/proc`` shows only the run's own processes (no other
+  command line, environment or file descriptor can be read);
+- privileges: the capability bounding and ambient sets are emptied, ``no_new_privs`` is set
+  (setuid programs gain nothing), and a seccomp filter refuses namespaces (``unshare -Ur`` is
+  refused), mounting, ``ptrace``, keyrings, ``bpf``, ``perf_event_open``, ``userfaultfd``,
+  ``io_uring`` and administrative calls (``sandbox_seccomp`` lists them);
 - environment: only ``PATH``, ``HOME``, ``TMPDIR`` and ``LANG``; the interpreter runs with
   ``-I`` (no ``PYTHON*`` variables, no user site-packages, no current directory on the path);
 - output: stdout and stderr together, head and tail kept up to ``max_output_chars``; a
   program that floods far past that is stopped.
 
-What it does *not* stop: reading files that every user may read, and, by default, using the
-network (``block_network=True`` gives the program an empty network namespace; that needs root
-or user namespaces, and the call fails rather than run unprotected). Hence the default
-``needs_approval=True``: a person or an approval policy sees the code before it runs (the
-runner denies it when no approver is configured). An application that runs the agent in a
+The interpreter is the agent's own by default (``python=`` or ``AGENTTHINK_SANDBOX_PYTHON``
+chooses another, e.g. a virtualenv's ``bin/python``), so its installed packages can be
+imported. The interpreter's folders are bound read-only at their own paths when the private
+``/tmp`` or (as root, whose programs run as another uid) a private folder above them such as
+``/root`` would hide them; as root the folders themselves must be readable by other users.
+Then reachable: that interpreter's standard library and site-packages, read-only, and what
+they point to when it is readable anyway (an editable install's source outside ``/root``).
+
+What it does *not* stop: reading files other users may read (as an ordinary user: everything
+that user may read, ``~/.ssh`` included), the host's ``/sys``, and, by default, the network
+(``block_network=True`` gives an empty network namespace; the call fails rather than run
+unprotected). Without user namespaces (an ordinary user on a system that forbids them) the
+run falls back to *plain* mode: no private file system, ``/tmp`` or ``/proc``, and writes go
+wherever that user may write. Without libseccomp (``pip install 'agentthink[sandbox]'`` and
+Debian's ``libseccomp2``) there is no syscall filter, and the one-process fallback uses
+RLIMIT_NPROC = 1 instead (no threads; exact only for root). Each run's
+``SandboxOutcome.unprotected`` and ``agentthink doctor`` name what is missing. Hence the
+default ``needs_approval=True``: a person or an approval policy sees the code before it runs
+(the runner denies it when no approver is configured). An application that runs the agent in a
 container made for this can pass ``needs_approval=False``.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 
 from agentthink.errors import ToolError
 from agentthink.tools.base import Tool
 from agentthink.tools.builtins.sandbox import SETUP_FAILED, SandboxOutcome, run_sandboxed
 
-__all__ = ["describe", "python_tool"]
+__all__ = ["PYTHON_ENV", "describe", "python_tool"]
+
+PYTHON_ENV = "AGENTTHINK_SANDBOX_PYTHON"
+"""Environment variable naming the interpreter programs run with (when ``python=`` is unset)."""
 
 
 def describe(outcome: SandboxOutcome, *, timeout: float, cpu: int, memory_mb: int) -> str:
@@ -72,10 +102,12 @@ def python_tool(
     memory_mb: int = 512,
     max_processes: int = 16,
     max_file_mb: int = 16,
+    scratch_mb: int = 64,
     max_output_chars: int = 20_000,
     block_network: bool = False,
     needs_approval: bool = True,
     python: str | None = None,
+    cgroup: str | None = None,
     name: str = "python",
 ) -> Tool:
     """A tool that runs a Python program in a resource-limited sandbox process.
@@ -83,13 +115,18 @@ def python_tool(
     Args:
         timeout: wall-clock seconds per run.
         cpu_seconds: CPU seconds per process (default: ``timeout`` rounded up).
-        memory_mb: address-space limit per process.
+        memory_mb: memory of the whole run (see the module docstring for how it is held).
         max_processes: how many processes/threads the program may have at once.
         max_file_mb: largest file the program may write.
+        scratch_mb: size of the private scratch space (/tmp, /var/tmp, /dev/shm, the
+            working directory); it is RAM.
         max_output_chars: output kept (head and tail).
         block_network: run without network (needs root or user namespaces; else the call fails).
         needs_approval: ask the runner's approval hook before each run (default: yes).
-        python: interpreter for the program (default: the agent's ``sys.executable``).
+        python: interpreter for the program, e.g. a virtualenv's ``bin/python`` (default:
+            ``AGENTTHINK_SANDBOX_PYTHON``, else the agent's ``sys.executable``).
+        cgroup: a delegated cgroup v2 folder to create each run's cgroup in (default:
+            ``AGENTTHINK_SANDBOX_CGROUP``; none: the one-process fallback).
         name: the tool's name.
     """
     cpu = cpu_seconds or max(1, int(timeout + 0.999))
@@ -98,7 +135,8 @@ def python_tool(
         """Run a Python 3 program in a fresh, isolated process and return what it printed.
 
         Each call starts from scratch (no state is kept between calls); print() the results
-        you need. Time, memory and processes are limited.
+        you need. Time, memory and processes are limited; files can be written only in the
+        working directory and /tmp, and are discarded after the run.
 
         Args:
             code: the complete program, e.g. "import math\\nprint(math.comb(52, 5))"
@@ -110,9 +148,11 @@ def python_tool(
             memory_mb=memory_mb,
             max_processes=max_processes,
             max_file_mb=max_file_mb,
+            scratch_mb=scratch_mb,
             max_output_chars=max_output_chars,
             block_network=block_network,
-            python=python,
+            python=python or os.environ.get(PYTHON_ENV) or None,
+            cgroup=cgroup,
         )
         return describe(outcome, timeout=timeout, cpu=cpu, memory_mb=memory_mb)
 
