@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     tools: str | None = None
     """Comma-separated built-in tools (calculator, web_search, fetch_url, python); chat offers
     calculator when unset, ``run`` none."""
+    otel: bool = False
+    """Send OpenTelemetry spans of each run over OTLP/HTTP (``--otel``; the endpoint from
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
     history_file: Path | None = None
     """Where ``chat`` keeps its input history (default: ``$XDG_STATE_HOME/agentthink/history``)."""
 
