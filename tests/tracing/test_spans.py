@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -53,13 +54,16 @@ async def slow(seconds: float) -> str:
     return "slept"
 
 
+Traced = tuple[TracerProvider, InMemorySpanExporter]
+
+
 @pytest.fixture
-def traced() -> tuple[object, InMemorySpanExporter]:
+def traced() -> Traced:
     return in_memory_provider()
 
 
 def test_spans_form_the_run_step_call_tree_with_their_attributes(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     provider, exporter = traced
     model = ScriptedModel(
@@ -145,7 +149,7 @@ def test_spans_form_the_run_step_call_tree_with_their_attributes(
 
 
 def test_a_guard_that_overrides_the_policy_is_recorded_and_a_budget_stop_is_no_error(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     provider, exporter = traced
     long = " ".join(["hmm"] * 400)
@@ -169,7 +173,7 @@ def test_a_guard_that_overrides_the_policy_is_recorded_and_a_budget_stop_is_no_e
 
 
 def test_failed_model_calls_are_error_spans_and_the_run_that_stopped_is_too(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     provider, exporter = traced
     boom = ModelError("upstream said 500", model="scripted", status_code=500)
@@ -196,7 +200,7 @@ def test_failed_model_calls_are_error_spans_and_the_run_that_stopped_is_too(
     )
 
 
-def test_tool_errors_mark_their_spans(traced: tuple[object, InMemorySpanExporter]) -> None:
+def test_tool_errors_mark_their_spans(traced: Traced) -> None:
     provider, exporter = traced
     model = ScriptedModel(
         [
@@ -228,12 +232,13 @@ def test_tool_errors_mark_their_spans(traced: tuple[object, InMemorySpanExporter
     assert ran.status.status_code is StatusCode.UNSET
     assert blocked.status.status_code is StatusCode.ERROR
     assert attrs(blocked)["error.type"] == "denied"
-    assert spans.parent_of(blocked) is not None and spans.parent_of(blocked).name == "step act"  # type: ignore[union-attr]
+    parent = spans.parent_of(blocked)
+    assert parent is not None and parent.name == "step act"
     assert spans.one("invoke_agent").status.status_code is StatusCode.UNSET
 
 
 def test_an_exception_escaping_the_run_is_recorded_on_it(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     provider, exporter = traced
     model = ScriptedModel([ScriptedTurn(error=ConfigurationError("no such deployment"))])
@@ -249,10 +254,10 @@ def test_an_exception_escaping_the_run_is_recorded_on_it(
 
 
 async def test_the_run_span_continues_the_callers_trace_in_run_and_stream(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     provider, exporter = traced
-    tracer = provider.get_tracer("app")  # type: ignore[attr-defined]
+    tracer = provider.get_tracer("app")
     agent = Agent(ScriptedModel(["one", "two"]), policy="never", tracing=provider)
     with tracer.start_as_current_span("request"):
         await agent.run("q1")
@@ -265,7 +270,7 @@ async def test_the_run_span_continues_the_callers_trace_in_run_and_stream(
 
 
 async def test_a_cancelled_run_and_its_resumption(
-    traced: tuple[object, InMemorySpanExporter],
+    traced: Traced,
 ) -> None:
     from langgraph.checkpoint.memory import InMemorySaver
 
