@@ -73,6 +73,10 @@ _PROVIDERS = {
 """litellm's provider prefix to the conventions' ``gen_ai.provider.name`` (well-known values);
 any other prefix (``hosted_vllm``, ``ollama_chat``, ...) is used as it is."""
 
+_EXPORT_TIMEOUT = 3.0
+"""Seconds an OTLP export may take, retries included, unless the environment says otherwise."""
+_TIMEOUT_VARS = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+
 _STATUS_CHARS = 300
 """Longest status description kept (a tool's error text can be long)."""
 
@@ -390,8 +394,9 @@ def configure_otlp(service_name: str = "agentthink") -> None:
     """Send spans to an OTLP/HTTP endpoint through OpenTelemetry's global tracer provider
     (what ``--otel`` does): the endpoint, headers and service name come from the standard
     ``OTEL_EXPORTER_OTLP_*`` and ``OTEL_SERVICE_NAME`` variables (default endpoint
-    ``http://localhost:4318``). A global SDK provider already set (e.g. by
-    ``opentelemetry-instrument``) is kept as it is."""
+    ``http://localhost:4318``; an export gives up after ``OTEL_EXPORTER_OTLP_TIMEOUT``, 3 s
+    unless set, so a collector that is down delays a command's exit that long). A global SDK
+    provider already set (e.g. by ``opentelemetry-instrument``) is kept as it is."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -406,6 +411,8 @@ def configure_otlp(service_name: str = "agentthink") -> None:
             "'agentthink[otel]' (or opentelemetry-exporter-otlp-proto-http)"
         ) from None
     name = os.environ.get("OTEL_SERVICE_NAME") or service_name
+    timeout_set = any(os.environ.get(v) for v in _TIMEOUT_VARS)
+    exporter = OTLPSpanExporter(timeout=None if timeout_set else _EXPORT_TIMEOUT)
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
