@@ -100,8 +100,9 @@ class RunTrace(Protocol):
         """A model call of the current step (``thinking_tokens``: its thinking allotment)."""
         ...
 
-    def tool(self, call: ToolCall) -> ToolSpan:
-        """A tool call of the current step."""
+    def tool(self, call: ToolCall, *, recalled: bool = False) -> ToolSpan:
+        """A tool call of the current step (``recalled``: its result came from the journal of
+        an interrupted run, it did not run again)."""
         ...
 
     def finished(self, result: RunResult) -> None:
@@ -155,7 +156,7 @@ class _NoTrace:
     def chat(self, request: CallRequest, thinking_tokens: int) -> _NoTrace:
         return self
 
-    def tool(self, call: ToolCall) -> _NoTrace:
+    def tool(self, call: ToolCall, *, recalled: bool = False) -> _NoTrace:
         return self
 
     def finished(self, result: RunResult) -> None:

@@ -40,7 +40,7 @@ async def tools_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
         rc.emit(ToolCallStarted(call.id, call.name, call.arguments, step))
         recalled = await rc.journal.recall(call.id) if rc.journal is not None else None
         if recalled is not None:  # finished before a crash: not run again
-            results[index] = _traced(rc, call, recalled)
+            results[index] = _traced(rc, call, recalled, recalled=True)
             continue
         runnable.append((index, call))
     journal = rc.journal
@@ -88,10 +88,12 @@ def _refusal(rc: RunContext, call: ToolCall, after_error: bool, running: int) ->
     return None
 
 
-def _traced(rc: RunContext, call: ToolCall, result: ToolResult) -> ToolResult:
+def _traced(
+    rc: RunContext, call: ToolCall, result: ToolResult, *, recalled: bool = False
+) -> ToolResult:
     """``result`` (of a call that did not run: refused, or recalled from the journal), with
     the call's span."""
-    with rc.trace.tool(call) as span:
+    with rc.trace.tool(call, recalled=recalled) as span:
         span.done(result)
     return result
 

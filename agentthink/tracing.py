@@ -231,7 +231,7 @@ class _RunSpans:
         )
         return _ChatSpan(span)
 
-    def tool(self, call: ToolCall) -> _ToolSpan:
+    def tool(self, call: ToolCall, *, recalled: bool = False) -> _ToolSpan:
         """An ``execute_tool {tool}`` span for a tool call of the current step."""
         span = self._tracer.start_span(
             f"execute_tool {call.name}",
@@ -242,6 +242,7 @@ class _RunSpans:
                 "gen_ai.tool.call.id": call.id,
                 "gen_ai.tool.type": "function",
                 "agentthink.step": self._step_number,
+                **({"agentthink.tool.recalled": True} if recalled else {}),
             },
         )
         return _ToolSpan(span)

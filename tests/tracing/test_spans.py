@@ -269,42 +269,48 @@ async def test_the_run_span_continues_the_callers_trace_in_run_and_stream(
     assert len(runs) == 2 and all(spans.parent_of(r) is request for r in runs)
 
 
-async def test_a_cancelled_run_and_its_resumption(
-    traced: Traced,
-) -> None:
+async def test_a_cancelled_run_and_its_resumption(traced: Traced) -> None:
     from langgraph.checkpoint.memory import InMemorySaver
 
+    from agentthink.tools.journal import MemoryToolJournal
+
     provider, exporter = traced
-    model = ScriptedModel([ScriptedTurn.calling("slow", seconds=30.0), "resumed answer"])
+    both = ScriptedTurn(
+        tool_calls=(ScriptedCall("add", {"a": 1, "b": 2}), ScriptedCall("slow", {"seconds": 30.0}))
+    )
+    model = ScriptedModel([both, "resumed answer"])
     agent = Agent(
         model,
-        tools=[slow],
+        tools=[add, slow],
         policy="never",
         checkpointer=InMemorySaver(),
         tool_timeout=0.5,
         tracing=provider,
     )
-    task = asyncio.create_task(agent.run("wait", thread_id="t-1"))
-    while not model.calls:  # noqa: ASYNC110 - polling a plain list the model appends to
+    journal = MemoryToolJournal()
+    task = asyncio.create_task(agent.run("wait", thread_id="t-1", journal=journal))
+    while not journal.results:  # noqa: ASYNC110 - polling a dict the journal fills
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    result = await agent.resume("t-1")
+    result = await agent.resume("t-1", journal=journal)
     assert result.answer == "resumed answer"
     spans = Spans(exporter.get_finished_spans())
     first, second = spans.named("invoke_agent")
     assert attrs(first)["error.type"] == "cancelled" and attrs(first)["agentthink.resumed"] is False
-    cancelled_tool = spans.children(spans.children(first)[0])[-1]
-    assert cancelled_tool.name == "execute_tool slow"
-    assert attrs(cancelled_tool)["error.type"] == "cancelled"
+    ran, cancelled = spans.children(spans.children(first)[0])[1:]
+    assert ran.name == "execute_tool add" and ran.status.status_code is StatusCode.UNSET
+    assert cancelled.name == "execute_tool slow" and attrs(cancelled)["error.type"] == "cancelled"
     assert attrs(second)["agentthink.resumed"] is True
     assert attrs(second)["gen_ai.conversation.id"] == "t-1"
     resumed_step = spans.children(second)[0]
     assert resumed_step.name == "step act" and attrs(resumed_step)["agentthink.step"] == 1
-    timed_out = spans.children(resumed_step)[0]
+    recalled, timed_out = spans.children(resumed_step)[:2]
+    assert recalled.name == "execute_tool add" and attrs(recalled)["agentthink.tool.recalled"]
     assert timed_out.name == "execute_tool slow" and attrs(timed_out)["error.type"] == "timeout"
+    assert "agentthink.tool.recalled" not in attrs(timed_out)
     assert second.status.status_code is StatusCode.UNSET
 
 
