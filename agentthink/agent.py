@@ -7,7 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Durability
@@ -24,6 +24,7 @@ from agentthink.policies.base import Policy
 from agentthink.policies.registry import get_policy
 from agentthink.result import RunResult, RunUsage
 from agentthink.runtime import RunContext
+from agentthink.spans import NO_TRACE, RunInfo, RunTrace, Tracing, tracing_for
 from agentthink.state import (
     RESET,
     RunState,
@@ -35,6 +36,9 @@ from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ApprovalHook, ToolRunner
 from agentthink.verifiers import Verifier, as_verifier
 from agentthink.watch import ThinkingWatch
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["Agent"]
 
@@ -73,6 +77,11 @@ class Agent:
         thinking_watch: the rule that stops a watched thinking step early, when its reasoning
             starts to hedge or repeat itself (the adaptive policy watches its thinking steps);
             ``ThinkingWatch()`` by default.
+        tracing: OpenTelemetry spans for every run (the ``otel`` extra): ``True`` through the
+            global tracer provider, a ``TracerProvider`` through it, ``False`` none; ``None``
+            (the default) follows ``AGENTTHINK_OTEL`` (off unless it is 1). See
+            ``agentthink.tracing`` for the spans and their attributes.
+        name: the agent's name in its spans (``gen_ai.agent.name``).
     """
 
     def __init__(
@@ -97,6 +106,8 @@ class Agent:
         api_key: str | None = None,
         durability: Durability | None = None,
         thinking_watch: ThinkingWatch | None = None,
+        tracing: bool | TracerProvider | None = None,
+        name: str = "agentthink",
     ) -> None:
         self._model_spec = model
         self._model: ChatModel | None = None
@@ -121,6 +132,9 @@ class Agent:
         self.answer_samples = answer_samples
         self.answer_agreement = answer_agreement
         self.thinking_watch = thinking_watch or ThinkingWatch()
+        self.name = name
+        self.tracing: Tracing | None = tracing_for(tracing)
+        """What makes each run's spans (None: tracing is off)."""
         if checkpointer is None:
             from langgraph.checkpoint.memory import InMemorySaver
 
@@ -232,6 +246,7 @@ class Agent:
             "recursion_limit": 100_000,
         }
         inputs: dict[str, Any] | None  # an AgentState update, with RESET for the run's channels
+        resumed: RunState | None = None
         if question is not None:
             ledger = Ledger(budget or self.budget)
             earlier = await self.graph.aget_state(config) if thread_id_given else None
@@ -248,11 +263,43 @@ class Agent:
             }
         else:
             snapshot = await self.graph.aget_state(config)
-            run = run_state_of(snapshot.values, thread_id)
-            ledger = Ledger(budget or self.budget, spent=run.spent)
+            resumed = run_state_of(snapshot.values, thread_id)
+            ledger = Ledger(budget or self.budget, spent=resumed.spent)
             inputs = None
         model = self.model
-        rc = RunContext(
+        trace = self._trace(model, thread_id, ledger, resumed=resumed is not None)
+        rc = self._context(model, ledger, emit, extras, trace)
+        with trace:
+            if resumed is not None and resumed.decision is not None:
+                trace.step(resumed.decision)  # the step the interrupted run was in
+            state = await self.graph.ainvoke(
+                inputs, config, context=rc, durability=self._durability
+            )
+            result = _result(state, ledger, thread_id)
+            trace.finished(result)
+        emit(Done(result))
+        return result
+
+    def _trace(
+        self, model: ChatModel, thread_id: str, ledger: Ledger, *, resumed: bool
+    ) -> RunTrace:
+        """The run's spans (``NO_TRACE`` when tracing is off)."""
+        if self.tracing is None:
+            return NO_TRACE
+        policy = str(getattr(self.policy, "name", type(self.policy).__name__))
+        info = RunInfo(self.name, model.name, policy, thread_id, ledger, resumed)
+        return self.tracing.start(info)
+
+    def _context(
+        self,
+        model: ChatModel,
+        ledger: Ledger,
+        emit: Callable[[Event], Any],
+        extras: _Extras,
+        trace: RunTrace,
+    ) -> RunContext:
+        """The live machinery of one run."""
+        return RunContext(
             model=model,
             policy=self.policy,
             ledger=ledger,
@@ -274,11 +321,8 @@ class Agent:
             streaming=emit is not _ignore,
             journal=extras.journal,
             thinking_watch=self.thinking_watch,
+            trace=trace,
         )
-        state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
-        result = _result(state, ledger, thread_id)
-        emit(Done(result))
-        return result
 
 
 def _close_dangling_tool_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

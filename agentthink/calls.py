@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agentthink.errors import (
@@ -39,6 +39,8 @@ class CallFailure:
     retry: bool
     """True when another call may succeed; False when the run cannot go on (the provider
     refused the request or the key, or the conversation no longer fits)."""
+    error: BaseException | None = field(default=None, compare=False, repr=False)
+    """The exception behind the failure (for the call's span)."""
 
 
 def request_messages(rc: RunContext, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -107,24 +109,37 @@ async def call_model(
 
     The call is streamed when someone listens to the run's events; otherwise it is made whole
     (the model still streams internally when a thinking cutoff must be enforced), which spares
-    the per-chunk work of a streamed response.
+    the per-chunk work of a streamed response. The call's span (when tracing) records how it
+    ended.
     """
+    with rc.trace.chat(request, plan.thinking_tokens) as span:
+        outcome = await _call(rc, messages, plan, request, step)
+        if isinstance(outcome, CallFailure):
+            span.failed(outcome.error or outcome.message)
+        else:
+            span.ok(outcome)
+    return outcome
+
+
+async def _call(
+    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, request: CallRequest, step: int
+) -> Turn | CallFailure:
     try:
         turn = await _send(rc, messages, request, step)
     except ConfigurationError:
         raise
     except StreamInterruptedError as exc:
         _book(rc, exc.partial.usage, thinking_call=True)
-        return CallFailure(str(exc), retry=True)
+        return CallFailure(str(exc), retry=True, error=exc)
     except EmptyResponseError as exc:
         usage = Usage(prompt_tokens=rc.model.count_tokens(messages), estimated=True)
         rc.ledger.record_model_call(usage)  # as in 0.1: the empty call's price is not known
         rc.budget_update()
-        return CallFailure(str(exc), retry=True)
+        return CallFailure(str(exc), retry=True, error=exc)
     except (ModelAuthError, ModelRequestError, ContextWindowError) as exc:
-        return CallFailure(str(exc), retry=False)
+        return CallFailure(str(exc), retry=False, error=exc)
     except ModelError as exc:
-        return CallFailure(str(exc), retry=True)
+        return CallFailure(str(exc), retry=True, error=exc)
     _book(rc, turn.usage, thinking_call=plan.thinking_tokens > 0)
     return turn
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sandbox_cgroup: str | None = None
     """A delegated cgroup v2 folder for the ``python`` tool's runs (memory and tasks capped per
     run, processes allowed); unset: each run is one process (see ``python_sandbox``)."""
+    otel: bool = False
+    """Send OpenTelemetry spans of each run over OTLP/HTTP (``--otel``; the endpoint from
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
     history_file: Path | None = None
     """Where ``chat`` keeps its input history (default: ``$XDG_STATE_HOME/agentthink/history``)."""
 

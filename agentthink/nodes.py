@@ -53,6 +53,7 @@ def decided(rc: RunContext, state: AgentState, update: Update) -> Command[str]:
     steps = [*state.get("steps", []), *update.get("steps", [])]
     messages = [*state.get("messages", []), *update.get("messages", [])]
     record = controller.decide(rc.policy, _view(rc, state, run, steps, messages), rc.guards)
+    rc.trace.step(record)
     rc.emit(DecisionMade(record.decision, record.step, record.overridden))
     update = {**update, "run": replace(run, decision=record, halt=None), "decisions": [record]}
     return Command(update=update, goto=_node_for(record.decision))

@@ -19,6 +19,7 @@ from agentthink.models.base import ChatModel
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.policies.base import Policy
 from agentthink.signals import SignalTracker, StepRecord
+from agentthink.spans import NO_TRACE, RunTrace
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ToolRunner
 from agentthink.verifiers import Verifier
@@ -63,6 +64,8 @@ class RunContext:
     """Where finished tool calls are recorded, so a resumed run never repeats one."""
     thinking_watch: ThinkingWatch = field(default_factory=ThinkingWatch)
     """The early-stop rule for thinking steps the policy asks to watch."""
+    trace: RunTrace = NO_TRACE
+    """Where the run reports its spans (``NO_TRACE``: tracing is off)."""
 
     _counted: tuple[Any, ...] = field(default=(), init=False, repr=False)
     """The latest prompt count and what it was for (see ``prompt_tokens``)."""

@@ -34,18 +34,20 @@ async def tools_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
     for index, call in enumerate(calls):
         refusal = _refusal(rc, call, after_error, len(runnable))
         if refusal is not None:
-            results[index] = _refused(call, refusal)
+            results[index] = _traced(rc, call, _refused(call, refusal))
             continue
         rc.ledger.record_tool_call()
         rc.emit(ToolCallStarted(call.id, call.name, call.arguments, step))
         recalled = await rc.journal.recall(call.id) if rc.journal is not None else None
         if recalled is not None:  # finished before a crash: not run again
-            results[index] = recalled
+            results[index] = _traced(rc, call, recalled, recalled=True)
             continue
         runnable.append((index, call))
     journal = rc.journal
     ran = await rc.runner.run(
-        [c for _, c in runnable], on_result=journal.record if journal is not None else None
+        [c for _, c in runnable],
+        on_result=journal.record if journal is not None else None,
+        trace=rc.trace.tool,
     )
     for (index, _), result in zip(runnable, ran, strict=True):
         results[index] = result
@@ -84,6 +86,16 @@ def _refusal(rc: RunContext, call: ToolCall, after_error: bool, running: int) ->
             "call, read its result, then decide the next."
         )
     return None
+
+
+def _traced(
+    rc: RunContext, call: ToolCall, result: ToolResult, *, recalled: bool = False
+) -> ToolResult:
+    """``result`` (of a call that did not run: refused, or recalled from the journal), with
+    the call's span."""
+    with rc.trace.tool(call, recalled=recalled) as span:
+        span.done(result)
+    return result
 
 
 def _refused(call: ToolCall, message: str) -> ToolResult:

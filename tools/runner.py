@@ -20,6 +20,7 @@ from typing import Any
 
 from agentthink.errors import ToolArgumentsError, ToolDefinitionError, ToolError, ToolRetry
 from agentthink.models.turn import ToolCall
+from agentthink.spans import NO_TRACE, ToolSpan
 from agentthink.tools.base import Tool
 from agentthink.tools.result import (
     ErrorKind,
@@ -106,16 +107,21 @@ class ToolRunner:
         calls: Sequence[ToolCall],
         *,
         on_result: Callable[[ToolResult], Awaitable[None]] | None = None,
+        trace: Callable[[ToolCall], ToolSpan] | None = None,
     ) -> list[ToolResult]:
         """Run ``calls`` concurrently (at most ``max_concurrency`` at once); results in order.
 
         ``on_result`` is awaited with each result as soon as its call finishes (a durable
-        service journals completed calls there, so a crash never runs them twice).
+        service journals completed calls there, so a crash never runs them twice). ``trace``
+        gives each call's span (``RunTrace.tool`` when the run is traced).
         """
         slots = asyncio.Semaphore(self.max_concurrency)
+        span_for = trace or _untraced
 
         async def handle(call: ToolCall) -> ToolResult:
-            result = await self._handle(call, slots)
+            with span_for(call) as span:
+                result = await self._handle(call, slots, span)
+                span.done(result)
             if on_result is not None:
                 await on_result(result)
             return result
@@ -126,9 +132,9 @@ class ToolRunner:
 
     async def run_call(self, call: ToolCall) -> ToolResult:
         """Run one call."""
-        return await self._handle(call, asyncio.Semaphore(1))
+        return await self._handle(call, asyncio.Semaphore(1), NO_TRACE)
 
-    async def _handle(self, call: ToolCall, slots: asyncio.Semaphore) -> ToolResult:
+    async def _handle(self, call: ToolCall, slots: asyncio.Semaphore, span: ToolSpan) -> ToolResult:
         t = self._tools.get(call.name)
         if t is None:
             names = ", ".join(sorted(self._tools)) or "(none)"
@@ -156,7 +162,7 @@ class ToolRunner:
             if denial is not None:
                 return _framework_error(call, "denied", denial)
         async with slots:
-            return await self._execute(t, call, arguments)
+            return await self._execute(t, call, arguments, span)
 
     async def _check_approval(self, t: Tool, call: ToolCall) -> str | None:
         if self.approve is None:
@@ -178,7 +184,9 @@ class ToolRunner:
             )
         return None
 
-    async def _execute(self, t: Tool, call: ToolCall, arguments: dict[str, Any]) -> ToolResult:
+    async def _execute(
+        self, t: Tool, call: ToolCall, arguments: dict[str, Any], span: ToolSpan
+    ) -> ToolResult:
         limit = t.timeout if t.timeout is not None else self.timeout
         start = time.perf_counter()
         kind: ErrorKind | None = None
@@ -186,8 +194,9 @@ class ToolRunner:
             async with asyncio.timeout(limit) as deadline:
                 value = await t.call_validated(arguments)
             text = render_output(value)
-        except TimeoutError:
+        except TimeoutError as exc:
             if not deadline.expired():
+                span.raised(exc)
                 text, kind = "TimeoutError: the tool's own operation timed out", "exception"
             else:
                 return _framework_error(
@@ -198,10 +207,13 @@ class ToolRunner:
                     duration=time.perf_counter() - start,
                 )
         except ToolRetry as exc:
+            span.raised(exc)
             text, kind = str(exc) or "the tool asked for a retry", "retry"
         except ToolError as exc:
+            span.raised(exc)
             text, kind = str(exc) or type(exc).__name__, "tool_error"
         except (Exception, SystemExit) as exc:
+            span.raised(exc)
             detail = str(exc)
             text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
             kind = "exception"
@@ -231,6 +243,10 @@ class ToolRunner:
             kept_chars=len(kept),
             duration_s=duration,
         )
+
+
+def _untraced(call: ToolCall) -> ToolSpan:
+    return NO_TRACE
 
 
 def _framework_error(

@@ -6,8 +6,10 @@ for langchain; without it that column is skipped).
 Every framework drives the same work: an instant fake model that calls a trivial async tool
 ``steps`` times, then answers (async, so no framework pays a thread hand-off per call). What is
 measured is the framework's own cost per tool step. ``bare_langgraph`` is LangGraph's floor: a
-two-node ``StateGraph`` (model, tools) with nothing else. Rounds are interleaved and the figures
-are medians; read the ratios.
+two-node ``StateGraph`` (model, tools) with nothing else. ``agentthink_traced`` is agentthink with
+OpenTelemetry spans on (an SDK tracer provider with a batch processor and an exporter that
+drops the spans; needs the ``otel`` extra, else the column is skipped). Rounds are interleaved
+and the figures are medians; read the ratios.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class InstantToolModel:
         return None
 
 
-async def _agentthink(steps: int) -> float:
+async def _agentthink(steps: int, tracing: Any = False) -> float:
     from agentthink.agent import Agent
     from agentthink.tools import tool
 
@@ -98,6 +100,7 @@ async def _agentthink(steps: int) -> float:
         policy="never",
         budget=Budget(max_steps=steps + 2),
         max_repeated_tool_calls=10**9,
+        tracing=tracing,
     )
     started = time.perf_counter()
     result = await agent.run("go")
@@ -105,6 +108,31 @@ async def _agentthink(steps: int) -> float:
     if result.answer != "done":
         raise RuntimeError(f"the benchmark run did not finish: {result.stopped_by} {result.error}")
     return elapsed / steps * 1000
+
+
+def _traced_runner() -> Callable[[int], Awaitable[float]] | None:
+    """agentthink with spans on, exported to nowhere (None without the OpenTelemetry SDK)."""
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import (
+            BatchSpanProcessor,
+            SpanExporter,
+            SpanExportResult,
+        )
+    except ImportError:
+        return None
+
+    class Drop(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Drop()))
+
+    async def run(steps: int) -> float:
+        return await _agentthink(steps, provider)
+
+    return run
 
 
 async def _plain_loop(steps: int) -> float:
@@ -221,6 +249,9 @@ async def measure(steps: int = 50, rounds: int = 5) -> dict[str, float]:
         "plain_loop": _plain_loop,
         "bare_langgraph": _bare_stategraph,
     }
+    traced = _traced_runner()
+    if traced is not None:
+        runners["agentthink_traced"] = traced
     langchain = _langchain_runner()
     if langchain is not None:
         runners["create_agent"] = langchain
@@ -241,10 +272,13 @@ def main(argv: list[str] | None = None) -> None:
     result = asyncio.run(measure(args.steps, args.rounds))
     print(f"per-step overhead, {args.steps} tool steps ({args.rounds} rounds, median ms/step)")
     for name, ms in result.items():
-        print(f"  {name:<15} {ms:8.3f} ms")
+        print(f"  {name:<18} {ms:8.3f} ms")
     if "create_agent" in result:
         print(f"  agentthink / create_agent = {result['agentthink'] / result['create_agent']:.3f}")
     print(f"  agentthink / bare_langgraph = {result['agentthink'] / result['bare_langgraph']:.3f}")
+    if "agentthink_traced" in result:
+        traced = result["agentthink_traced"] / result["agentthink"]
+        print(f"  agentthink_traced / agentthink = {traced:.3f}")
     short = asyncio.run(measure(20, args.rounds))["agentthink"]
     long = asyncio.run(measure(200, max(1, args.rounds // 2)))["agentthink"]
     print(

@@ -77,6 +77,7 @@ def options_from_args(args: argparse.Namespace, *, default_tools: str) -> Option
         budget=args.budget,
         thinking=args.thinking,
         tools=args.tools,
+        otel=getattr(args, "otel", None),
     )
     spec = settings.default_budget()
     extra = [
@@ -257,6 +258,10 @@ def make_agent(
     """An ``Agent`` for ``options`` (sharing ``checkpointer`` keeps a chat's memory)."""
     from agentthink.agent import Agent
 
+    if options.settings.otel:
+        from agentthink.tracing import configure_otlp
+
+        configure_otlp()
     return Agent(
         model,
         tools=make_tools(options.tools, options.settings),
@@ -266,4 +271,5 @@ def make_agent(
         budget_visibility=options.budget_visibility,
         approve=approve,
         checkpointer=checkpointer,
+        tracing=options.settings.otel,
     )

@@ -13,7 +13,7 @@ models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
 hosted_vllm/Qwen/Qwen3-8B with --api-base, ollama_chat/qwen3, ...), scripted:PATH.json
 (a scripted model for tests and demos), or nothing for the embedded SmolLM2 demo model.
 Settings also come from AGENTTHINK_MODEL, AGENTTHINK_API_BASE, AGENTTHINK_API_KEY,
-AGENTTHINK_POLICY, AGENTTHINK_BUDGET, AGENTTHINK_THINKING, AGENTTHINK_TOOLS,
+AGENTTHINK_POLICY, AGENTTHINK_BUDGET, AGENTTHINK_THINKING, AGENTTHINK_TOOLS, AGENTTHINK_OTEL,
 AGENTTHINK_SANDBOX_PYTHON and AGENTTHINK_SANDBOX_CGROUP (the python tool's interpreter and
 cgroup) and the config file (~/.config/agentthink/config.toml, or --config / AGENTTHINK_CONFIG).
 
@@ -38,6 +38,16 @@ def _native_cap_flag(group: argparse.ArgumentParser | argparse._ArgumentGroup) -
         default=None,
         help="the model server caps thinking per request (vLLM --reasoning-config): send "
         "thinking_token_budget on every call",
+    )
+
+
+def _otel_flag(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--otel",
+        action="store_true",
+        default=None,
+        help="send OpenTelemetry spans of each run over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT "
+        "(default http://localhost:4318; needs the otel extra)",
     )
 
 
@@ -95,6 +105,7 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
         action="store_true",
         help="tell the model what is left of its budget on every call",
     )
+    _otel_flag(shown)
 
 
 def _service_options(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +125,7 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", "-p", help="default policy of runs")
     parser.add_argument("--budget", "-b", metavar="SPEC", help="default budget of each run")
     parser.add_argument("--tools", "-t", metavar="LIST", help="built-in tools the agent may use")
+    _otel_flag(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

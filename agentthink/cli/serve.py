@@ -18,11 +18,16 @@ def _settings(args: argparse.Namespace) -> Any:
     from agentthink.service.settings import load_service_settings
 
     fields = ("database", "host", "port", "concurrency", "agent", "model", "api_base", "policy",
-              "budget", "tools", "native_thinking_cap")  # fmt: skip
+              "budget", "tools", "native_thinking_cap", "otel")  # fmt: skip
     overrides = {f: getattr(args, f, None) for f in fields}
     if getattr(args, "no_worker", False):
         overrides["worker"] = False
-    return load_service_settings(getattr(args, "config", None), **overrides)
+    settings = load_service_settings(getattr(args, "config", None), **overrides)
+    if settings.otel:
+        from agentthink.tracing import configure_otlp
+
+        configure_otlp()
+    return settings
 
 
 def serve_command(args: argparse.Namespace) -> int:

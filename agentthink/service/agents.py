@@ -19,6 +19,7 @@ from typing import Any
 from agentthink.agent import Agent
 from agentthink.errors import ConfigurationError
 from agentthink.service.settings import ServiceSettings
+from agentthink.spans import tracing_for
 
 __all__ = ["AgentProvider", "load_factory"]
 
@@ -62,6 +63,8 @@ class AgentProvider:
                     "the agent factory must pass its `checkpointer` argument to Agent(...); "
                     "without it runs are not durable"
                 )
+            if self.settings.otel and agent.tracing is None:
+                agent.tracing = tracing_for(True)
             self._agents[name] = agent
         return agent
 
@@ -89,4 +92,5 @@ class AgentProvider:
             system_prompt=self.settings.system_prompt,
             checkpointer=self.checkpointer,
             durability="sync",
+            tracing=self.settings.otel,
         )

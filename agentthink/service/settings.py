@@ -82,6 +82,10 @@ class ServiceSettings(BaseSettings):
     tools: str | None = None
     """Comma-separated built-in tools the agent may use (calculator, web_search, fetch_url)."""
     system_prompt: str | None = None
+    otel: bool = False
+    """Trace every run with OpenTelemetry (also runs of an ``agent`` factory's agents).
+    ``agentthink serve`` / ``worker`` then send the spans over OTLP/HTTP to
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``; an app embedding the service sets its own provider."""
     agent: str | None = None
     """``package.module:function`` building the Agent (your own tools and model); see
     ``agentthink.service.agents``. When set, model/tools/system_prompt above are not used."""

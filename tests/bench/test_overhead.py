@@ -9,7 +9,7 @@ from agentthink.bench.overhead import InstantToolModel, measure
 
 async def test_every_runner_reports_a_positive_figure() -> None:
     figures = await measure(steps=5, rounds=1)
-    assert {"agentthink", "plain_loop", "bare_langgraph"} <= set(figures)
+    assert {"agentthink", "agentthink_traced", "plain_loop", "bare_langgraph"} <= set(figures)
     assert all(ms > 0 for ms in figures.values()), figures
 
 

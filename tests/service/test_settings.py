@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,31 @@ def test_native_thinking_cap_reaches_the_service_agents_model(
         assert settings.native_thinking_cap is True
         agent = AgentProvider(settings, checkpointer=InMemorySaver()).get(None)
     assert agent.model.profile.native_thinking_budget is True
+
+
+def test_the_otel_setting_traces_built_and_factory_agents(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agentthink import Agent
+    from agentthink.service.agents import AgentProvider
+    from agentthink.testing import ScriptedModel
+    from agentthink.tracing import OtelTracing
+
+    def factory(*, checkpointer: Any, policy: str, durability: Any) -> Agent:
+        return Agent(ScriptedModel(["ok"]), checkpointer=checkpointer, durability=durability)
+
+    config = tmp_path / "service.toml"
+    (tmp_path / "script.json").write_text('["ok"]')
+    config.write_text(f'otel = true\nmodel = "scripted:{tmp_path / "script.json"}"\n')
+    settings = load_service_settings(config)
+    assert settings.otel is True
+    saver = InMemorySaver()
+    assert isinstance(AgentProvider(settings, saver, factory).get(None).tracing, OtelTracing)
+    built = AgentProvider(settings, saver).get(None)
+    assert isinstance(built.tracing, OtelTracing)
+    monkeypatch.setenv("AGENTTHINK_OTEL", "0")
+    off = load_service_settings(None, agent="x:y")
+    assert off.otel is False
+    assert AgentProvider(off, saver, factory).get(None).tracing is None
