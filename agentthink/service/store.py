@@ -502,6 +502,11 @@ class RunStore:
     async def append_events(self, run_id: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Append events after the run's last one; the last sequence number."""
         async with self.db.transaction() as tx:
+            # Lock the run's row first (PostgreSQL holds it to commit): ``finish`` takes the same
+            # lock before numbering its ``done`` event, so two writers never pick one number.
+            await tx.execute(
+                "UPDATE agentthink_runs SET updated_at = ? WHERE id = ?", (time.time(), run_id)
+            )
             row = await tx.fetchone(
                 "SELECT COALESCE(MAX(seq), 0) FROM agentthink_events WHERE run_id = ?", (run_id,)
             )
