@@ -22,6 +22,7 @@ from agentthink.models.client import LiteLLMModel
 from agentthink.models.compat import adapt_model
 from agentthink.policies.base import Policy
 from agentthink.policies.registry import get_policy
+from agentthink.prompt_accounting import PromptAccounting
 from agentthink.result import RunResult, RunUsage
 from agentthink.runtime import RunContext
 from agentthink.state import (
@@ -274,6 +275,7 @@ class Agent:
             streaming=emit is not _ignore,
             journal=extras.journal,
             thinking_watch=self.thinking_watch,
+            prompts=PromptAccounting(exact=model.profile.exact_prompt_count),
         )
         state = await self.graph.ainvoke(inputs, config, context=rc, durability=self._durability)
         result = _result(state, ledger, thread_id)

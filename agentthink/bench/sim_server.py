@@ -27,7 +27,7 @@ without the tool). An answer is right with the world's accuracy for the thinking
 to the task's need (rising, levelling off, declining: arXiv 2507.14417).
 
 Tokens: the server's own (``tokenizer``: ``cl100k``, the BPE agentthink estimates with, by
-default; ``deepseek`` or ``chars4`` for a server that counts another way, with its own chat
+default; ``deepseek`` or ``split3`` for a server that counts another way, with its own chat
 template; see ``provider_count``). It generates in those tokens and bills prompts in them.
 
 Books: every token written is booked under the request's API key (``Authorization: Bearer K``)
