@@ -105,7 +105,7 @@ def reasoned_unasked(rc: RunContext, plan: CallPlan, turn: Turn) -> bool:
     profile = rc.model.profile
     if profile.native_thinking_budget:
         return True  # the server caps stray reasoning: nothing more to do
-    switch = "its off switch was sent" if profile.can_disable else "it has no off switch"
+    switch = "its off switch was sent"
     if profile.style is ThinkingStyle.PROMPTED:
         switch = "agentthink knows no off switch for it (register a profile that names one)"
     turn.notes.append(

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from agentthink import Agent, Budget
 from agentthink.bench.provider_count import ProviderTokenizer
 from agentthink.models import LiteLLMModel, RetryPolicy
+from agentthink.testing import ScriptedModel, ScriptedTurn
 from agentthink.tools import tool
 from tests.fakes.base import Reply, ScriptedToolCall
 from tests.fakes.openai_server import OpenAIServer
@@ -130,3 +131,23 @@ async def test_the_total_holds_on_the_books_of_a_server_that_counts_its_own_way(
 
 
 _TOKENIZERS: dict[str, ProviderTokenizer] = {}
+
+
+async def test_reasoning_when_told_not_to_is_recorded_and_sizes_every_later_call() -> None:
+    """The scripted model (its off switch is sent) reasons on an act call anyway: the run
+    records it in its state, and the next call's max_tokens fits what is left of the limit."""
+    model = ScriptedModel(
+        [
+            ScriptedTurn.calling("lookup", "thinking though told not to " * 20, query="x"),
+            ScriptedTurn(text="The record is 42."),
+        ]
+    )
+    agent = Agent(model, tools=[lookup], policy="never", budget=Budget(max_thinking_tokens=500))
+    result = await agent.run("What is record x?", thread_id="t")
+    first, second = model.calls
+    assert first.max_tokens == model.profile.max_output_tokens  # nothing known yet
+    assert second.max_tokens is not None and second.max_tokens <= 500 - 100  # 100 spent
+    assert result.answer == "The record is 42."
+    assert "reasoned though told not to" in result.trace[0]["notes"][0]
+    state = await agent.graph.aget_state({"configurable": {"thread_id": "t"}})
+    assert state.values["run"].reasons_anyway
