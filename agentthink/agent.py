@@ -22,6 +22,7 @@ from agentthink.models.client import LiteLLMModel
 from agentthink.models.compat import adapt_model
 from agentthink.policies.base import Policy
 from agentthink.policies.registry import get_policy
+from agentthink.prompt_accounting import PromptAccounting
 from agentthink.result import RunResult, RunUsage
 from agentthink.runtime import RunContext
 from agentthink.spans import NO_TRACE, RunInfo, RunTrace, Tracing, tracing_for
@@ -322,6 +323,7 @@ class Agent:
             journal=extras.journal,
             thinking_watch=self.thinking_watch,
             trace=trace,
+            prompts=PromptAccounting(exact=model.profile.exact_prompt_count),
         )
 
 

@@ -12,7 +12,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agentthink.budget import LimitName
-from agentthink.calls import CallFailure, build_request, call_model, plan_call, request_messages
+from agentthink.calls import (
+    CallFailure,
+    build_request,
+    call_model,
+    plan_call,
+    reasoned_unasked,
+    request_messages,
+)
 from agentthink.decisions import Answer
 from agentthink.ledger import CallPlan
 from agentthink.models.turn import Turn
@@ -38,10 +45,11 @@ async def answer_node(state: AgentState, runtime: Runtime[RunContext]) -> Comman
     if run.decision.decision.use_proposed and last is not None and usable:
         return Command(update={"run": replace(run, answer=last.proposed_answer)}, goto=END)
     messages = request_messages(rc, state.get("messages", []))
-    plan = plan_call(rc, messages, None, 0, final=True)
+    plan = plan_call(rc, messages, None, 0, final=True, reasons_anyway=run.reasons_anyway)
     if not plan.possible:
         return Command(goto="controller")  # the books moved since the controller looked
-    final = await _final_call(rc, messages, plan, run.decision.step)
+    final = await _final_call(rc, messages, plan, run.decision.step, run.reasons_anyway)
+    run = replace(run, reasons_anyway=final.reasons_anyway)
     if final.failure is not None:
         return Command(update=failed(rc, run, final.failure, "answer"), goto="controller")
     update: dict[str, Any] = {"messages": final.messages, "steps": final.steps}
@@ -60,10 +68,12 @@ class _Final:
     answer: str = ""
     halt: Halt | None = None
     failure: CallFailure | None = None
+    reasons_anyway: bool = False
+    """The model was seen reasoning though told not to (before or during these calls)."""
 
 
 async def _final_call(
-    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, step: int
+    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, step: int, reasons: bool
 ) -> _Final:
     """The answer call, asked again (with a nudge) when the model reasoned instead of answering.
 
@@ -78,12 +88,13 @@ async def _final_call(
         planned = plan if last_try else _leave_room(rc, plan, sent, FINAL_ATTEMPTS - 1 - attempt)
         outcome = await call_model(rc, sent, planned, build_request(rc, planned, None), step)
         if isinstance(outcome, CallFailure):
-            return _Final([], [], failure=outcome)
+            return _Final([], [], failure=outcome, reasons_anyway=reasons)
         turn = outcome
+        reasons = reasons or reasoned_unasked(rc, planned, turn)
         if turn.text.strip() or last_try or rc.always_reasons:
             break
         nudges.append(_answer_nudge(attempt + 1))
-        plan = plan_call(rc, [*messages, *nudges], None, 0, final=True)
+        plan = plan_call(rc, [*messages, *nudges], None, 0, final=True, reasons_anyway=reasons)
         if rc.ledger.left("max_steps") == 0:
             blocked = "max_steps"
         elif not plan.possible:
@@ -92,12 +103,13 @@ async def _final_call(
             break
     answers = [turn.text.strip()]
     if rc.answer_samples > 1 and answers[0]:
-        answers = await _more_samples(rc, messages, answers, step)
+        answers = await _more_samples(rc, messages, answers, step, reasons)
     answer = _majority(answers)
     said = turn.message if turn.text.strip() == answer else {"role": "assistant", "content": answer}
     new_messages = [*sent[len(messages) :], said]  # the nudges the final turn answered
     steps = [record_of("answer", turn, proposed=answer or None)]
-    return _Final(new_messages, steps, answer, None if answer else _no_answer(turn, blocked))
+    halt = None if answer else _no_answer(turn, blocked)
+    return _Final(new_messages, steps, answer, halt, reasons_anyway=reasons)
 
 
 def _no_answer(turn: Turn, blocked: LimitName | None) -> Halt:
@@ -126,18 +138,19 @@ def _leave_room(
     if rc.ledger.left("max_total_tokens") is None:
         prompt = nudge = 0  # only the output limits bind: no need to count
     else:
-        prompt = rc.model.count_tokens(messages)
-        nudge = rc.model.count_tokens([_answer_nudge(FINAL_ATTEMPTS)])
+        # as the provider counts them: each retry resends this prompt and one more nudge
+        prompt = rc.provider_prompt_tokens(messages, None)
+        nudge = rc.prompts.suffix(rc.model.count_tokens([_answer_nudge(FINAL_ATTEMPTS)]), 1)
     retry_prompts = [prompt + k * nudge for k in range(1, retries + 1)]
     return rc.ledger.keep_room_for_retries(plan, prompt, retry_prompts)
 
 
 async def _more_samples(
-    rc: RunContext, messages: list[dict[str, Any]], answers: list[str], step: int
+    rc: RunContext, messages: list[dict[str, Any]], answers: list[str], step: int, reasons: bool
 ) -> list[str]:
     """Self-consistency with early stopping (arXiv 2401.10480): sample until enough agree."""
     while len(answers) < rc.answer_samples and _votes(answers) < rc.answer_agreement:
-        plan = plan_call(rc, messages, None, 0, final=True)
+        plan = plan_call(rc, messages, None, 0, final=True, reasons_anyway=reasons)
         if not plan.possible or rc.ledger.left("max_steps") == 0:
             break
         request = build_request(rc, plan, None, temperature=1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agentthink.errors import (
@@ -19,15 +19,25 @@ from agentthink.errors import (
 )
 from agentthink.events import AnswerDelta, ThinkingDelta
 from agentthink.ledger import CallPlan
+from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.request import CallRequest
 from agentthink.models.turn import ReasoningDelta, TextDelta, ThinkingStop, Turn, TurnDone, Usage
 from agentthink.runtime import RunContext
 
-__all__ = ["CallFailure", "build_request", "call_model", "plan_call", "request_messages"]
+__all__ = [
+    "CallFailure",
+    "build_request",
+    "call_model",
+    "plan_call",
+    "reasoned_unasked",
+    "request_messages",
+]
 
 NEXT_PROMPT_MARGIN = 64
 """Tokens the next prompt may carry beyond this call's output and tool results (the wrapper
 around carried-over reasoning, per-message template tokens), kept back for the final answer."""
+_NEXT_MESSAGES = 2
+"""New messages a step adds to the next prompt at least (its output and a tool result)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +70,51 @@ def plan_call(
     thinking: int,
     *,
     final: bool,
+    reasons_anyway: bool = False,
 ) -> CallPlan:
-    """The ledger's plan for a call with these messages (and tools, unless ``final``)."""
+    """The ledger's plan for a call with these messages (and tools, unless ``final``).
+
+    The prompt is planned as the provider will count it, at most (``RunContext.prompts``).
+    ``reasons_anyway``: the model was seen reasoning though told not to (``RunState``); unless
+    its server caps stray reasoning, every call is then planned as if all its output could be
+    reasoning, so ``max_thinking_tokens`` holds on the provider's books.
+    """
     budget = rc.ledger.budget
     needs_prompt = budget.max_total_tokens is not None or budget.max_cost_usd is not None
-    prompt = rc.prompt_tokens(messages, None if final else tools) if needs_prompt else 0
+    prompt = rc.provider_prompt_tokens(messages, None if final else tools) if needs_prompt else 0
+    next_turn = NEXT_PROMPT_MARGIN + (rc.tool_output_tokens if tools else 0)
+    capped = rc.model.profile.native_thinking_budget
     return rc.ledger.plan_model_call(
         prompt,
         thinking_tokens=thinking or None,
         final=final,
         model_max_output_tokens=rc.model.profile.max_output_tokens,
         prices=rc.prices,
-        tool_output_tokens=0
-        if final
-        else NEXT_PROMPT_MARGIN + (rc.tool_output_tokens if tools else 0),
-        always_reasons=rc.always_reasons,
+        tool_output_tokens=0 if final else rc.prompts.suffix(next_turn, _NEXT_MESSAGES),
+        always_reasons=rc.always_reasons or (reasons_anyway and not capped),
+        replay_ratio=rc.prompts.ratio,
     )
+
+
+def reasoned_unasked(rc: RunContext, plan: CallPlan, turn: Turn) -> bool:
+    """The turn shows reasoning (``reasoning_content``, ``<think>``, reasoning tokens) on a
+    call planned with thinking off: the model reasons though told not to. A note on the turn
+    says what agentthink does about it."""
+    if plan.thinking_tokens > 0 or rc.always_reasons:
+        return False
+    if not (turn.reasoning.strip() or turn.usage.reasoning_tokens > 0):
+        return False
+    profile = rc.model.profile
+    if profile.native_thinking_budget:
+        return True  # the server caps stray reasoning: nothing more to do
+    switch = "its off switch was sent"
+    if profile.style is ThinkingStyle.PROMPTED:
+        switch = "agentthink knows no off switch for it (register a profile that names one)"
+    turn.notes.append(
+        f"the model reasoned though told not to; {switch}: from now on every call's max_tokens "
+        "is sized so that max_thinking_tokens holds even if the whole output is reasoning"
+    )
+    return True
 
 
 def build_request(
@@ -124,15 +163,17 @@ async def call_model(
 async def _call(
     rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, request: CallRequest, step: int
 ) -> Turn | CallFailure:
+    tools = request.tool_list
     try:
         turn = await _send(rc, messages, request, step)
     except ConfigurationError:
         raise
     except StreamInterruptedError as exc:
-        _book(rc, exc.partial.usage, thinking_call=True)
+        _book(rc, messages, tools, exc.partial.usage, thinking_call=True)
         return CallFailure(str(exc), retry=True, error=exc)
     except EmptyResponseError as exc:
-        usage = Usage(prompt_tokens=rc.model.count_tokens(messages), estimated=True)
+        prompt = rc.provider_prompt_tokens(messages, tools)
+        usage = Usage(prompt_tokens=prompt, estimated=True)
         rc.ledger.record_model_call(usage)  # as in 0.1: the empty call's price is not known
         rc.budget_update()
         return CallFailure(str(exc), retry=True, error=exc)
@@ -140,7 +181,10 @@ async def _call(
         return CallFailure(str(exc), retry=False, error=exc)
     except ModelError as exc:
         return CallFailure(str(exc), retry=True, error=exc)
-    _book(rc, turn.usage, thinking_call=plan.thinking_tokens > 0)
+    # A stream cut while the model reasoned: what it generated after the cut was reasoning too.
+    thinking = plan.thinking_tokens > 0 or turn.finish_reason == "thinking_budget"
+    _book(rc, messages, tools, turn.usage, thinking_call=thinking)
+    rc.observe_prompt(messages, tools, turn.usage)
     return turn
 
 
@@ -162,7 +206,24 @@ async def _send(
     return turn
 
 
-def _book(rc: RunContext, usage: Usage, *, thinking_call: bool) -> None:
+def _book(
+    rc: RunContext,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    usage: Usage,
+    *,
+    thinking_call: bool,
+) -> None:
+    """Book a call's usage; a prompt the provider did not report is booked at its planned bound
+    (the provider's count, at most), not at agentthink's estimate."""
+    if usage.prompt_estimated and not rc.prompts.exact:
+        counted = rc.prompt_tokens(messages, tools)
+        margin = max(0, rc.provider_prompt_tokens(messages, tools) - counted)
+        extra = (max(1, round(usage.prompt_tokens / counted)) if counted else 1) * margin
+        cost = usage.cost_usd
+        if cost is not None and rc.prices.input_per_token is not None:
+            cost += extra * rc.prices.input_per_token
+        usage = replace(usage, prompt_tokens=usage.prompt_tokens + extra, cost_usd=cost)
     rc.ledger.record_model_call(usage, prices=rc.prices, thinking_call=thinking_call)
     rc.budget_update()
 

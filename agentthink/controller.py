@@ -8,8 +8,9 @@ first that fires replaces the policy's decision and says why:
 2. ``max_failures`` model calls failed in a row: ``Stop("error")``;
 3. the model returned nothing twice in a row: ``Answer``;
 4. no ``max_steps`` in the budget and ``safety_steps`` steps taken: ``Answer``;
-5. think or act, but the ledger cannot plan such a call: ``Stop`` with the limit, or
-   ``Answer`` (a fresh final call) when only an answer still fits;
+5. think or act, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
+   an answer still fits (it resends no tool schemas, so it may fit where a step does not),
+   else ``Stop`` with the limit;
 6. an answer (the policy's or the one rule 5 made) that needs a call the ledger cannot plan:
    ``Stop`` with the limit.
 
@@ -93,15 +94,18 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
             f"{guards.safety_steps} steps without an answer: answering with what we have"
         )
     if isinstance(decision, Think | Act):
-        decision = _within_budget(view.next_call()) or decision
+        decision = _within_budget(view.next_call(), view.final_call) or decision
     if isinstance(decision, Answer) and _needs_call(decision, view.context):
         decision = _affordable(view.final_call()) or decision
     return decision
 
 
-def _within_budget(plan: CallPlan) -> Decision | None:
-    """``Stop`` when no call fits, a fresh ``Answer`` when only an answer does, else None."""
+def _within_budget(plan: CallPlan, final_call: Callable[[], CallPlan]) -> Decision | None:
+    """A fresh ``Answer`` when only an answer fits, ``Stop`` when no call does, else None."""
     if not plan.possible:
+        if final_call().possible:
+            why = f"answer only: a step does not fit ({plan.reason}); an answer call does"
+            return Answer(why, use_proposed=False)
         return Stop(plan.reason, plan.stopped_by)
     if plan.answer_only:
         return Answer(plan.reason, use_proposed=False)

@@ -10,10 +10,14 @@ in between) and needs ``A`` output tokens: the answer reserve, at least 1, at mo
 output cap. A non-final call is planned only if, in the worst case (all ``x`` output tokens
 billed, all of them reasoning), both calls fit:
 
-* total tokens: ``(P + x) + (P + x + T + A) <= left``, so ``x <= (left - 2P - T - A) // 2``
+* total tokens: ``(P + x) + (P + r*x + T + A) <= left``, so ``x <= (left - 2P - T - A) / (1 + r)``
 * output tokens: ``x + A <= left``; thinking tokens (thinking on): ``x <= left``
-* cost: ``P*in + x*out + (P + x + T)*in + A*out <= left``
+* cost: ``P*in + x*out + (P + r*x + T)*in + A*out <= left``
 * steps: two calls left.
+
+``P`` and ``T`` are the provider's counts (an upper bound worked out by the prompt accounting,
+``agentthink.prompt_accounting``), and ``r`` (``replay_ratio``, 1 when agentthink's count is the
+provider's) bounds the prompt tokens one output token takes when the next call resends it.
 
 When that leaves less than an answer's worth (``A`` tokens), the plan is answer-only
 (thinking off, tools off) using all that is left; when even an answer does not fit, no call is
@@ -197,11 +201,12 @@ class Ledger:
         prices: Prices = _NO_PRICES,
         tool_output_tokens: int = 0,
         always_reasons: bool = False,
+        replay_ratio: float = 1.0,
     ) -> CallPlan:
         """Plan the next model call so that its worst case cannot cross any limit.
 
         Args:
-            prompt_tokens: the call's prompt, counted before sending.
+            prompt_tokens: the call's prompt as the provider will count it (at most).
             thinking_tokens: the thinking the controller wants (``None`` or 0: thinking off).
             final: this is the final answer call (thinking off, tools off).
             model_max_output_tokens: the model's own output cap, when known.
@@ -211,16 +216,25 @@ class Ledger:
                 caller truncates tool results to it); reserved for the final answer's prompt.
             always_reasons: the model reasons even with thinking off, so ``max_thinking_tokens``
                 binds every call, the answer included.
+            replay_ratio: prompt tokens one output token may take when the next call resends it
+                (at least 1).
         """
         cap, reserve = model_max_output_tokens, self._budget.effective_answer_reserve_tokens
         prices.check()
-        if min(prompt_tokens, tool_output_tokens) < 0 or (cap is not None and cap < 1):
+        if (
+            min(prompt_tokens, tool_output_tokens) < 0
+            or (cap is not None and cap < 1)
+            or not replay_ratio >= 1
+        ):
             raise ValueError(
-                "need prompt_tokens, tool_output_tokens >= 0 and model_max_output_tokens >= 1; "
-                f"got {prompt_tokens}, {tool_output_tokens}, {cap}"
+                "need prompt_tokens, tool_output_tokens >= 0, model_max_output_tokens >= 1 and "
+                f"replay_ratio >= 1; got {prompt_tokens}, {tool_output_tokens}, {cap}, "
+                f"{replay_ratio}"
             )
         floor = max(1, reserve if cap is None else min(reserve, cap))
-        args = _Args(prompt_tokens, cap, prices, tool_output_tokens, floor, always_reasons)
+        args = _Args(
+            prompt_tokens, cap, prices, tool_output_tokens, floor, always_reasons, replay_ratio
+        )
         hard: tuple[LimitName, ...] = ("max_seconds", "max_steps", "max_cost_usd")
         used_up = next((n for n in hard if (left := self.left(n)) is not None and left <= 0), None)
         if used_up is not None:
@@ -234,10 +248,23 @@ class Ledger:
         answer_cap, binding = self._tightest(args, reserve_next=False, thinking=False)
         if answer_cap is not None and answer_cap < floor:
             binding = binding or "max_output_tokens"
-            why = f"{binding} cannot fit the prompt ({prompt_tokens:,}) and a {floor}-token answer"
-            return _no_call(binding, f"no call possible: {why}")
+            return _no_call(binding, f"no call possible: {self._why(binding, args)}")
         why = "final answer call" if forced is None else f"{forced} leaves room for an answer only"
+        if forced == "max_thinking_tokens" and always_reasons:
+            why += " (the model reasons even when told not to)"
         return CallPlan(answer_cap, 0, True, False, None, forced, f"answer only: {why}")
+
+    def _why(self, binding: LimitName, args: _Args) -> str:
+        if binding == "max_thinking_tokens":
+            left = max(0, int(self.left(binding) or 0))
+            return (
+                f"the model reasons even when told not to, so every call may spend its whole "
+                f"output on reasoning, and max_thinking_tokens has {left:,} tokens left, less "
+                f"than a {args.reserve}-token answer"
+            )
+        return (
+            f"{binding} cannot fit the prompt ({args.prompt:,}) and a {args.reserve}-token answer"
+        )
 
     def _plan_step(self, args: _Args, want: int, floor: int) -> CallPlan | LimitName:
         """A non-final call that keeps the final answer's share back, or the limit preventing it."""
@@ -284,7 +311,10 @@ class Ledger:
         rooms: list[tuple[int, LimitName]] = []
         total = self.left("max_total_tokens")
         if total is not None:
-            room = (total - 2 * p - args.tool_bound - a) // 2 if reserve_next else total - p
+            room = total - p
+            if reserve_next:
+                room = total - 2 * p - args.tool_bound - a
+                room = room // 2 if args.replay == 1 else math.floor(room / (1 + args.replay))
             rooms.append((int(room), "max_total_tokens"))
         output = self.left("max_output_tokens")
         if output is not None:
@@ -297,7 +327,7 @@ class Ledger:
             pin, pout = args.prices.input_per_token or 0.0, args.prices.output_per_token or 0.0
             cost -= _COST_MARGIN * (2 if reserve_next else 1) * (self._budget.max_cost_usd or 0.0)
             if reserve_next:
-                fixed, per = (2 * p + args.tool_bound) * pin + a * pout, pin + pout
+                fixed, per = (2 * p + args.tool_bound) * pin + a * pout, args.replay * pin + pout
             else:
                 fixed, per = p * pin, pout
             room_usd = _cost_room(cost, fixed, per)
@@ -409,6 +439,7 @@ class _Args(NamedTuple):
     tool_bound: int
     reserve: int
     always_reasons: bool
+    replay: float = 1.0
 
 
 def _whole(left: float | None) -> int | None:

@@ -16,12 +16,20 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agentthink import controller
-from agentthink.calls import CallFailure, build_request, call_model, plan_call, request_messages
+from agentthink.calls import (
+    CallFailure,
+    build_request,
+    call_model,
+    plan_call,
+    reasoned_unasked,
+    request_messages,
+)
 from agentthink.context import StepContext
 from agentthink.decisions import Act, Answer, Decision, Stop, Think
 from agentthink.events import DecisionMade
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import Turn
+from agentthink.prompt_accounting import PromptAccounting, PromptShape
 from agentthink.runtime import RunContext
 from agentthink.signals import StepKind, StepRecord
 from agentthink.state import AgentState, Halt, RunState
@@ -89,8 +97,12 @@ def _view(
             capabilities=rc.capabilities,
             signals=rc.tracker.signals(question=question, tool_names=rc.tool_names),
         ),
-        next_call=lambda: plan_call(rc, sent, rc.tool_schemas, 0, final=False),
-        final_call=lambda: plan_call(rc, sent, None, 0, final=True),
+        next_call=lambda: plan_call(
+            rc, sent, rc.tool_schemas, 0, final=False, reasons_anyway=run.reasons_anyway
+        ),
+        final_call=lambda: plan_call(
+            rc, sent, None, 0, final=True, reasons_anyway=run.reasons_anyway
+        ),
         step_limit_set=rc.ledger.budget.max_steps is not None,
         empty_replies=run.empty_replies,
         failures=run.failures,
@@ -111,7 +123,7 @@ async def model_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
     wanted = decision.budget_tokens if isinstance(decision, Think) else 0
     messages = request_messages(rc, state.get("messages", []))
     tools = rc.tool_schemas
-    plan = plan_call(rc, messages, tools, wanted, final=False)
+    plan = plan_call(rc, messages, tools, wanted, final=False, reasons_anyway=run.reasons_anyway)
     if not plan.possible or plan.answer_only:
         return Command(goto="controller")  # the books moved since the controller looked
     watch = None
@@ -122,6 +134,8 @@ async def model_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
     kind: StepKind = "think" if isinstance(decision, Think) else "act"
     if isinstance(outcome, CallFailure):
         return Command(update=failed(rc, run, outcome, kind), goto="controller")
+    if not run.reasons_anyway and reasoned_unasked(rc, plan, outcome):
+        run = replace(run, reasons_anyway=True)
     return await _after_turn(rc, state, run, outcome, kind)
 
 
@@ -211,8 +225,11 @@ async def _verify(
     max_tokens: int | None = None
     if isinstance(rc.verifier, ModelJudge):
         judge_prompt = rc.verifier.messages(question, answer)
+        judge = rc.verifier.model
+        # a fresh prompt to a model that may count another way: the margins apply
+        shape = PromptShape(judge.count_tokens(judge_prompt), len(judge_prompt))
         plan = rc.ledger.plan_model_call(
-            rc.verifier.model.count_tokens(judge_prompt),
+            PromptAccounting(exact=judge.profile.exact_prompt_count).predict(shape),
             final=False,
             model_max_output_tokens=rc.verifier.max_tokens,
             prices=rc.prices,

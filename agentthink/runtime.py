@@ -6,6 +6,7 @@ ledger's spent snapshot); everything live is here, passed to nodes through LangG
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,9 @@ from agentthink.events import BudgetUpdate, Event
 from agentthink.ledger import Ledger
 from agentthink.models.base import ChatModel
 from agentthink.models.profiles import ThinkingStyle
+from agentthink.models.turn import Usage
 from agentthink.policies.base import Policy
+from agentthink.prompt_accounting import PromptAccounting, PromptShape
 from agentthink.signals import SignalTracker, StepRecord
 from agentthink.spans import NO_TRACE, RunTrace
 from agentthink.tools.journal import ToolJournal
@@ -66,9 +69,14 @@ class RunContext:
     """The early-stop rule for thinking steps the policy asks to watch."""
     trace: RunTrace = NO_TRACE
     """Where the run reports its spans (``NO_TRACE``: tracing is off)."""
+    prompts: PromptAccounting = field(default_factory=PromptAccounting)
+    """How the provider counts this run's prompts (its base and learned ratio), fed by each
+    call's reported usage; a resumed run starts without it (the margins apply)."""
 
     _counted: tuple[Any, ...] = field(default=(), init=False, repr=False)
     """The latest prompt count and what it was for (see ``prompt_tokens``)."""
+    _fixed: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    """Counts that do not change during a run (the tool schemas, a prompted instruction)."""
 
     def history(self, steps: Sequence[StepRecord]) -> list[StepRecord]:
         """The run's steps, fed to the signal tracker (only the ones it has not seen)."""
@@ -90,6 +98,54 @@ class RunContext:
         count = self.model.count_tokens(messages, tools)
         self._counted = (key, last, count)
         return count
+
+    def prompt_shape(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> PromptShape:
+        """The prompt as agentthink counts it (as sent: a prompted model's thinking instruction
+        included), for the prompt accounting."""
+        estimate = self.prompt_tokens(messages, tools)
+        tools_count: int | None = None
+        if tools:
+            estimate -= self._fixed_count("tools", tools)
+            # a chat template writes the schemas out as JSON: count that when it is more
+            tools_count = max(
+                self._fixed_count("tools", tools), self._fixed_count("schemas", tools)
+            )
+        profile = self.model.profile
+        if profile.style is ThinkingStyle.PROMPTED and not profile.exact_prompt_count:
+            estimate += self._fixed_count("instruction", None)
+        return PromptShape(max(0, estimate), len(messages), tools_count)
+
+    def provider_prompt_tokens(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> int:
+        """The provider's count of this prompt, at most (see ``agentthink.prompt_accounting``)."""
+        return self.prompts.predict(self.prompt_shape(messages, tools))
+
+    def observe_prompt(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, usage: Usage
+    ) -> None:
+        """Learn from the provider's count of a prompt it reported."""
+        if not usage.prompt_estimated and usage.prompt_tokens > 0:
+            shape = self.prompt_shape(messages, tools)
+            self.prompts = self.prompts.observe(shape, usage.prompt_tokens)
+
+    def _fixed_count(self, what: str, tools: list[dict[str, Any]] | None) -> int:
+        if what not in self._fixed:
+            if what == "tools":
+                count = self.model.count_tokens([], tools) - self.model.count_tokens([], None)
+            elif what == "schemas":
+                text = json.dumps(tools)
+                count = self.model.count_tokens([{"role": "system", "content": text}])
+            else:
+                from agentthink.models.reasoning import Reasoning
+                from agentthink.models.translate import prompted_thinking_instruction
+
+                text = prompted_thinking_instruction(Reasoning.on(budget_tokens=10**6))
+                count = self.model.count_tokens([{"role": "system", "content": text}])
+            self._fixed[what] = max(0, count)
+        return self._fixed[what]
 
     @property
     def tool_schemas(self) -> list[dict[str, Any]] | None:

@@ -83,6 +83,10 @@ class RunState:
     """What went wrong when ``stopped_by == "error"``."""
     partial_answer: str | None = None
     """The best answer the run had when it stopped."""
+    reasons_anyway: bool = False
+    """The model reasoned on a call told not to think: from then on every call is planned as
+    if all its output could be reasoning (``calls.plan_call``), so ``max_thinking_tokens``
+    holds on the provider's books, and the controller stops the run when it cannot."""
 
     def __post_init__(self) -> None:
         # A serde without tuples hands lists back: keep the field's type.

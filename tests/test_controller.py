@@ -90,8 +90,12 @@ def test_a_step_the_budget_cannot_fund_becomes_a_fresh_answer_or_a_stop() -> Non
     forced = decide(Always(Think(64)), view(next_call=ANSWER_ONLY))
     assert forced.decision == Answer("answer only", use_proposed=False)
     assert forced.overridden == Think(64)
-    stopped = decide(Always(Act()), view(next_call=NOTHING))
+    stopped = decide(Always(Act()), view(next_call=NOTHING, final_call=NOTHING))
     assert stopped.decision == Stop("no call possible: nothing left", "max_cost_usd")
+    # a step with the tool schemas does not fit, an answer call (which sends none) does
+    answered = decide(Always(Act()), view(next_call=NOTHING))
+    assert isinstance(answered.decision, Answer) and not answered.decision.use_proposed
+    assert "a step does not fit (no call possible: nothing left)" in answered.reason
 
 
 def test_an_answer_needing_a_call_the_budget_cannot_fund_stops() -> None:

@@ -9,6 +9,12 @@ overrun of any limit must be 0.
 Then, under tight budgets (only ``max_total_tokens``, a few hundred to ~1,500 tokens), the share
 of runs that come back with an answer, next to one bare ``litellm.acompletion`` with the same
 ``max_tokens`` (the budget minus the prompt), which comes back empty when reasoning eats the cap.
+
+``tokenizer`` makes the server count its own way (``provider_count``: DeepSeek's tokenizer, or
+``split3``, each with its chat template's tokens): agentthink plans with a margin for what it
+cannot count (``prompt_accounting``). What that costs is reported: how much of the total
+agentthink's books hold above the server's when a run ends (booked but never billed), and the
+share of the budget the server never served in runs that stopped at ``max_total_tokens``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +68,13 @@ class BudgetReport:
     chunk_slack_cases: int = 0
     """Cases whose only overrun on agentthink's books is thinking by at most one streamed chunk:
     a model that reasoned though told not to, cut at the next chunk boundary."""
+    tokenizer: str = "cl100k"
+    """How the server counts (``provider_count.KINDS``)."""
+    booked_over_billed: list[float] = field(default_factory=list)
+    """Per run with ``max_total_tokens``: agentthink's total minus the server's, as a share of
+    the limit (the margin booked for prompts the server never reported, and cut streams)."""
+    total_stop_unserved: list[float] = field(default_factory=list)
+    """Per run stopped by ``max_total_tokens``: the share of it the server did not serve."""
 
     @property
     def largest_overrun(self) -> float:
@@ -90,8 +103,20 @@ class BudgetReport:
             "bare_litellm_answer_rate": self.bare_answered / self.tight_cases
             if self.tight_cases
             else None,
+            "tokenizer": self.tokenizer,
+            "booked_over_billed_share_median": _quantile(self.booked_over_billed, 0.5),
+            "booked_over_billed_share_p90": _quantile(self.booked_over_billed, 0.9),
+            "stopped_by_total_unserved_share_median": _quantile(self.total_stop_unserved, 0.5),
+            "stopped_by_total_unserved_share_p90": _quantile(self.total_stop_unserved, 0.9),
             "seconds": round(self.seconds, 1),
         }
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
 
 
 def _log(rng: Any, low: float, high: float) -> float:
@@ -149,6 +174,7 @@ async def run_budget_fuzz(
     tokens_per_chunk: int = 4,
     max_output_tokens: int = 4096,
     native_cap: bool = True,
+    tokenizer: str = "cl100k",
     progress: Callable[[str], None] | None = None,
 ) -> BudgetReport:
     """Run ``cases`` random budgets and ``tight`` tight ones; see the module docstring.
@@ -157,146 +183,192 @@ async def run_budget_fuzz(
     is its stream interval, ``max_output_tokens`` the model's own output cap per call (what
     ``max_tokens`` is when no limit binds), ``native_cap`` whether the model's profile says the
     server honours ``thinking_token_budget`` (vLLM with ``--reasoning-config``; the simulated
-    server does)."""
-    from agentthink.agent import Agent
-    from agentthink.budget import Budget
-    from agentthink.models._litellm import acompletion
-
+    server does), ``tokenizer`` how the server counts tokens."""
     w = world if isinstance(world, World) else load_world(world)
-    tasks = w.build_tasks(seed)
-    tools = build_tools(w, tasks)
-    started = time.monotonic()
-    largest = dict.fromkeys(_LIMITS, 0.0)
-    examples: list[dict[str, Any]] = []
-    overruns = ledger_overruns = answered = errors = tight_answered = bare_answered = 0
-    chunk_slack = 0
-    stops: Counter[str] = Counter()
-    server = SimServer(w, seed=seed, token_rate=token_rate, tokens_per_chunk=tokens_per_chunk)
-    url = server.start()
+    report = BudgetReport(
+        cases=cases + tight,
+        overruns=0,
+        ledger_overruns=0,
+        largest=dict.fromkeys(_LIMITS, 0.0),
+        examples=[],
+        answered=0,
+        stopped_by={},
+        errors=0,
+        tight_cases=tight,
+        tight_answered=0,
+        bare_answered=0,
+        seconds=0.0,
+        world=w.name,
+        seed=seed,
+        token_rate=token_rate,
+        tokens_per_chunk=tokens_per_chunk,
+        native_cap=native_cap,
+        tokenizer=tokenizer,
+    )
+    server = SimServer(
+        w, seed=seed, token_rate=token_rate, tokens_per_chunk=tokens_per_chunk, tokenizer=tokenizer
+    )
+    fuzz = _Fuzz(w, seed, server, server.start(), max_output_tokens, report, progress)
     gate = asyncio.Semaphore(concurrency)
-    done = 0
 
     async def case(i: int, is_tight: bool) -> None:
-        nonlocal overruns, ledger_overruns, answered, errors, tight_answered, bare_answered, done
-        nonlocal chunk_slack
-        rng = stable_rng(seed, "budget-case", i, is_tight)
-        task = rng.choice(tasks)
-        policy = rng.choice(_POLICIES)
-        if is_tight:
-            fields: dict[str, Any] = {"max_total_tokens": rng.randint(300, 1500)}
-        else:
-            fields = random_budget(rng)
-        key = f"{'tight' if is_tight else 'case'}/{i}"
         async with gate:
-            try:
-                budget = Budget(**fields)
-            except Exception:
-                done += 1
-                return  # a contradictory random budget is refused up front: nothing to check
-            agent = Agent(
-                sim_model(
-                    w,
-                    url,
-                    key,
-                    max_output_tokens=max_output_tokens,
-                    native_thinking_budget=native_cap,
-                ),
-                tools=tools if rng.random() < 0.8 else [],
-                policy=policy,
-                budget=budget,
-            )
-            ledger: dict[str, float] = {}
-            try:
-                result = await agent.run(task.question)
-                ok = bool(result.answer and result.answer.strip())
-                stops[str(result.stopped_by)] += 1
-                u = result.usage
-                ledger = {
-                    "max_total_tokens": u.prompt_tokens + u.completion_tokens,
-                    "max_output_tokens": u.completion_tokens,
-                    "max_thinking_tokens": u.reasoning_tokens,
-                    "max_cost_usd": u.cost_usd or 0.0,
-                    "max_steps": u.steps,
-                }
-            except Exception as exc:
-                ok = False
-                errors += 1
-                stops[f"crash:{type(exc).__name__}"] += 1
-            await asyncio.sleep(0.05)  # let the server see any hang-up before reading its books
-            served = _served(server.books(key), w)
-            over = _over(served, fields)
-            if over:
-                overruns += 1
-                own = _over(ledger, fields)
-                if (
-                    set(own) == {"max_thinking_tokens"}
-                    and own["max_thinking_tokens"] <= tokens_per_chunk
-                ):
-                    chunk_slack += 1
-                elif own:
-                    ledger_overruns += 1
-                if len(examples) < 20:
-                    examples.append(
-                        {
-                            "case": key,
-                            "policy": policy,
-                            "budget": fields,
-                            "served": served,
-                            "ledger": ledger,
-                            "over": over,
-                        }
-                    )
-                for name, amount in over.items():
-                    largest[name] = max(largest[name], amount)
-            answered += ok
-            if is_tight:
-                tight_answered += ok
-                bare_key = f"bare/{i}"
-                messages = [{"role": "user", "content": task.question}]
-                prompt = server.model.tok.prompt_tokens(messages, None)
-                cap = fields["max_total_tokens"] - prompt
-                try:
-                    response = await acompletion(
-                        model="hosted_vllm/sim",
-                        api_base=url,
-                        api_key=bare_key,
-                        messages=messages,
-                        max_tokens=max(1, cap),
-                    )
-                    content = response.choices[0].message.content or ""
-                    bare_answered += bool(content.strip())
-                except Exception:
-                    pass
-            done += 1
-            if progress is not None and done % 500 == 0:
-                progress(f"  {done}/{cases + tight} cases")
+            await fuzz.case(i, is_tight)
 
+    started = time.monotonic()
     try:
         await asyncio.gather(
             *(case(i, False) for i in range(cases)), *(case(i, True) for i in range(tight))
         )
     finally:
         server.stop()
-    return BudgetReport(
-        cases=cases + tight,
-        overruns=overruns,
-        ledger_overruns=ledger_overruns,
-        chunk_slack_cases=chunk_slack,
-        largest=largest,
-        examples=examples,
-        answered=answered,
-        stopped_by=dict(stops),
-        errors=errors,
-        tight_cases=tight,
-        tight_answered=tight_answered,
-        bare_answered=bare_answered,
-        seconds=time.monotonic() - started,
-        world=w.name,
-        seed=seed,
-        token_rate=token_rate,
-        tokens_per_chunk=tokens_per_chunk,
-        native_cap=native_cap,
-    )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class _Fuzz:
+    """One bench run: the world, the server, and the report its cases fill in."""
+
+    def __init__(
+        self,
+        world: World,
+        seed: int,
+        server: SimServer,
+        url: str,
+        max_output_tokens: int,
+        report: BudgetReport,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        self.world, self.seed, self.server, self.url = world, seed, server, url
+        self.tasks = world.build_tasks(seed)
+        self.tools = build_tools(world, self.tasks)
+        self.max_output_tokens = max_output_tokens
+        self.report, self.progress = report, progress
+        self.stops: Counter[str] = Counter()
+        self.done = 0
+
+    async def case(self, i: int, is_tight: bool) -> None:
+        """One run with a random policy and budget, checked on the server's books."""
+        from agentthink.budget import Budget
+
+        rng = stable_rng(self.seed, "budget-case", i, is_tight)
+        task = rng.choice(self.tasks)
+        policy = rng.choice(_POLICIES)
+        if is_tight:
+            fields: dict[str, Any] = {"max_total_tokens": rng.randint(300, 1500)}
+        else:
+            fields = random_budget(rng)
+        key = f"{'tight' if is_tight else 'case'}/{i}"
+        try:
+            budget = Budget(**fields)
+        except Exception:
+            budget = None  # a contradictory random budget is refused up front: nothing to check
+        if budget is not None:
+            tools = self.tools if rng.random() < 0.8 else []
+            ok, ledger, stopped = await self._run(key, task.question, policy, budget, tools)
+            await asyncio.sleep(0.05)  # let the server see any hang-up before reading its books
+            self._check(key, policy, fields, ledger, stopped)
+            self.report.answered += ok
+            if is_tight:
+                self.report.tight_answered += ok
+                bare = await self._bare(i, task.question, fields)  # awaited before the +=
+                self.report.bare_answered += bare
+        self.done += 1
+        if self.progress is not None and self.done % 500 == 0:
+            self.progress(f"  {self.done}/{self.report.cases} cases")
+
+    async def _run(
+        self, key: str, question: str, policy: str, budget: Any, tools: list[Any]
+    ) -> tuple[bool, dict[str, float], str | None]:
+        from agentthink.agent import Agent
+
+        model = sim_model(
+            self.world,
+            self.url,
+            key,
+            max_output_tokens=self.max_output_tokens,
+            native_thinking_budget=self.report.native_cap,
+        )
+        agent = Agent(model, tools=tools, policy=policy, budget=budget)
+        try:
+            result = await agent.run(question)
+        except Exception as exc:
+            self.report.errors += 1
+            self._stop(f"crash:{type(exc).__name__}")
+            return False, {}, None
+        self._stop(str(result.stopped_by))
+        u = result.usage
+        ledger = {
+            "max_total_tokens": u.prompt_tokens + u.completion_tokens,
+            "max_output_tokens": u.completion_tokens,
+            "max_thinking_tokens": u.reasoning_tokens,
+            "max_cost_usd": u.cost_usd or 0.0,
+            "max_steps": u.steps,
+        }
+        return bool(result.answer and result.answer.strip()), ledger, result.stopped_by
+
+    def _stop(self, how: str) -> None:
+        self.stops[how] += 1
+        self.report.stopped_by = dict(self.stops)
+
+    def _check(
+        self,
+        key: str,
+        policy: str,
+        fields: dict[str, Any],
+        ledger: dict[str, float],
+        stopped: str | None,
+    ) -> None:
+        report = self.report
+        served = _served(self.server.books(key), self.world)
+        limit = fields.get("max_total_tokens")
+        if limit and ledger:
+            gap = ledger["max_total_tokens"] - served["max_total_tokens"]
+            report.booked_over_billed.append(gap / limit)
+        if limit and stopped == "max_total_tokens":
+            report.total_stop_unserved.append(max(0.0, limit - served["max_total_tokens"]) / limit)
+        over = _over(served, fields)
+        if not over:
+            return
+        report.overruns += 1
+        own = _over(ledger, fields)
+        if set(own) == {"max_thinking_tokens"} and own["max_thinking_tokens"] <= (
+            report.tokens_per_chunk
+        ):
+            report.chunk_slack_cases += 1
+        elif own:
+            report.ledger_overruns += 1
+        if len(report.examples) < 20:
+            report.examples.append(
+                {
+                    "case": key,
+                    "policy": policy,
+                    "budget": fields,
+                    "served": served,
+                    "ledger": ledger,
+                    "over": over,
+                }
+            )
+        for name, amount in over.items():
+            report.largest[name] = max(report.largest[name], amount)
+
+    async def _bare(self, i: int, question: str, fields: dict[str, Any]) -> bool:
+        """One bare litellm call with the tight budget minus the prompt as ``max_tokens``."""
+        from agentthink.models._litellm import acompletion
+
+        messages = [{"role": "user", "content": question}]
+        cap = fields["max_total_tokens"] - self.server.model.tok.prompt_tokens(messages, None)
+        try:
+            response = await acompletion(
+                model="hosted_vllm/sim",
+                api_base=self.url,
+                api_key=f"bare/{i}",
+                messages=messages,
+                max_tokens=max(1, cap),
+            )
+        except Exception:
+            return False
+        return bool((response.choices[0].message.content or "").strip())
 
 
 def format_report(report: BudgetReport) -> str:
@@ -309,7 +381,8 @@ def format_report(report: BudgetReport) -> str:
         f"overran: {report.ledger_overruns})",
         f"  server: {report.token_rate or 'unpaced'} tokens/s per stream, "
         f"{report.tokens_per_chunk} tokens per streamed event, native thinking cap "
-        f"(thinking_token_budget) {'on' if report.native_cap else 'off'}",
+        f"(thinking_token_budget) {'on' if report.native_cap else 'off'}, tokens counted "
+        f"by {report.tokenizer}",
     ]
     for name, amount in report.largest.items():
         lines.append(f"    {name:<20} {amount:g}")
@@ -323,7 +396,20 @@ def format_report(report: BudgetReport) -> str:
             f"agentthink answered {d['tight_answer_rate']:.1%}; one bare litellm call with the "
             f"same max_tokens answered {d['bare_litellm_answer_rate']:.1%}"
         )
+    if report.booked_over_billed:
+        lines.append(
+            "  left unused by the margins: agentthink's books above the server's at the end of "
+            f"a run, median {_share(d['booked_over_billed_share_median'])} of max_total_tokens "
+            f"(p90 {_share(d['booked_over_billed_share_p90'])}); runs stopped by "
+            f"max_total_tokens ({len(report.total_stop_unserved)}) left "
+            f"{_share(d['stopped_by_total_unserved_share_median'])} of it unserved "
+            f"(median; p90 {_share(d['stopped_by_total_unserved_share_p90'])})"
+        )
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def write_report(report: BudgetReport, out_dir: str | Path) -> Path:

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
+from agentthink.bench.provider_count import KINDS
 
 __all__ = ["main"]
 
@@ -112,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-native-cap",
         action="store_true",
         help="treat the server as vLLM without --reasoning-config: no thinking_token_budget sent",
+    )
+    b.add_argument(
+        "--tokenizer",
+        choices=KINDS,
+        default="cl100k",
+        help="how the server counts tokens: cl100k (agentthink's own estimate, the default), "
+        "deepseek (DeepSeek's tokenizer and a chat template) or split3 (4/3 of cl100k's count)",
     )
     b.add_argument("--out", default=None, help="output folder (default bench-results/budget-sSEED)")
 
@@ -244,6 +252,7 @@ def _budget(args: argparse.Namespace) -> int:
             tokens_per_chunk=args.tokens_per_chunk,
             max_output_tokens=args.max_output_tokens,
             native_cap=not args.no_native_cap,
+            tokenizer=args.tokenizer,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )

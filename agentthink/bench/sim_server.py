@@ -26,6 +26,10 @@ rogue actions (several calls at once, most of them wrong) or premature disengage
 without the tool). An answer is right with the world's accuracy for the thinking done relative
 to the task's need (rising, levelling off, declining: arXiv 2507.14417).
 
+Tokens: the server's own (``tokenizer``: ``cl100k``, the BPE agentthink estimates with, by
+default; ``deepseek`` or ``split3`` for a server that counts another way, with its own chat
+template; see ``provider_count``). It generates in those tokens and bills prompts in them.
+
 Books: every token written is booked under the request's API key (``Authorization: Bearer K``)
 or ``X-Run-Id`` header: prompt, completion, reasoning tokens, calls and pattern counts
 (``server.books(key)``, ``server.all_books()``; ``GET /sim/books`` as JSON).
@@ -46,6 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from agentthink.bench.provider_count import KINDS, ProviderTokenizer, text_of
 from agentthink.bench.world import Task, World, load_world, stable_rng
 
 __all__ = ["Books", "Reply", "SimModel", "SimServer", "main"]
@@ -102,73 +107,6 @@ _HEDGES = (
     "Alternatively, the {n} could be {k}. Hmm.",
     "On second thought, the {n} needs another look.",
 )
-
-
-def _encoder() -> Any:
-    from agentthink.models._litellm import _encoding
-
-    return _encoding()
-
-
-class Tokenizer:
-    """cl100k pieces (one string per token) and counts; the same BPE the client counts with."""
-
-    def __init__(self) -> None:
-        self._enc = _encoder()
-        self._cache: dict[str, int] = {}
-
-    def pieces(self, text: str) -> list[str]:
-        ids = self._enc.encode(text, disallowed_special=())
-        return [self._enc.decode([i]) for i in ids]
-
-    def count(self, text: str) -> int:
-        if not text:
-            return 0
-        hit = self._cache.get(text)
-        if hit is None:
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            hit = self._cache[text] = len(self._enc.encode(text, disallowed_special=()))
-        return hit
-
-    def prompt_tokens(self, messages: list[Any], tools: list[Any] | None) -> int:
-        """What the model reads: 3 per message plus role, content, replayed reasoning and
-        tool calls, 3 to prime the reply, and each tool's name, description and parameters."""
-        total = 3
-        for m in messages:
-            if not isinstance(m, dict):
-                continue
-            total += 3 + self.count(str(m.get("role", "")))
-            total += self.count(_text_of(m.get("content")))
-            rc = m.get("reasoning_content")
-            if isinstance(rc, str):
-                total += self.count(rc)
-            for call in m.get("tool_calls") or []:
-                fn = call.get("function") or {}
-                total += (
-                    3
-                    + self.count(str(fn.get("name", "")))
-                    + self.count(str(fn.get("arguments", "")))
-                )
-        for t in tools or []:
-            fn = t.get("function", t) if isinstance(t, dict) else {}
-            total += (
-                8 + self.count(str(fn.get("name", ""))) + self.count(str(fn.get("description", "")))
-            )
-            props = (fn.get("parameters") or {}).get("properties") or {}
-            for pname, p in props.items():
-                total += 3 + self.count(pname) + self.count(str(p.get("description", "")))
-        return total
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(p.get("text", "")) for p in content if isinstance(p, dict) and "text" in p
-        )
-    return ""
 
 
 # --- the books ------------------------------------------------------------------------------
@@ -250,11 +188,11 @@ class _State:
 class SimModel:
     """The simulated reasoning model: request body in, ``Reply`` out. Pure and deterministic."""
 
-    def __init__(self, world: World, *, seed: int = 0) -> None:
+    def __init__(self, world: World, *, seed: int = 0, tokenizer: str = "cl100k") -> None:
         self.world = world
         self.seed = seed
         self.tasks = {t.id: t for t in world.build_tasks(seed)}
-        self.tok = Tokenizer()
+        self.tok = ProviderTokenizer(tokenizer)
 
     # --- reading the conversation ---------------------------------------------------------
 
@@ -266,7 +204,7 @@ class SimModel:
             if not isinstance(m, dict):
                 continue
             role = m.get("role")
-            content = _text_of(m.get("content"))
+            content = text_of(m.get("content"))
             if role == "user":
                 if first_user:
                     first_user = False
@@ -535,6 +473,7 @@ class SimServer:
         latency: seconds before the first byte of each response (for throughput).
         token_rate: tokens per second once generating (None: as fast as the socket takes them).
         tokens_per_chunk: tokens per streamed event (vLLM's stream interval; 1 by default).
+        tokenizer: how the server counts (``provider_count.KINDS``; cl100k by default).
     """
 
     def __init__(
@@ -545,11 +484,12 @@ class SimServer:
         latency: float = 0.0,
         token_rate: float | None = None,
         tokens_per_chunk: int = 1,
+        tokenizer: str = "cl100k",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.world = world if isinstance(world, World) else load_world(world)
-        self.model = SimModel(self.world, seed=seed)
+        self.model = SimModel(self.world, seed=seed, tokenizer=tokenizer)
         self.latency = latency
         self.token_rate = token_rate
         self.tokens_per_chunk = max(1, tokens_per_chunk)
@@ -835,6 +775,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--token-rate", type=float, default=None)
     parser.add_argument("--tokens-per-chunk", type=int, default=1)
+    parser.add_argument("--tokenizer", choices=KINDS, default="cl100k")
     args = parser.parse_args(argv)
     server = SimServer(
         args.world,
@@ -842,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         token_rate=args.token_rate,
         tokens_per_chunk=args.tokens_per_chunk,
+        tokenizer=args.tokenizer,
         port=args.port,
     )
     url = server.start()

@@ -25,6 +25,7 @@ from agentthink.errors import (
 
 __all__ = [
     "acompletion",
+    "bundled_tokenizer_file",
     "check_model",
     "count_prompt_tokens",
     "count_text_tokens",
@@ -92,6 +93,18 @@ def _encoding() -> Any:
     from litellm.litellm_core_utils.default_encoding import encoding
 
     return encoding
+
+
+def bundled_tokenizer_file(name: str) -> str:
+    """The path of a Hugging Face ``tokenizer.json`` shipped inside litellm (``"deepseek"``,
+    ``"anthropic"``): real tokenizers other than the one agentthink estimates with."""
+    folder = os.path.join(
+        os.path.dirname(get_litellm().__file__), "litellm_core_utils", "tokenizers"
+    )
+    path = os.path.join(folder, f"{name}_tokenizer.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"litellm ships no {name!r} tokenizer (looked for {path})")
+    return path
 
 
 def count_text_tokens(text: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,7 +213,7 @@ class TurnBuilder:
             reasoning = _reported_reasoning(reported)
             estimated = reasoning is None and counted_reasoning > 0
             if reasoning is None:
-                reasoning = min(counted_reasoning, completion)
+                reasoning = self._reasoning_share(completion)
             return Usage(prompt, completion, reasoning, None, estimated)
         return Usage(
             prompt_tokens or 0,
@@ -220,7 +221,19 @@ class TurnBuilder:
             counted_reasoning,
             None,
             True,
+            prompt_estimated=prompt_tokens is None,
         )
+
+    def _reasoning_share(self, completion: int) -> int:
+        """The reasoning's part of a reported ``completion`` count that does not split it out:
+        the local count, or its share of the completion when that is more (all of it when
+        there is nothing else), so that a provider whose tokenizer counts more than the local
+        one is not under-booked."""
+        reasoning = self.reasoning_tokens
+        if reasoning <= 0:
+            return 0
+        counted = reasoning + self.text_tokens + self._tool_tokens()
+        return min(completion, max(reasoning, math.ceil(completion * reasoning / counted)))
 
     def _tool_tokens(self) -> int:
         return sum(self._count(c.name + c.arguments) for c in self._calls.values())

@@ -357,6 +357,7 @@ class LiteLLMModel:
     def _fill_prompt_tokens(self, turn: Turn, request: PreparedRequest) -> None:
         turn.usage.prompt_tokens = self.count_tokens(request.messages, request.params.get("tools"))
         turn.usage.estimated = True
+        turn.usage.prompt_estimated = True
 
     def _check_once(self) -> None:
         if self._checked:

@@ -104,6 +104,10 @@ class ModelProfile:
     thinking there and acts or answers in the same call (the client cuts the stream only if the
     server overshoots), and a call with thinking off carries a small cap, so a model that reasons
     anyway is stopped and answers."""
+    exact_prompt_count: bool = False
+    """The model's ``count_tokens`` is the provider's own count (same tokenizer and template):
+    prompts are planned as counted. Otherwise the ledger plans with a margin for the provider's
+    own count, learned as the run goes (see ``agentthink.prompt_accounting``)."""
 
     @property
     def native_reasoning(self) -> bool:

@@ -51,6 +51,9 @@ class Usage:
     """Tokens the provider may have generated after agentthink closed the stream (a thinking
     cutoff) and may bill: up to the call's ``max_tokens`` minus what was read. Budgets count
     them as spent; ``completion_tokens`` holds only what was read."""
+    prompt_estimated: bool = False
+    """True when ``prompt_tokens`` is agentthink's estimate, not the provider's count (a stream
+    cut before its usage arrived): the ledger then books its planned bound instead."""
 
     @property
     def total_tokens(self) -> int:
@@ -74,6 +77,7 @@ class Usage:
             cost_usd=cost,
             estimated=self.estimated or other.estimated,
             unseen_tokens=self.unseen_tokens + other.unseen_tokens,
+            prompt_estimated=self.prompt_estimated or other.prompt_estimated,
         )
 
 

@@ -12,7 +12,7 @@ import copy
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agentthink.errors import ScriptExhaustedError
@@ -151,7 +151,8 @@ class ScriptedModel:
         output_cost_per_token: float | None = None,
     ) -> None:
         self.name = name
-        self.profile = profile or _SCRIPTED_PROFILE
+        # its count_tokens is what it bills, whatever profile it plays
+        self.profile = replace(profile or _SCRIPTED_PROFILE, exact_prompt_count=True)
         self.calls: list[RecordedCall] = []
         self._function = script if callable(script) else None
         self._turns = [] if callable(script) else [_as_turn(t) for t in script]

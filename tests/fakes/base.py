@@ -6,7 +6,9 @@ request, and answers from a queue of scripted ``Reply`` objects. Each protocol m
 
 Tokens: the servers' "tokenizer" splits text into whitespace-separated words, each word (with its
 leading space) one token. ``tokens_of(text)`` gives the pieces; ``count_tokens(text)`` their
-number. The server keeps its own books of every token it wrote to a socket (``served_tokens``).
+number. The server keeps its own books of every token it wrote to a socket (``served_tokens``),
+of the reasoning among them (``served_reasoning_tokens``) and of the prompt tokens it billed
+(``served_prompt_tokens``, where the protocol module books them).
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ class FakeServer(ThreadingHTTPServer):
         self.replies: deque[Reply] = deque(replies or [])
         self.requests: list[RecordedRequest] = []
         self.served_tokens = 0
+        self.served_reasoning_tokens = 0
+        self.served_prompt_tokens = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -151,9 +155,20 @@ class FakeServer(ThreadingHTTPServer):
                 return Reply(error=500, error_body={"error": {"message": "no scripted reply left"}})
             return self.replies.popleft()
 
-    def add_served(self, n: int) -> None:
+    def add_served(self, n: int, *, reasoning: bool = False) -> None:
         with self._lock:
             self.served_tokens += n
+            if reasoning:
+                self.served_reasoning_tokens += n
+
+    def add_prompt(self, n: int) -> None:
+        with self._lock:
+            self.served_prompt_tokens += n
+
+    @property
+    def served_total_tokens(self) -> int:
+        """Prompt and completion tokens billed so far (the server's own count)."""
+        return self.served_prompt_tokens + self.served_tokens
 
     @property
     def bodies(self) -> list[Any]:

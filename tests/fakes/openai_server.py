@@ -88,6 +88,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
+from agentthink.bench.provider_count import ProviderTokenizer
 from tests.fakes.base import (
     FakeServer,
     ProviderHandler,
@@ -360,17 +361,17 @@ class ChunkedStreamMixin:
         self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
         self.wfile.flush()
 
-    def write_booked(self, data: str, tokens: int) -> None:
+    def write_booked(self, data: str, tokens: int, *, reasoning: bool = False) -> None:
         """Write a chunk carrying ``tokens`` tokens, booked on the server before the write (the
         client may act on it before this thread runs again) and unbooked if the write fails."""
         server: Any = self.server  # type: ignore[attr-defined]
         if tokens:
-            server.add_served(tokens)
+            server.add_served(tokens, reasoning=reasoning)
         try:
             self.write_chunk(data)
         except OSError:
             if tokens:
-                server.add_served(-tokens)
+                server.add_served(-tokens, reasoning=reasoning)
             raise
 
     def end_chunked(self) -> None:
@@ -469,6 +470,7 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
             self.send_json(reply.error, payload, reply.headers)
             return
         gen = srv.generate(body, reply)
+        srv.add_prompt(srv.prompt_tokens(body))  # the prompt is read (and billed) at once
         if body.get("stream"):
             self._stream(body, reply, gen)
         else:
@@ -541,7 +543,7 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
     # -- response building --------------------------------------------------------------------
     def _usage(self, body: dict[str, Any], reply: Reply, gen: Generation) -> dict[str, Any]:
         srv = self.server
-        prompt = prompt_tokens_of(body.get("messages") or [])
+        prompt = srv.prompt_tokens(body)
         completion = gen.completion_tokens
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
@@ -638,11 +640,14 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
             {"index": 0, "message": message, "logprobs": None, "finish_reason": gen.finish_reason}
         ]
         payload["usage"] = self._usage(body, reply, gen)
-        srv.add_served(gen.completion_tokens)  # booked first: the client may read it at once
+        # booked first: the client may read it at once
+        srv.add_served(gen.reasoning_tokens, reasoning=True)
+        srv.add_served(gen.completion_tokens - gen.reasoning_tokens)
         try:
             self.send_json(200, payload, reply.headers)
         except OSError:
-            srv.add_served(-gen.completion_tokens)
+            srv.add_served(-gen.reasoning_tokens, reasoning=True)
+            srv.add_served(-(gen.completion_tokens - gen.reasoning_tokens))
             raise
 
     def _stream(self, body: dict[str, Any], reply: Reply, gen: Generation) -> None:
@@ -660,20 +665,22 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
                 c["usage"] = None
             return c
 
-        # (event, tokens it carries)
-        events: list[tuple[dict[str, Any], int]] = []
+        # (event, tokens it carries, whether they are reasoning)
+        events: list[tuple[dict[str, Any], int, bool]] = []
         first: dict[str, Any] = {"role": "assistant", "content": ""}
         if srv.dialect == "openai":
             first["refusal"] = None
-        events.append((chunk(first), 0))
+        events.append((chunk(first), 0, False))
         if self._visible_reasoning(body):
             for piece in gen.reasoning:
                 delta: dict[str, Any] = {reasoning_key: piece}
                 if srv.dialect == "deepseek":
                     delta = {"content": None, "reasoning_content": piece}
-                events.append((chunk(delta), 1))
-        for piece in self._content_pieces(gen):
-            events.append((chunk({"content": piece}), 1))
+                events.append((chunk(delta), 1, True))
+        content = self._content_pieces(gen)
+        tagged = len(content) - len(gen.text)  # reasoning inside <think> tags in the content
+        for i, piece in enumerate(content):
+            events.append((chunk({"content": piece}), 1, i < tagged))
         for i, call in enumerate(gen.tool_calls):
             head = {
                 "index": i,
@@ -681,28 +688,28 @@ class _ChatCompletionsHandler(ChunkedStreamMixin, ProviderHandler):
                 "type": "function",
                 "function": {"name": call.name, "arguments": ""},
             }
-            events.append((chunk({"content": None, "tool_calls": [head]}), 1))
+            events.append((chunk({"content": None, "tool_calls": [head]}), 1, False))
             for piece in call.argument_pieces:
                 part = {"index": i, "function": {"arguments": piece}}
-                events.append((chunk({"content": None, "tool_calls": [part]}), 1))
-        events.append((chunk({}, gen.finish_reason), 0))
+                events.append((chunk({"content": None, "tool_calls": [part]}), 1, False))
+        events.append((chunk({}, gen.finish_reason), 0, False))
         if include_usage:
             final = self._base(body, "chat.completion.chunk", rid, created)
             final["choices"] = []
             final["usage"] = self._usage(body, reply, gen)
-            events.append((final, 0))
+            events.append((final, 0, False))
 
         self.start_chunked("text/event-stream; charset=utf-8", reply.headers)
         if srv.dialect == "openai" and gen.reasoning:
-            srv.add_served(gen.reasoning_tokens)  # hidden, but generated and billed
+            srv.add_served(gen.reasoning_tokens, reasoning=True)  # hidden, generated and billed
         limit = reply.break_after_chunks
-        for n, (event, tokens) in enumerate(events):
+        for n, (event, tokens, reasoning) in enumerate(events):
             if limit is not None and n >= limit:
                 self.abort_connection()
                 return
             if n:
                 _sleep(reply.chunk_delay)
-            self.write_booked(f"data: {json.dumps(event)}\n\n", tokens)
+            self.write_booked(f"data: {json.dumps(event)}\n\n", tokens, reasoning=reasoning)
         if limit is not None:
             self.abort_connection()
             return
@@ -721,6 +728,9 @@ class OpenAIServer(ScriptedServer):
     ``reasoning_field`` (vllm): ``"reasoning_content"`` (default) or ``"reasoning"``.
     ``reasoning_parser`` (vllm): False -> reasoning sent inside content as ``<think>...</think>``.
     ``honour_thinking_token_budget`` (vllm): cap reasoning at the body's ``thinking_token_budget``.
+    ``prompt_tokenizer``: bill prompts as this ``ProviderTokenizer`` counts them (its tokenizer and
+    chat template, tools included) instead of the word count of the message contents; the
+    billed prompt tokens are booked in ``served_prompt_tokens`` either way.
     ``strict_message_fields`` (openai): reject message keys outside OpenAI's schema (e.g. a
     replayed ``reasoning_content`` / ``thinking_blocks``) as older OpenAI models did:
     "Additional properties are not allowed ('x' was unexpected) - 'messages.N'". Off by default:
@@ -740,6 +750,7 @@ class OpenAIServer(ScriptedServer):
         reasoning_parser: bool = True,
         honour_thinking_token_budget: bool = True,
         strict_message_fields: bool = False,
+        prompt_tokenizer: ProviderTokenizer | None = None,
     ) -> None:
         if dialect not in ("openai", "vllm", "deepseek"):
             raise ValueError(f"unknown dialect {dialect!r}")
@@ -753,6 +764,14 @@ class OpenAIServer(ScriptedServer):
         self.reasoning_parser = reasoning_parser
         self.honour_thinking_token_budget = honour_thinking_token_budget
         self.strict_message_fields = strict_message_fields
+        self.prompt_tokenizer = prompt_tokenizer
+
+    def prompt_tokens(self, body: dict[str, Any]) -> int:
+        """The request's prompt tokens as this server bills them."""
+        messages = body.get("messages") or []
+        if self.prompt_tokenizer is not None:
+            return self.prompt_tokenizer.prompt_tokens(messages, body.get("tools"))
+        return prompt_tokens_of(messages)
 
     # -- model behaviour -----------------------------------------------------------------------
     def is_reasoning_model(self, model: str) -> bool:
