@@ -48,7 +48,7 @@ from agentthink.runtime import (
     step_to_dict,
 )
 from agentthink.signals import StepRecord, normalize_answer
-from agentthink.tools.result import ToolResult, trim_middle
+from agentthink.tools.result import ToolResult, shown_name, trim_middle
 
 __all__ = ["answer_node", "controller_node", "model_node", "stop_node", "tools_node"]
 
@@ -417,7 +417,7 @@ def _refusal(rc: RunContext, call: ToolCall, after_error: bool, running: int) ->
         return f"skipped: the run's budget allows no more tool calls ({blocker}). Answer with what you have."
     if rc.tracker.calls_made(call) >= rc.max_repeated_tool_calls:
         return (
-            f"blocked: this exact call ({call.name} with the same arguments) already ran "
+            f"blocked: this exact call ({shown_name(call.name)} with the same arguments) already ran "
             f"{rc.max_repeated_tool_calls} times. Use its earlier result or try something different."
         )
     if after_error and running >= rc.max_calls_after_error:
@@ -432,7 +432,7 @@ def _refused(call: ToolCall, message: str) -> ToolResult:
     text = f"Error: {message}"
     return ToolResult(
         call_id=call.id,
-        tool_name=call.name,
+        tool_name=shown_name(call.name),
         content=text,
         is_error=True,
         error_kind="denied",
