@@ -19,6 +19,7 @@ Every message says what was wrong and what to do about it.
     │   ├── ModelUnavailableError     rate limits, timeouts, 5xx, connection errors, after retries
     │   ├── EmptyResponseError        the model returned no text, reasoning or tool call
     │   └── StreamInterruptedError    a stream broke midway (``.partial`` holds what arrived)
+    │       └── UnreadableResponseError  a response arrived but could not be read
     ├── BudgetExceededError           a budget limit was crossed (``.limit`` names it)
     ├── ToolError                     a tool call failed; the message is written for the model
     │   ├── ToolRetry                 raised by a tool: ask the model to call again, differently
@@ -56,6 +57,7 @@ __all__ = [
     "ToolRetry",
     "UnknownModelError",
     "UnknownPolicyError",
+    "UnreadableResponseError",
 ]
 
 
@@ -144,6 +146,16 @@ class StreamInterruptedError(ModelError):
         self.partial = partial
         self.delivered = False
         """True when the consumer had already received part of the stream (not retried)."""
+
+
+class UnreadableResponseError(StreamInterruptedError):
+    """The provider answered, but the response could not be read (litellm's own parsing of a
+    whole response hit Python's limits). ``partial.usage`` counts it at its worst case (the
+    call's ``max_tokens``); it is not retried within the call."""
+
+    def __init__(self, message: str, *, partial: Turn, model: str = "") -> None:
+        super().__init__(message, partial=partial, model=model)
+        self.delivered = True
 
 
 class BudgetExceededError(AgentThinkError):

@@ -15,7 +15,7 @@ from agentthink.models.turn import ToolCall
 from agentthink.nodes import decided
 from agentthink.runtime import RunContext
 from agentthink.state import AgentState
-from agentthink.tools.result import ToolResult, trim_middle
+from agentthink.tools.result import ToolResult, shown_name, trim_middle
 
 __all__ = ["tools_node"]
 
@@ -77,7 +77,7 @@ def _refusal(rc: RunContext, call: ToolCall, after_error: bool, running: int) ->
         return f"skipped: the run's budget allows no more tool calls ({blocker}). Answer with what you have."
     if rc.tracker.calls_made(call) >= rc.max_repeated_tool_calls:
         return (
-            f"blocked: this exact call ({call.name} with the same arguments) already ran "
+            f"blocked: this exact call ({shown_name(call.name)} with the same arguments) already ran "
             f"{rc.max_repeated_tool_calls} times. Use its earlier result or try something different."
         )
     if after_error and running >= rc.max_calls_after_error:
@@ -102,7 +102,7 @@ def _refused(call: ToolCall, message: str) -> ToolResult:
     text = f"Error: {message}"
     return ToolResult(
         call_id=call.id,
-        tool_name=call.name,
+        tool_name=shown_name(call.name),
         content=text,
         is_error=True,
         error_kind="denied",

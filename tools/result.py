@@ -15,11 +15,14 @@ from typing import Any, Literal
 
 import pydantic_core
 
+from agentthink.models.untrusted import clean_text
+
 __all__ = [
     "ErrorKind",
     "ToolResult",
     "neutralize_markers",
     "render_output",
+    "shown_name",
     "trim_middle",
     "wrap_untrusted",
 ]
@@ -35,6 +38,9 @@ ErrorKind = Literal[
     "exception",  # the tool raised some other exception
 ]
 
+NAME_CHARS = 128
+"""The longest tool name there can be; a longer name a model sends is shortened when echoed."""
+
 _MARKER = re.compile(r"<(\s*/?\s*)(tool_output)", re.IGNORECASE)
 
 
@@ -45,7 +51,8 @@ class ToolResult:
     call_id: str
     """The id of the ``ToolCall`` this answers (provider's id, untouched)."""
     tool_name: str
-    """The tool the model called (as the model spelled it)."""
+    """The tool the model called, as the model spelled it (shortened by ``shown_name`` when it is
+    longer than any tool's name can be)."""
     content: str
     """The text the model will see (wrapped and trimmed)."""
     is_error: bool = False
@@ -80,6 +87,14 @@ def render_output(value: Any) -> str:
         return pydantic_core.to_json(value, fallback=str).decode("utf-8")
     except (TypeError, ValueError, pydantic_core.PydanticSerializationError):
         return str(value)
+
+
+def shown_name(name: str) -> str:
+    """A tool name a model sent, as it may be echoed: whole when a tool could have it (at most
+    ``NAME_CHARS`` characters), else its head and its length; encodable (lone surrogates
+    replaced)."""
+    shown = name if len(name) <= NAME_CHARS else f"{name[:64]}... ({len(name)} characters)"
+    return clean_text(shown)
 
 
 def trim_middle(text: str, limit: int) -> tuple[str, int]:

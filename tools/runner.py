@@ -26,6 +26,7 @@ from agentthink.tools.result import (
     ErrorKind,
     ToolResult,
     render_output,
+    shown_name,
     trim_middle,
     wrap_untrusted,
 )
@@ -138,15 +139,15 @@ class ToolRunner:
         t = self._tools.get(call.name)
         if t is None:
             names = ", ".join(sorted(self._tools)) or "(none)"
-            return _framework_error(
+            return self._error(
                 call,
                 "unknown_tool",
-                f"Error: there is no tool named {call.name!r}. Available tools: {names}.",
+                f"Error: there is no tool named {shown_name(call.name)!r}. Available tools: {names}.",
             )
         if call.error is not None:
             raw = call.raw_arguments
             snippet = raw if len(raw) <= _RAW_SNIPPET else raw[:_RAW_SNIPPET] + "..."
-            return _framework_error(
+            return self._error(
                 call,
                 "malformed_arguments",
                 f"Error: the arguments for '{t.name}' are not a valid JSON object "
@@ -156,13 +157,39 @@ class ToolRunner:
         try:
             arguments = t.validate(call.arguments)
         except ToolArgumentsError as exc:
-            return _framework_error(call, "invalid_arguments", str(exc))
+            return self._error(call, "invalid_arguments", str(exc))
+        except Exception as exc:  # a validator of the tool's own raised something else
+            return self._error(
+                call,
+                "invalid_arguments",
+                f"Error: the arguments for '{t.name}' could not be checked "
+                f"({type(exc).__name__}: {exc}). Call '{t.name}' again with other arguments, "
+                "or continue without it.",
+            )
         if t.needs_approval:
             denial = await self._check_approval(t, call)
             if denial is not None:
-                return _framework_error(call, "denied", denial)
+                return self._error(call, "denied", denial)
         async with slots:
             return await self._execute(t, call, arguments, span)
+
+    def _error(
+        self, call: ToolCall, kind: ErrorKind, message: str, *, duration: float = 0.0
+    ) -> ToolResult:
+        """A result for a call that did not run; its message is capped like any output (it may
+        quote what the model sent)."""
+        message, _ = trim_middle(message, self.max_output_chars)
+        return ToolResult(
+            call_id=call.id,
+            tool_name=shown_name(call.name),
+            content=message,
+            is_error=True,
+            error_kind=kind,
+            output=message,
+            original_chars=len(message),
+            kept_chars=len(message),
+            duration_s=duration,
+        )
 
     async def _check_approval(self, t: Tool, call: ToolCall) -> str | None:
         if self.approve is None:
@@ -199,7 +226,7 @@ class ToolRunner:
                 span.raised(exc)
                 text, kind = "TimeoutError: the tool's own operation timed out", "exception"
             else:
-                return _framework_error(
+                return self._error(
                     call,
                     "timeout",
                     f"Error: '{t.name}' did not finish within {limit:g} seconds and was "
@@ -247,19 +274,3 @@ class ToolRunner:
 
 def _untraced(call: ToolCall) -> ToolSpan:
     return NO_TRACE
-
-
-def _framework_error(
-    call: ToolCall, kind: ErrorKind, message: str, *, duration: float = 0.0
-) -> ToolResult:
-    return ToolResult(
-        call_id=call.id,
-        tool_name=call.name,
-        content=message,
-        is_error=True,
-        error_kind=kind,
-        output=message,
-        original_chars=len(message),
-        kept_chars=len(message),
-        duration_s=duration,
-    )

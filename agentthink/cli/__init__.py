@@ -8,6 +8,7 @@ The core emits events; this package is the only place that renders them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         from agentthink.bench.cli import main as bench_main
 
         return bench_main(args_in[1:])
+    _never_fail_to_print()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -44,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         return report_error(exc)
+
+
+def _never_fail_to_print() -> None:
+    """Text a model wrote can hold what the terminal's encoding cannot (a lone surrogate from a
+    provider's JSON): print a replacement character rather than crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
 
 
 def report_error(exc: BaseException) -> int:

@@ -212,6 +212,7 @@ class PlainRenderer(Renderer):
             ToolCallStarted,
             ToolResultReceived,
         )
+        from agentthink.tools.result import shown_name
 
         out = self.out
         if isinstance(event, ThinkingDelta):
@@ -234,10 +235,12 @@ class PlainRenderer(Renderer):
             out.write(f"[{event.kind}{extra}] {event.reason}{instead}\n")
         elif isinstance(event, ToolCallStarted):
             self._end_block()
-            out.write(f"  -> {event.name}({_arguments(event.arguments)})\n")
+            out.write(f"  -> {shown_name(event.name)}({_arguments(event.arguments)})\n")
         elif isinstance(event, ToolResultReceived):
             mark = "!!" if event.is_error else "<-"
-            out.write(f"  {mark} {event.name}: {_one_line(event.output or event.content)}\n")
+            out.write(
+                f"  {mark} {shown_name(event.name)}: {_one_line(event.output or event.content)}\n"
+            )
         elif isinstance(event, BudgetUpdate):
             self.spent = event.spent
         out.flush()
@@ -379,6 +382,7 @@ class LiveRenderer(Renderer):
             ToolCallStarted,
             ToolResultReceived,
         )
+        from agentthink.tools.result import shown_name
 
         if isinstance(event, ThinkingDelta):
             if self._block != "thinking":
@@ -405,13 +409,13 @@ class LiveRenderer(Renderer):
         elif isinstance(event, ToolCallStarted):
             self._flush()
             line = Text("  → ", style="yellow")
-            line.append(event.name, style="bold yellow")
+            line.append(shown_name(event.name), style="bold yellow")
             line.append(f"({_arguments(event.arguments)})", style="yellow")
             self._print(line)
         elif isinstance(event, ToolResultReceived):
             style = "red" if event.is_error else "green"
             line = Text("  ← ", style=style)
-            line.append(f"{event.name}: ", style=f"bold {style}")
+            line.append(f"{shown_name(event.name)}: ", style=f"bold {style}")
             line.append(
                 _one_line(event.output or event.content),
                 style="dim" if not event.is_error else style,

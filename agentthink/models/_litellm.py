@@ -35,6 +35,7 @@ __all__ = [
     "price_of",
     "retry_after_of",
     "to_model_error",
+    "unreadable_response",
 ]
 
 
@@ -273,6 +274,23 @@ def to_model_error(exc: BaseException, model: str) -> ModelError:
     return ModelUnavailableError(
         f"{model}: the call failed: {type(exc).__name__}: {detail}", **kwargs
     )
+
+
+def unreadable_response(exc: BaseException) -> str | None:
+    """Why litellm could not read a whole response the server did send, or None when ``exc`` is
+    another failure. litellm parses a response's tool-call arguments itself and lets Python's
+    parser limits escape (nesting too deep, an integer too long), reporting a connection error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RecursionError):
+            return "it is nested too deeply for Python's JSON parser"
+        if isinstance(current, ValueError) and "integer string conversion" in str(current):
+            return "it holds an integer too long for Python's JSON parser"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 _CONNECTION_SIGNS = ("Cannot connect to host", "Connect call failed", "Connection refused")

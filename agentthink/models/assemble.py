@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from agentthink.models.turn import (
     Turn,
     Usage,
 )
+from agentthink.models.untrusted import clean_text, parse_tool_arguments
 
 __all__ = ["TurnBuilder", "parse_tool_arguments", "turn_from_response"]
 
@@ -32,22 +32,6 @@ _FINISH: dict[str, FinishReason] = {
     "max_tokens": "length",
     "content_filter": "content_filter",
 }
-
-
-def parse_tool_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parse a tool call's argument string; on failure return ({}, what was wrong)."""
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return (
-            {},
-            f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {raw[:200]!r}",
-        )
-    if not isinstance(value, dict):
-        return {}, f"the arguments must be a JSON object, got {type(value).__name__}: {raw[:200]!r}"
-    return value, None
 
 
 @dataclass(slots=True)
@@ -106,10 +90,10 @@ class TurnBuilder:
             self._add_blocks(blocks)
         reasoning = getattr(delta, "reasoning_content", None)
         if reasoning:
-            out.append(self._reasoning(reasoning))
+            out.append(self._reasoning(clean_text(reasoning)))
         content = getattr(delta, "content", None)
         if content:
-            out.extend(self._content(content))
+            out.extend(self._content(clean_text(content)))
         for tc in getattr(delta, "tool_calls", None) or []:
             out.append(self._tool_delta(tc))
         return out
@@ -143,6 +127,7 @@ class TurnBuilder:
         pending = self._calls.setdefault(index, _PendingCall())
         fn = getattr(tc, "function", None)
         name = getattr(fn, "name", None) if fn is not None else None
+        name = clean_text(name) if name else name
         args = (getattr(fn, "arguments", None) if fn is not None else None) or ""
         if tc.id:
             pending.id = tc.id
@@ -289,8 +274,8 @@ def turn_from_response(
     blocks = getattr(message, "thinking_blocks", None)
     if blocks:
         builder._add_blocks(blocks)
-    reasoning = getattr(message, "reasoning_content", None) or ""
-    content = message.content or ""
+    reasoning = clean_text(getattr(message, "reasoning_content", None) or "")
+    content = clean_text(message.content or "")
     if (think_tags or untagged_is_reasoning) and content:
         tag_reasoning, content = split_think_tags(
             content, untagged_is_reasoning=untagged_is_reasoning
@@ -304,7 +289,7 @@ def turn_from_response(
     for index, tc in enumerate(message.tool_calls or []):
         pending = builder._calls.setdefault(index, _PendingCall())
         pending.id = tc.id or ""
-        pending.name = tc.function.name or ""
+        pending.name = clean_text(tc.function.name or "")
         pending.arguments = tc.function.arguments or ""
         psf = getattr(tc, "provider_specific_fields", None)
         if psf:

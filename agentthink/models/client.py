@@ -18,6 +18,7 @@ from agentthink.errors import (
     ModelError,
     ModelUnavailableError,
     StreamInterruptedError,
+    UnreadableResponseError,
 )
 from agentthink.models import _litellm
 from agentthink.models.assemble import TurnBuilder, turn_from_response
@@ -81,6 +82,7 @@ class LiteLLMModel:
         ]
         self.extra_params = dict(extra_params or {})
         self._checked = False
+        self._read_streamed = False  # set once a whole response could not be read
 
     def __repr__(self) -> str:
         return f"LiteLLMModel({self.name!r})"
@@ -151,7 +153,11 @@ class LiteLLMModel:
         async for attempt in self.retry.retrying(deadline):
             with attempt:
                 try:
-                    if request.cutoff_tokens is not None or watch is not None:
+                    if (
+                        request.cutoff_tokens is not None
+                        or watch is not None
+                        or self._read_streamed
+                    ):
                         turn = await self._consume(request, deadline, watch)
                     else:
                         turn = await self._call_once(request, deadline)
@@ -240,6 +246,9 @@ class LiteLLMModel:
         try:
             response = await _litellm.acompletion(**kwargs)
         except Exception as exc:
+            why = _litellm.unreadable_response(exc)
+            if why is not None:
+                raise self._unreadable(request, why) from exc
             raise _litellm.to_model_error(exc, self.name) from exc
         turn = turn_from_response(
             response,
@@ -315,6 +324,24 @@ class LiteLLMModel:
             )
         turn.thinking_stopped = stop if cut else None
         yield TurnDone(self._finalize(turn, request, cut=cut))
+
+    def _unreadable(self, request: PreparedRequest, why: str) -> UnreadableResponseError:
+        """A whole response litellm could not read: counted at its worst case, and this model's
+        later calls are read streamed, where a tool call's arguments arrive as plain text."""
+        self._read_streamed = True
+        cap = request.params.get("max_tokens")
+        unseen = cap if isinstance(cap, int) else self.profile.max_output_tokens
+        prompt = self.count_tokens(request.messages, request.params.get("tools"))
+        usage = Usage(prompt, 0, 0, self.price(prompt, unseen), True, unseen)
+        lost = Turn("", "", [], usage, "length", {"role": "assistant", "content": None}, self.name)
+        return UnreadableResponseError(
+            f"{self.name}: the model's response could not be read ({why}; most likely a tool "
+            f"call's arguments). It is counted as {prompt} prompt tokens and up to {unseen} "
+            "generated; this model's next calls are read streamed, where such arguments reach "
+            "the model back as a tool error.",
+            partial=lost,
+            model=self.name,
+        )
 
     def _finalize(self, turn: Turn, request: PreparedRequest, *, cut: bool) -> Turn:
         turn.notes.extend(request.notes)

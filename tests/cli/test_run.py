@@ -171,3 +171,21 @@ def test_native_thinking_cap_setting_reaches_the_server(run_cli: Run, how: str) 
     capped, uncapped = bodies[0], bodies[-1]
     assert capped["thinking_token_budget"] == 16  # thinking off: the stray cap
     assert "thinking_token_budget" not in uncapped
+
+
+def test_what_a_model_writes_never_crashes_the_output(
+    run_cli: Run, script: Callable[[Any], str]
+) -> None:
+    """A lone surrogate (a provider's JSON can carry one) and an endless tool name are printed
+    replaced and shortened, not raised as UnicodeEncodeError or echoed whole."""
+    name = "\ud800" + "n" * 5000
+    model = script(
+        [
+            {"tool_calls": [{"name": name, "arguments": '{"x": "\\ud800"}'}]},
+            {"reasoning": "th\udfffink", "text": "fi\ud800ne"},
+        ]
+    )
+    done = run_cli("run", "q", "--model", model, "--tools", "calculator", "--policy", "never")
+    assert done.returncode == 0, done.stderr
+    assert "fi?ne" in done.stdout and "(5001 characters)" in done.stdout
+    assert all(len(line) < 600 for line in done.stdout.splitlines())

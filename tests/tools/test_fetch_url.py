@@ -15,6 +15,8 @@ import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import pytest
 
 from agentthink.errors import ToolError
 from agentthink.tools.builtins import fetch_url_tool
+from agentthink.tools.builtins.bounded_decode import BoundedDecoder
 
 from .conftest import LoopbackServer, send
 
@@ -179,6 +182,102 @@ async def test_slow_servers_time_out(http_server: LoopbackServer) -> None:
     with pytest.raises(ToolError, match=r"took longer than 0\.3s"):
         await fetch.invoke({"url": http_server.url("/slow")})
     assert time.perf_counter() - start < 1.5
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("a" * 64 + ".example.com", "a label of 64 characters; DNS allows at most 63"),
+        ("a" * 100, "a label of 100 characters"),
+        ("a" * 300, "is 300 characters long"),
+        ("a..example.com", "an empty label"),
+    ],
+)
+async def test_host_names_dns_cannot_hold_are_a_tool_error(host: str, why: str) -> None:
+    # the system resolver: before the fix its IDNA codec raised UnicodeError ("label too long")
+    with pytest.raises(ToolError, match=why):
+        await fetch_url_tool().invoke({"url": f"http://{host}/"})
+
+
+async def test_an_over_long_host_name_is_refused_before_any_lookup() -> None:
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        raise OSError("no lookups in this test")
+
+    with pytest.raises(ToolError, match="257 characters long; DNS allows at most 253"):
+        await fetch_url_tool(resolver=resolver).invoke({"url": f"http://{'a.' * 127}com/"})
+    assert lookups == []
+
+
+def _gzip(data: bytes, chunk: int = 1 << 20) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    view = memoryview(data)
+    return b"".join(packer.compress(view[i : i + chunk]) for i in range(0, len(data), chunk)) + (
+        packer.flush()
+    )
+
+
+BOMB = _gzip(bytes(100_000_000))  # 100 MB of zeros in ~100 KB
+
+
+async def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(http_server: LoopbackServer) -> None:
+    headers = {"Content-Encoding": "gzip"}
+    http_server.routes["/bomb"] = lambda h: send(
+        h, BOMB, content_type="text/plain", headers=headers
+    )
+    cap = 1_000_000
+    fetch = fetch_url_tool(allow_hosts=["127.0.0.1"], max_bytes=cap)
+    tracemalloc.start()
+    try:
+        text = await fetch.invoke({"url": http_server.url("/bomb")})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert f"only the first {cap} bytes were read" in text
+    assert text.split("\n\n", 1)[1] == "\x00" * cap
+    # the body, its join, its text and the result are each about the cap (7 MB measured); a
+    # whole inflated network chunk (64 KB of this bomb is 64 MB) dwarfs them (152 MB before)
+    assert peak < 12 * cap, f"peak {peak} bytes"
+    assert http_server.requests[0][1]["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_the_decoder_never_yields_more_than_its_limit() -> None:
+    limit = 300_000
+    decoder = BoundedDecoder("gzip", limit)
+    total = fed = 0
+    for i in range(0, len(BOMB), 4096):  # small raw chunks, as a slow network delivers
+        piece = decoder.feed(BOMB[i : i + 4096])
+        fed += 1
+        total += len(piece)
+        assert total <= limit
+        if decoder.done:
+            break
+    assert total == limit and decoder.truncated
+    assert fed * 4096 < len(BOMB) // 10  # the rest of the bomb was never read nor inflated
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "identity"])
+async def test_compressed_pages_still_read_whole(http_server: LoopbackServer, coding: str) -> None:
+    page = PAGE.encode() * 50
+    body = {
+        "gzip": _gzip(page),
+        "deflate": zlib.compress(page),
+        "raw-deflate": zlib.compress(page)[2:-4],
+        "identity": page,
+    }[coding]
+    headers = {"Content-Encoding": coding.removeprefix("raw-")}
+    http_server.routes["/z"] = lambda h: send(h, body, headers=headers)
+    text = await fetch_url_tool(allow_hosts=["127.0.0.1"]).invoke({"url": http_server.url("/z")})
+    assert text.count("First paragraph with bold text.") == 50 and "size limit" not in text
+
+
+async def test_encodings_it_cannot_bound_are_refused(http_server: LoopbackServer) -> None:
+    headers = {"Content-Encoding": "br"}
+    http_server.routes["/br"] = lambda h: send(h, b"\x1b...", headers=headers)
+    with pytest.raises(ToolError, match="encoded as 'br', which fetch_url does not decode"):
+        await fetch_url_tool(allow_hosts=["127.0.0.1"]).invoke({"url": http_server.url("/br")})
 
 
 NETNS_SCRIPT = textwrap.dedent(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import AfterValidator
 
 from agentthink.errors import ToolDefinitionError, ToolError, ToolRetry
 from agentthink.models.turn import ToolCall
@@ -58,6 +59,43 @@ async def test_unknown_tool_lists_available_names() -> None:
     assert result.is_error and result.error_kind == "unknown_tool"
     assert "no tool named 'multiply'" in result.content
     assert "Available tools: add, flaky." in result.content
+
+
+def _known(code: int) -> int:
+    return {1: 1}[code]  # KeyError for any other code: pydantic lets it through
+
+
+@tool
+def lookup(code: Annotated[int, AfterValidator(_known)]) -> int:
+    """Look a code up."""
+    return code
+
+
+async def test_an_endless_unknown_name_is_echoed_shortened() -> None:
+    name = "n" * 1_000_000
+    [result] = await ToolRunner([add]).run([call(name, {"a": 1})])
+    assert result.error_kind == "unknown_tool"
+    assert len(result.content) < 400 and len(result.tool_name) < 200
+    assert "'" + "n" * 64 + "... (1000000 characters)'" in result.content
+    assert "Available tools: add." in result.content
+
+
+async def test_messages_quoting_what_the_model_sent_are_capped() -> None:
+    keys = {f"{i}" + "k" * 200_000: 1 for i in range(5)}  # five unknown, enormous argument names
+    runner = ToolRunner([add], max_output_chars=2000)
+    [result] = await runner.run([call("add", {"a": 1, "b": 2, **keys})])
+    assert result.error_kind == "invalid_arguments"
+    assert len(result.content) <= 2000 and "characters removed" in result.content
+    assert result.content.startswith("Invalid arguments for tool 'add':")
+
+
+async def test_a_validator_that_raises_something_else_is_an_invalid_arguments_result() -> None:
+    [ok, bad] = await ToolRunner([lookup]).run(
+        [call("lookup", {"code": 1}), call("lookup", {"code": 2}, id="c2")]
+    )
+    assert not ok.is_error
+    assert bad.error_kind == "invalid_arguments" and bad.call_id == "c2"
+    assert "could not be checked (KeyError: 2)" in bad.content
 
 
 async def test_malformed_json_arguments() -> None:

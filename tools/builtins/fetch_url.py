@@ -16,9 +16,12 @@ could otherwise make the agent's machine call internal services):
   the same way *before* any connection is made to it;
 - content that is not text (images, archives, executables): it is useless to a model.
 
-Limits: at most ``max_bytes`` of body are read (the stream stops there), the whole fetch must
-finish within ``timeout`` seconds, proxies from the environment are ignored. HTML is reduced
-to readable text (scripts and styles dropped).
+Limits: at most ``max_bytes`` of body are read (the stream stops there; a compressed body is
+inflated only that far, so a gzip bomb costs no more memory than a plain page; only gzip and
+deflate are accepted), the whole fetch must finish within ``timeout`` seconds, proxies from the
+environment are ignored. Host names that DNS cannot hold (a label over 63 characters, an empty
+label) are refused before any lookup. HTML is reduced to readable text (scripts and styles
+dropped).
 
 ``allow_hosts`` (exact host names or addresses) and ``allow_private=True`` lift the address
 check, for tests against a local server and for trusted intranets.
@@ -34,6 +37,7 @@ import httpx
 
 from agentthink.errors import ToolError
 from agentthink.tools.base import Tool
+from agentthink.tools.builtins.bounded_decode import ACCEPT_ENCODING, BoundedDecoder
 from agentthink.tools.builtins.html_text import html_to_text
 from agentthink.tools.builtins.netguard import (
     BlockedAddressError,
@@ -96,15 +100,17 @@ async def _check_url(url: httpx.URL, settings: _Settings) -> _Target:
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` decoded bytes of the body: compressed bodies are inflated only as far
+    as the limit (httpx would inflate each network chunk whole, a bomb's 64 KB into 64 MB)."""
+    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
     chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        room = limit - total
-        chunks.append(chunk[:room])
-        total += min(len(chunk), room)
-        if len(chunk) >= room:
-            return b"".join(chunks), True
-    return b"".join(chunks), False
+    async for raw in response.aiter_raw():
+        piece = decoder.feed(raw)
+        if piece:
+            chunks.append(piece)
+        if decoder.done:
+            break
+    return b"".join(chunks), decoder.truncated
 
 
 def _is_text(content_type: str) -> bool:
@@ -140,7 +146,11 @@ async def _fetch(url_text: str, settings: _Settings) -> str:
         follow_redirects=False,
         timeout=timeout,
         transport=settings.transport,
-        headers={"User-Agent": _USER_AGENT, "Accept": "text/html, text/*;q=0.9, */*;q=0.1"},
+        headers={
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/html, text/*;q=0.9, */*;q=0.1",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
     ) as client:
         for _hop in range(settings.max_redirects + 1):
             target = await _check_url(current, settings)

@@ -21,6 +21,7 @@ __all__ = [
     "BlockedAddressError",
     "Resolver",
     "address_problem",
+    "host_problem",
     "parse_ip",
     "resolve_checked",
     "system_resolver",
@@ -125,6 +126,23 @@ def address_problem(ip: IPAddress) -> str | None:
     return None
 
 
+def host_problem(host: str) -> str | None:
+    """Why ``host`` cannot be a DNS name (a label over 63 characters, an empty label, over 253
+    characters in all), or ``None``; IP literals pass. Checked before any lookup: the system
+    resolver's IDNA codec raises ``UnicodeError`` on such names."""
+    if parse_ip(host) is not None:
+        return None
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253:
+        return f"the host name is {len(name)} characters long; DNS allows at most 253"
+    for label in name.split("."):
+        if not label:
+            return "the host name has an empty label (two dots in a row, or a leading dot)"
+        if len(label) > 63:
+            return f"the host name has a label of {len(label)} characters; DNS allows at most 63"
+    return None
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     """Resolve ``host`` with the operating system's resolver (``getaddrinfo``)."""
     loop = asyncio.get_running_loop()
@@ -144,13 +162,17 @@ async def resolve_checked(
     if literal is not None:
         addresses: list[IPAddress] = [literal]
     else:
+        shown = host if len(host) <= 100 else f"{host[:100]}... ({len(host)} characters)"
+        problem = host_problem(host)
+        if problem is not None:
+            raise BlockedAddressError(f"refused host {shown!r}: {problem}")
         try:
             found = await resolver(host, port)
-        except OSError as exc:
-            raise BlockedAddressError(f"cannot resolve host {host!r}: {exc}") from None
+        except (OSError, UnicodeError) as exc:
+            raise BlockedAddressError(f"cannot resolve host {shown!r}: {exc}") from None
         addresses = [a for a in (parse_ip(x) for x in found) if a is not None]
         if not addresses:
-            raise BlockedAddressError(f"host {host!r} has no usable address")
+            raise BlockedAddressError(f"host {shown!r} has no usable address")
     if not allow_private:
         for ip in addresses:
             problem = address_problem(ip)
