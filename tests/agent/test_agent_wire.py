@@ -67,8 +67,10 @@ async def test_a_model_that_thinks_when_told_not_to_is_cut_at_the_thinking_budge
         served = server.served_reasoning_tokens
     (step,) = result.trace  # one call: its stream was cut at the budget ...
     assert step["thinking_tokens"] <= 40 + 2  # (one streamed chunk of slack)
-    # ... but the server generated on until it saw the hang-up: booked, never hidden
-    assert result.usage.reasoning_tokens >= served > 40
+    # ... and whatever the server generated before it saw the hang-up is booked, never hidden.
+    # (How far past the cut it got depends on socket timing, so only the booking is asserted.)
+    assert served > 0
+    assert result.usage.reasoning_tokens >= served
     assert result.stopped_by == "max_thinking_tokens" and result.answer is None
 
 
