@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agentthink.bench.sim_server import SimModel, SimServer
+from agentthink.bench.sim_model import SimModel
+from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import Task, World
 from agentthink.models._litellm import get_litellm
 
