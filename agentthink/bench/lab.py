@@ -17,7 +17,6 @@ import asyncio
 import csv
 import dataclasses
 import json
-import re
 import statistics
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from typing import Any
 
 from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
 from agentthink.bench.sim_server import SimServer
-from agentthink.bench.world import Task, World, load_world
+from agentthink.bench.world import Task, World, answer_matches, load_world
 
 __all__ = [
     "PATTERNS",
@@ -162,9 +161,7 @@ def sim_model(
 
 def check_answer(answer: str | None, expected: str) -> bool:
     """The expected answer appears in the final answer as a whole word/number."""
-    if not answer:
-        return False
-    return re.search(rf"(?<![\w.]){re.escape(expected)}(?![\w]|\.\d)", answer) is not None
+    return answer_matches(answer, expected)
 
 
 def pareto_front(points: Sequence[tuple[str, float, float]]) -> list[str]:
