@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from agentthink.checkpointable import Checkpointable
 from agentthink.models.turn import ToolCall
 
 __all__ = [
@@ -68,7 +69,7 @@ ToolNeedHeuristic = Callable[[str, Sequence[str]], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class StepRecord:
+class StepRecord(Checkpointable):
     """One step of a run, as the graph records it after the step's model call (and tools)."""
 
     kind: StepKind

@@ -207,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _service_options(worker)
 
+    commands.add_parser(  # parsed by agentthink.cli.export
+        "export",
+        help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
+        add_help=False,
+    )
     bench = commands.add_parser(
         "bench",
         help="the policy lab: compare policies, fuzz budgets, measure overhead and throughput",

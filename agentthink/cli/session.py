@@ -114,6 +114,7 @@ def make_approver(renderer_ref: list[Renderer]) -> Any:
     """The approval hook: ask the person y/n before a tool that needs approval runs.
 
     Without a terminal on stdin nobody can answer, so the call is denied (the model is told).
+    Ctrl-C while it waits cancels the run at once (``terminal.read_line``).
     """
 
     async def approve(tool: Any, call: Any) -> bool:
@@ -121,16 +122,14 @@ def make_approver(renderer_ref: list[Renderer]) -> Any:
             return False
         renderer = renderer_ref[0]
         from agentthink.cli.render import _arguments
+        from agentthink.cli.terminal import read_line
 
         with renderer.suspend():
             question = f"allow {tool.name}({_arguments(call.arguments)})? [y/N] "
             code = call.arguments.get("code") if isinstance(call.arguments, dict) else None
             if isinstance(code, str):
                 print(f"--- {tool.name} wants to run ---\n{code}\n---", flush=True)
-            try:
-                reply = await asyncio.to_thread(input, question)
-            except EOFError:
-                reply = ""
+            reply = await read_line(question)  # Ctrl-C cancels the run while it waits
         renderer.resume()
         return reply.strip().lower() in ("y", "yes")
 
