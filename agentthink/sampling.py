@@ -83,6 +83,17 @@ def _reasons(rc: RunContext, plan: CallPlan, reasons_anyway: bool) -> bool:
     return plan.thinking_tokens > 0 or rc.always_reasons or reasons_anyway
 
 
+def _held(rc: RunContext, prompt: int, request: CallRequest, thinks: bool) -> Hold:
+    """A call's worst case. A call told not to think may still reason up to its cutoff (what
+    was left of ``max_thinking_tokens`` when it was built): that much is held as thinking, so
+    calls beside it get their cutoff from what remains."""
+    hold = Hold.of_call(prompt, request.max_tokens, thinking=thinks, prices=rc.prices)
+    cutoff = request.cutoff()
+    if thinks or cutoff is None:
+        return hold
+    return replace(hold, thinking_tokens=min(hold.output_tokens or cutoff, cutoff))
+
+
 def plan_lanes(
     rc: RunContext,
     messages: list[dict[str, Any]],
@@ -126,7 +137,7 @@ def _hold_lane(rc: RunContext, lane: _Lane, prompt: int, judge_question: str | N
     ledger, cap = rc.ledger, lane.request.max_tokens
     reasons_anyway = lane.reasons_anyway
     thinks = _reasons(rc, lane.plan, reasons_anyway)
-    lane.holds["call"] = ledger.hold(Hold.of_call(prompt, cap, thinking=thinks, prices=rc.prices))
+    lane.holds["call"] = ledger.hold(_held(rc, prompt, lane.request, thinks))
     if lane.plan.thinking_tokens > 0:
         # the re-ask resends the prompt with the reasoning carried over, and answers
         carried = math.ceil((cap or 0) * rc.prompts.ratio) + rc.prompts.suffix(
@@ -231,9 +242,7 @@ async def _reask(
     plan = replace(plan, max_output_tokens=min(cap, lane.reask_output))
     request = build_request(rc, plan, None)
     thinks = _reasons(rc, plan, lane.reasons_anyway)
-    held = rc.ledger.hold(
-        Hold.of_call(_prompt(rc, sent), request.max_tokens, thinking=thinks, prices=rc.prices)
-    )
+    held = rc.ledger.hold(_held(rc, _prompt(rc, sent), request, thinks))
     try:
         answer = await call_model(rc, sent, plan, request, step, quiet=True)
     finally:
