@@ -99,6 +99,8 @@ def test_registry_names() -> None:
         "never",
         "adaptive",
         "escalate",
+        "sample",
+        "best-of-n",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)
