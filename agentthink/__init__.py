@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "Act": "agentthink.decisions",
     "Answer": "agentthink.decisions",
     "Stop": "agentthink.decisions",
+    "Sample": "agentthink.decisions",
+    "SamplePolicy": "agentthink.policies.sampling",
     "Decision": "agentthink.decisions",
     "StepContext": "agentthink.context",
     "Verdict": "agentthink.verifiers",
@@ -56,6 +58,8 @@ __all__ = [
     "RegexVerifier",
     "RunResult",
     "RunUsage",
+    "Sample",
+    "SamplePolicy",
     "ScriptedModel",
     "StepContext",
     "Stop",
@@ -76,7 +80,7 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Stop, Think
+    from agentthink.decisions import Act, Answer, Decision, Sample, Stop, Think
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -88,6 +92,7 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.policies.sampling import SamplePolicy
     from agentthink.result import DecisionRecord, RunResult, RunUsage
     from agentthink.testing import ScriptedModel
     from agentthink.tools import Tool, tool

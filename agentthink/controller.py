@@ -11,8 +11,10 @@ first that fires replaces the policy's decision and says why:
 5. think or act, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
    an answer still fits (it resends no tool schemas, so it may fit where a step does not),
    else ``Stop`` with the limit;
-6. an answer (the policy's or the one rule 5 made) that needs a call the ledger cannot plan:
-   ``Stop`` with the limit.
+6. a sample, but fewer of its attempts fit the budget at once: the same ``Sample`` with ``n``
+   cut to what fits; when not one fits, a fresh ``Answer`` when an answer fits, else ``Stop``;
+7. an answer (the policy's or the one rule 5 or 6 made) that needs a call the ledger cannot
+   plan: ``Stop`` with the limit.
 
 No I/O: the ledger's plans for the next call come from two pure functions in the
 ``ControlView`` (computed only when a rule needs them), so the whole controller is tested
@@ -22,10 +24,10 @@ without a graph or a model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Stop, Think
+from agentthink.decisions import Act, Answer, Decision, Sample, Stop, Think, sample_terms
 from agentthink.ledger import CallPlan
 from agentthink.policies.base import Policy
 from agentthink.result import DecisionRecord
@@ -65,6 +67,9 @@ class ControlView:
     """What the latest failed call said."""
     halt: Stop | None = None
     """A node found that the run cannot go on, and why."""
+    sample_fit: Callable[[Sample], int] = lambda sample: sample.n
+    """How many of a ``Sample``'s attempts the ledger can plan at once (each at its thinking
+    allotment, with its re-ask and judge), the run's final answer kept back."""
 
 
 def decide(policy: Policy, view: ControlView, guards: Guards = Guards()) -> DecisionRecord:
@@ -95,6 +100,8 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
         )
     if isinstance(decision, Think | Act):
         decision = _within_budget(view.next_call(), view.final_call) or decision
+    if isinstance(decision, Sample):
+        decision = _fitting(decision, view)
     if isinstance(decision, Answer) and _needs_call(decision, view.context):
         decision = _affordable(view.final_call()) or decision
     return decision
@@ -110,6 +117,21 @@ def _within_budget(plan: CallPlan, final_call: Callable[[], CallPlan]) -> Decisi
     if plan.answer_only:
         return Answer(plan.reason, use_proposed=False)
     return None
+
+
+def _fitting(decision: Sample, view: ControlView) -> Decision:
+    """The sample with ``n`` cut to the attempts that fit; an answer or a stop when none does."""
+    fit = view.sample_fit(decision)
+    if fit >= decision.n:
+        return decision
+    if fit < 1:
+        final = view.final_call()
+        if not final.possible:
+            return Stop(final.reason, final.stopped_by)
+        why = f"answer only: not one attempt ({sample_terms(decision)}) fits the budget"
+        return Answer(why, use_proposed=False)
+    why = f"{decision.reason} (cut from {decision.n} to {fit} attempts to fit the budget)"
+    return replace(decision, n=fit, wave=min(decision.wave, fit), reason=why)
 
 
 def _affordable(plan: CallPlan) -> Stop | None:

@@ -25,12 +25,13 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Stop, Think
+from agentthink.decisions import Act, Answer, Decision, Sample, Stop, Think
 from agentthink.events import DecisionMade
+from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import Turn
-from agentthink.prompt_accounting import PromptAccounting, PromptShape
 from agentthink.runtime import RunContext
+from agentthink.sampling import lanes_that_fit
 from agentthink.signals import StepKind, StepRecord
 from agentthink.state import AgentState, Halt, RunState
 
@@ -75,6 +76,8 @@ def _node_for(decision: Decision) -> str:
             return "answer"
         case Stop():
             return "stop"
+        case Sample():
+            return "sample"
 
 
 def _view(
@@ -102,6 +105,9 @@ def _view(
         ),
         final_call=lambda: plan_call(
             rc, sent, None, 0, final=True, reasons_anyway=run.reasons_anyway
+        ),
+        sample_fit=lambda sample: lanes_that_fit(
+            rc, sent, sample, question, reasons_anyway=run.reasons_anyway
         ),
         step_limit_set=rc.ledger.budget.max_steps is not None,
         empty_replies=run.empty_replies,
@@ -222,36 +228,12 @@ async def _verify(
     rc: RunContext, question: str, answer: str
 ) -> tuple[bool | None, dict[str, Any] | None]:
     """Ask the verifier (within the budget); a rejection becomes a note the model reads."""
-    if rc.verifier is None:
+    verdict = await verify_answer(rc, question, answer)
+    if verdict is None:
         return None, None
-    from agentthink.verifiers import ModelJudge
-
-    max_tokens: int | None = None
-    if isinstance(rc.verifier, ModelJudge):
-        judge_prompt = rc.verifier.messages(question, answer)
-        judge = rc.verifier.model
-        # a fresh prompt to a model that may count another way: the margins apply
-        shape = PromptShape(judge.count_tokens(judge_prompt), len(judge_prompt))
-        plan = rc.ledger.plan_model_call(
-            PromptAccounting(exact=judge.profile.exact_prompt_count).predict(shape),
-            final=False,
-            model_max_output_tokens=rc.verifier.max_tokens,
-            prices=rc.prices,
-        )
-        if not plan.possible or plan.answer_only:
-            return None, None
-        max_tokens = plan.max_output_tokens
-    verdict = await rc.verifier.verify(question, answer, max_tokens=max_tokens)
-    if verdict.usage is not None:
-        rc.ledger.record_model_call(verdict.usage, prices=rc.prices)
-        rc.budget_update()
     if verdict.accepted:
         return True, None
-    note = {
-        "role": "user",
-        "content": f"[verifier] Your answer was rejected: {verdict.reason}. Revise it.",
-    }
-    return False, note
+    return False, rejection_note(verdict.reason)
 
 
 # --- stop ---------------------------------------------------------------------------------

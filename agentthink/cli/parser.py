@@ -1,12 +1,13 @@
-"""The command line's grammar. Stdlib only: ``agentthink --help`` must start fast."""
+"""The command line's grammar. Stdlib only (``agentthink.assembly`` imports nothing else at
+its top): ``agentthink --help`` must start fast."""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["TOOL_NAMES", "build_parser"]
+from agentthink.assembly import TOOL_NAMES
 
-TOOL_NAMES = ("calculator", "web_search", "fetch_url", "python")
+__all__ = ["build_parser"]
 
 _EPILOG = """\
 models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,

@@ -11,6 +11,8 @@ from agentthink.events import (
     DecisionMade,
     Done,
     Event,
+    SampleDrawn,
+    SampleSelected,
     ThinkingDelta,
     ToolCallStarted,
     ToolResultReceived,
@@ -69,6 +71,10 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
                 "remaining": dataclasses.asdict(remaining),
                 "status": status,
             }
+        case SampleDrawn():
+            return "sample", dataclasses.asdict(event)
+        case SampleSelected():
+            return "selected", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")
