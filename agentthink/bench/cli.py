@@ -125,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how the server counts tokens: cl100k (agentthink's own estimate, the default), "
         "deepseek (DeepSeek's tokenizer and a chat template) or split3 (4/3 of cl100k's count)",
     )
+    b.add_argument(
+        "--no-oracle",
+        action="store_true",
+        help="skip the baseline: the tight cases again, planned with the server's own count",
+    )
     b.add_argument("--out", default=None, help="output folder (default bench-results/budget-sSEED)")
 
     o = sub.add_parser(
@@ -266,6 +271,7 @@ def _budget(args: argparse.Namespace) -> int:
             max_output_tokens=args.max_output_tokens,
             native_cap=not args.no_native_cap,
             tokenizer=args.tokenizer,
+            oracle=not args.no_oracle,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )
