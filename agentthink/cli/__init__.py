@@ -1,5 +1,5 @@
-"""The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``
-and ``bench``.
+"""The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``,
+``bench`` and ``warm``.
 
 Start-up stays fast: this package imports only the standard library until a command needs more
 (litellm, langgraph, llama.cpp and rich are imported by the commands that use them).
@@ -31,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
         from agentthink.bench.cli import main as bench_main
 
         return bench_main(args_in[1:])
+    if args_in[:1] == ["warm"]:
+        from agentthink.cli.warm.command import warm_command
+
+        return warm_command(args_in[1:])
+    if argv is None:  # the command line: run and chat go to the warm process
+        from agentthink.cli.warm.client import run_warm, wanted
+
+        if wanted(args_in) and (code := run_warm(args_in)) is not None:
+            return code
     _never_fail_to_print()
     parser = build_parser()
     try:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from agentthink.tools.base import Tool
 
 __all__ = [
+    "EMBEDDED_TOOLS",
     "Options",
     "make_agent",
     "make_model",
@@ -33,6 +34,8 @@ __all__ = [
     "parse_tool_names",
 ]
 
+EMBEDDED_TOOLS = "calculator,convert_units,is_prime,days_between"
+"""The embedded demo model's tools unless told otherwise: what it can answer right."""
 _LIMIT_KEYS = ("total", "thinking", "cost", "steps", "tools", "seconds")
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 
@@ -91,6 +94,8 @@ def options_from_args(args: argparse.Namespace, *, default_tools: str) -> Option
     if think is not None:
         policy_spec = _think_policy(think)
     make_policy(policy_spec)  # validates the name now
+    if settings.tools is None and not settings.model:
+        default_tools = EMBEDDED_TOOLS
     tools = parse_tool_names(settings.tools if settings.tools is not None else default_tools)
     return Options(
         settings=settings,
@@ -241,6 +246,9 @@ def make_tools(names: list[str], settings: Settings | None = None) -> list[Tool]
 
     factories: dict[str, Callable[[], Tool]] = {
         "calculator": builtins.calculator_tool,
+        "convert_units": builtins.convert_units_tool,
+        "is_prime": builtins.is_prime_tool,
+        "days_between": builtins.days_between_tool,
         "web_search": builtins.web_search_tool,
         "fetch_url": builtins.fetch_url_tool,
         "python": python,

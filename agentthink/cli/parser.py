@@ -6,7 +6,15 @@ import argparse
 
 __all__ = ["TOOL_NAMES", "build_parser"]
 
-TOOL_NAMES = ("calculator", "web_search", "fetch_url", "python")
+TOOL_NAMES = (
+    "calculator",
+    "convert_units",
+    "is_prime",
+    "days_between",
+    "web_search",
+    "fetch_url",
+    "python",
+)
 
 _EPILOG = """\
 models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
@@ -97,7 +105,14 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
         "-t",
         metavar="LIST",
         help=f"comma-separated built-in tools: {', '.join(TOOL_NAMES)}, or none "
-        f"(default: {default_tools}; python asks before each run)",
+        f"(default: {default_tools}; the embedded model: calculator, convert_units, is_prime, "
+        "days_between; python asks before each run)",
+    )
+    shown.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="run in this process, not in the warm background process that keeps the "
+        "embedded model loaded (also AGENTTHINK_WARM=0)",
     )
     shown.add_argument("--system", metavar="PROMPT", help="system prompt")
     shown.add_argument(
@@ -213,4 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+
+    warm = commands.add_parser(
+        "warm",
+        help="the warm background process that keeps the embedded model loaded: status, "
+        "start, stop",
+        add_help=False,
+    )
+    warm.add_argument("warm_args", nargs=argparse.REMAINDER)
     return parser
