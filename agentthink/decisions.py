@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agentthink.budget import LimitName
+from agentthink.checkpointable import Checkpointable
 from agentthink.errors import InvalidBudgetError
 
 __all__ = [
@@ -50,7 +51,7 @@ StopCause = LimitName | Literal["error"]
 
 
 @dataclass(frozen=True, slots=True)
-class Think:
+class Think(Checkpointable):
     """Call the model with thinking on, spending at most ``budget_tokens`` on reasoning."""
 
     budget_tokens: int
@@ -76,7 +77,7 @@ class Think:
 
 
 @dataclass(frozen=True, slots=True)
-class Act:
+class Act(Checkpointable):
     """Call the model with thinking off and tools on: act on the environment instead of thinking."""
 
     reason: str = "act without thinking"
@@ -89,7 +90,7 @@ class Act:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(Checkpointable):
     """Produce the final answer now: thinking off, tools off."""
 
     reason: str
@@ -105,7 +106,7 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class Stop:
+class Stop(Checkpointable):
     """End the run without another model call; the best partial answer is returned."""
 
     reason: str
@@ -120,7 +121,7 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(Checkpointable):
     """Draw ``n`` independent attempts at the answer and select one (sample-and-select).
 
     The attempts run in parallel waves of ``wave`` calls, each thinking at most

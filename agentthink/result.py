@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentthink.checkpointable import Checkpointable
 from agentthink.decisions import CarriesDecision, Decision, Sample, Stop, Think
 
 __all__ = ["DecisionRecord", "RunResult", "RunUsage"]
@@ -32,7 +33,7 @@ class RunUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionRecord(CarriesDecision):
+class DecisionRecord(CarriesDecision, Checkpointable):
     """One decision of the controller: the ``Decision`` itself and the step it is for."""
 
     decision: Decision

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from agentthink.checkpointable import Checkpointable
 from agentthink.models.turn import ToolCall
 
 __all__ = [
@@ -69,7 +70,7 @@ ToolNeedHeuristic = Callable[[str, Sequence[str]], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class SampleRecord:
+class SampleRecord(Checkpointable):
     """One attempt of a ``sample`` step."""
 
     answer: str | None
@@ -98,7 +99,7 @@ class SampleRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class StepRecord:
+class StepRecord(Checkpointable):
     """One step of a run, as the graph records it after the step's model call (and tools)."""
 
     kind: StepKind

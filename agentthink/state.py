@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from agentthink.budget import Spent
+from agentthink.checkpointable import Checkpointable
 from agentthink.decisions import Act, Answer, Sample, Stop, StopCause, Think
 from agentthink.errors import CheckpointVersionError
 from agentthink.models.turn import ToolCall
@@ -44,7 +45,7 @@ RESET = "__reset__"
 
 
 @dataclass(frozen=True, slots=True)
-class Halt:
+class Halt(Checkpointable):
     """A node found that the run cannot go on; the controller turns it into a ``Stop``."""
 
     stopped_by: StopCause
@@ -54,7 +55,7 @@ class Halt:
 
 
 @dataclass(frozen=True, slots=True)
-class RunState:
+class RunState(Checkpointable):
     """Everything about the run in progress besides the conversation, steps and decisions."""
 
     version: int = STATE_VERSION

@@ -354,12 +354,12 @@ class _Fuzz:
 
     async def _bare(self, i: int, question: str, fields: dict[str, Any]) -> bool:
         """One bare litellm call with the tight budget minus the prompt as ``max_tokens``."""
-        from agentthink.models._litellm import acompletion
+        from agentthink.models import raw_completion
 
         messages = [{"role": "user", "content": question}]
         cap = fields["max_total_tokens"] - self.server.model.tok.prompt_tokens(messages, None)
         try:
-            response = await acompletion(
+            response = await raw_completion(
                 model="hosted_vllm/sim",
                 api_base=self.url,
                 api_key=f"bare/{i}",

@@ -1,5 +1,5 @@
-"""The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``
-and ``bench``.
+"""The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``,
+``export`` and ``bench``.
 
 Start-up stays fast: this package imports only the standard library until a command needs more
 (litellm, langgraph, llama.cpp and rich are imported by the commands that use them).
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from agentthink.bench.cli import main as bench_main
 
         return bench_main(args_in[1:])
+    if args_in[:1] == ["export"]:  # so is export (agentthink.cli.export)
+        from agentthink.cli.export import export_main
+
+        return export_main(args_in[1:])
     _never_fail_to_print()
     parser = build_parser()
     try:

@@ -1,12 +1,13 @@
-"""The command line's grammar. Stdlib only: ``agentthink --help`` must start fast."""
+"""The command line's grammar. Stdlib only (``agentthink.assembly`` imports nothing else at
+its top): ``agentthink --help`` must start fast."""
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["TOOL_NAMES", "build_parser"]
+from agentthink.assembly import TOOL_NAMES
 
-TOOL_NAMES = ("calculator", "web_search", "fetch_url", "python")
+__all__ = ["build_parser"]
 
 _EPILOG = """\
 models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
@@ -207,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _service_options(worker)
 
+    commands.add_parser(  # parsed by agentthink.cli.export
+        "export",
+        help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
+        add_help=False,
+    )
     bench = commands.add_parser(
         "bench",
         help="the policy lab: compare policies, fuzz budgets, measure overhead and throughput",

@@ -34,7 +34,8 @@ def usage_dict(result: RunResult) -> dict[str, Any]:
 
 
 def result_fields(result: RunResult) -> dict[str, Any]:
-    """What the store keeps of a finished run."""
+    """What the store keeps of a finished run (the trace and the conversation in its ``done``
+    event, for ``agentthink export``)."""
     return {
         "status": "failed" if result.stopped_by == "error" else "done",
         "answer": result.answer,
@@ -42,6 +43,8 @@ def result_fields(result: RunResult) -> dict[str, Any]:
         "error": result.error,
         "usage": usage_dict(result),
         "decisions": [d.to_json() for d in result.decisions],
+        "trace": result.trace,
+        "messages": result.messages,
     }
 
 

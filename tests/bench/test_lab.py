@@ -125,7 +125,7 @@ def test_cli_policies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "targets (adaptive vs fixed-high)" in out
+    assert "targets (adaptive vs the best fixed-effort baseline, fixed-high)" in out
     assert (tmp_path / "policies.png").exists()
 
 
