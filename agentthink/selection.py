@@ -30,19 +30,25 @@ _FINAL_LINE: Final = re.compile(
     r"^\s*(?:\*\*)?(?:final answer|the answer is|answer)(?:\*\*)?\s*[:\-]\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_ANSWER_IS: Final = re.compile(r"\banswer is\s*:?\s*(.+?)\s*$", re.IGNORECASE)
 _UNVERIFIED_SCORE: Final = 0.5
 """The score of an attempt no verifier judged (between a rejection and an acceptance)."""
 _SIMPSON_STEPS: Final = 400
 
 
 def answer_key(answer: str) -> str:
-    """The comparable form of ``answer``: its last ``\\boxed{...}`` or "Final answer: ..." line
-    when it has one, else the whole answer, normalised (``normalize_answer``)."""
+    """The comparable form of ``answer``: its last ``\\boxed{...}``, else its last "Final
+    answer: ..." line, else what follows "answer is" in its last line, else the whole answer;
+    normalised (``normalize_answer``)."""
     boxed = _BOXED.findall(answer)
     if boxed:
         return normalize_answer(boxed[-1])
     lines = _FINAL_LINE.findall(answer)
-    return normalize_answer(lines[-1] if lines else answer)
+    if lines:
+        return normalize_answer(lines[-1])
+    last = answer.strip().rsplit("\n", 1)[-1]
+    said = _ANSWER_IS.search(last)
+    return normalize_answer(said.group(1) if said else answer)
 
 
 def score_of(sample: SampleRecord) -> float:

@@ -134,3 +134,8 @@ def test_the_policy_sizes_n_from_the_remaining_budget() -> None:
     decision = SamplePolicy(n=8, thinking_tokens_each=400).decide(ctx)
     assert isinstance(decision, Sample) and decision.n == 3
     assert "the budget allows 3" in decision.reason
+
+
+def test_answer_keys_read_the_answer_is_at_the_end() -> None:
+    assert answer_key("Based on the steps above, the answer is 42.") == "42"
+    assert answer_key("So the answer is: Paris") == "paris"
