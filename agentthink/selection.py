@@ -23,7 +23,15 @@ from typing import Final
 from agentthink.decisions import SelectRule
 from agentthink.signals import SampleRecord, normalize_answer
 
-__all__ = ["Choice", "answer_key", "lead_probability", "score_of", "select", "settled"]
+__all__ = [
+    "Choice",
+    "answer_key",
+    "has_final_answer",
+    "lead_probability",
+    "score_of",
+    "select",
+    "settled",
+]
 
 _BOXED: Final = re.compile(r"\\boxed\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
 _FINAL_LINE: Final = re.compile(
@@ -49,6 +57,13 @@ def answer_key(answer: str) -> str:
     last = answer.strip().rsplit("\n", 1)[-1]
     said = _ANSWER_IS.search(last)
     return normalize_answer(said.group(1) if said else answer)
+
+
+def has_final_answer(text: str) -> bool:
+    """``text`` states a final answer: a ``\\boxed{}``, a "Final answer:" line, or "answer is"
+    in its last line."""
+    last = text.strip().rsplit("\n", 1)[-1]
+    return bool(_BOXED.search(text) or _FINAL_LINE.search(text) or _ANSWER_IS.search(last))
 
 
 def score_of(sample: SampleRecord) -> float:
