@@ -16,12 +16,15 @@ def warm_up() -> None:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.cli.build import EMBEDDED_TOOLS, make_tools, parse_tool_names
+    from agentthink.config import EMBEDDED_DEFAULT_BUDGET
     from agentthink.models import _litellm
+    from agentthink.models.embedded import EMBEDDED_TOOL_OUTPUT_TOKENS
 
     agent = Agent(
         None,
         tools=make_tools(parse_tool_names(EMBEDDED_TOOLS)),
-        budget=Budget(max_total_tokens=4000, max_steps=4),
+        budget=Budget.parse(EMBEDDED_DEFAULT_BUDGET),
+        tool_output_tokens=EMBEDDED_TOOL_OUTPUT_TOKENS,
     )
 
     async def once() -> None:
