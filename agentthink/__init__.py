@@ -7,9 +7,14 @@ Public names are imported lazily so that ``import agentthink`` (and the CLI) sta
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentthink import _checkout
+
 __version__ = "0.1.0"
+
+_checkout.install(Path(__file__).parent)  # agentthink.tools/.policies from a source checkout
 
 _EXPORTS: dict[str, str] = {
     "Agent": "agentthink.agent",
