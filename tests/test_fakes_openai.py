@@ -11,8 +11,8 @@ import litellm
 import pytest
 from litellm.exceptions import MidStreamFallbackError
 
-from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
-from tests.fakes.openai_server import OpenAIServer
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall, count_tokens
 
 litellm.suppress_debug_info = True
 HTTP = httpx.Client(timeout=5)  # one client: building one costs ~30 ms (its SSL context)

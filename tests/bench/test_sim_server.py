@@ -215,8 +215,8 @@ def test_overthinking_patterns_show_up(small_world: World, pattern: str) -> None
     )
     assert pattern in reply.patterns
     if pattern == "rogue_actions":
-        assert len(reply.calls) >= 3
+        assert len(reply.tool_calls) >= 3
     if pattern == "premature_disengagement":
-        assert not reply.calls and reply.text
+        assert not reply.tool_calls and reply.text
     if pattern == "analysis_paralysis":
         assert len(reply.reasoning) > task.wanted

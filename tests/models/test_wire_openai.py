@@ -28,9 +28,9 @@ from agentthink.models import (
     TurnDone,
 )
 from agentthink.models.request import CallRequest
-from tests.fakes.base import Reply, ScriptedToolCall
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall
 from tests.fakes.ollama_server import OllamaServer
-from tests.fakes.openai_server import OpenAIServer
 
 USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
 TOOLS = [
@@ -471,8 +471,9 @@ async def test_a_cut_stream_books_what_the_provider_may_still_generate(
 
 async def test_native_reasoning_with_thinking_off_stays_reasoning(fast_retry: RetryPolicy) -> None:
     """A vLLM model that reasons though told not to: its reasoning_content is not the answer."""
-    with OpenAIServer([Reply(reasoning="pondering anyway")], dialect="vllm") as server:
-        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
+    with OpenAIServer(
+        [Reply(reasoning="pondering anyway")], dialect="vllm", thinks=lambda body: True
+    ) as server:
         turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER)
     assert turn.reasoning == "pondering anyway" and turn.text == ""
     assert not turn.reasoning_from_tags
