@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import threading
 import time
@@ -154,6 +155,14 @@ class ChunkedHandler(ProviderHandler):
             if tokens:
                 self.book(-tokens, kind)
             raise
+
+    def client_gone(self) -> bool:
+        """Whether the client closed the connection (checked without blocking)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def end_chunked(self) -> None:
         self.wfile.write(b"0\r\n\r\n")

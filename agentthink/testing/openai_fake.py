@@ -89,7 +89,7 @@ if TYPE_CHECKING:
 __all__ = ["Books", "OpenAIServer", "PlannedReply"]
 
 _ROUTES = ("/v1/chat/completions", "/chat/completions")
-Event = tuple[dict[str, Any], int, str]  # (payload, tokens it carries, their kind)
+Event = tuple[dict[str, Any] | None, int, str]  # (payload or None: nothing shown, tokens, kind)
 
 
 @dataclass
@@ -176,13 +176,13 @@ class _ChatCompletionsHandler(ChunkedHandler):
         except Rejection as r:
             self.send_json(r.status, srv.rules.rejection_payload(r))
             return
-        planned = srv.respond(body)
+        self.key = self.headers.get("X-Run-Id") or _bearer(self.headers.get("Authorization"))
+        planned = srv.respond(body, self.key)
         reply = planned.reply
         if reply.error is not None:
             payload = reply.error_body or srv.rules.error_payload(reply.error)
             self.send_json(reply.error, payload, reply.headers)
             return
-        self.key = self.headers.get("X-Run-Id") or _bearer(self.headers.get("Authorization"))
         srv.open_books(self.key, body, planned)  # the prompt is read (and billed) at once
         sleep(srv.latency)
         if body.get("stream"):
@@ -213,7 +213,7 @@ class _ChatCompletionsHandler(ChunkedHandler):
         if gen.tool_calls and not content:
             message["content"] = None
         if rules.visible_reasoning():
-            text = "".join(gen.reasoning)
+            text = gen.shown_reasoning()
             if rules.dialect == "vllm":
                 message[rules.reasoning_key()] = text or None
             elif rules.thinking_mode(body):
@@ -284,11 +284,12 @@ class _ChatCompletionsHandler(ChunkedHandler):
             first["refusal"] = None
         events: list[Event] = [(chunk(first), 0, "")]
         if rules.visible_reasoning():
-            for group in _groups(gen.reasoning, n):
-                delta: dict[str, Any] = {rules.reasoning_key(): "".join(group)}
+            for i in range(0, len(gen.reasoning), n):
+                tokens, shown = len(gen.reasoning[i : i + n]), gen.shown_reasoning(i, i + n)
+                delta: dict[str, Any] = {rules.reasoning_key(): shown}
                 if rules.dialect == "deepseek":
-                    delta = {"content": None, "reasoning_content": "".join(group)}
-                events.append((chunk(delta), len(group), "reasoning"))
+                    delta = {"content": None, "reasoning_content": shown}
+                events.append((chunk(delta) if shown else None, tokens, "reasoning"))
         content = rules.content_pieces(gen)
         tagged = len(content) - len(gen.text)  # reasoning inside <think> tags in the content
         for part, kind in ((content[:tagged], "reasoning"), (content[tagged:], "text")):
@@ -316,8 +317,8 @@ class _ChatCompletionsHandler(ChunkedHandler):
         if srv.rules.dialect == "openai" and gen.reasoning:
             self.book(gen.reasoning_tokens, "reasoning")  # hidden, generated and billed
         limit, rate = reply.break_after_chunks, srv.token_rate
-        started, sent = time.monotonic(), 0
-        for n, (event, tokens, kind) in enumerate(events):
+        started, sent, n = time.monotonic(), 0, 0
+        for event, tokens, kind in events:
             if limit is not None and n >= limit:
                 self.abort_connection()
                 return
@@ -326,8 +327,14 @@ class _ChatCompletionsHandler(ChunkedHandler):
             if rate and tokens:  # generating at token_rate tokens per second
                 wait = started + (sent + tokens) / rate - time.monotonic()
                 sleep(wait if wait > 0.001 else 0)
-            self.write_booked(f"data: {json.dumps(event)}\n\n", tokens, kind=kind)
             sent += tokens
+            if event is None:  # generated, billed, not shown: nothing to write
+                if self.client_gone():
+                    return  # the client hung up: generation stops here
+                self.book(tokens, kind)
+                continue
+            self.write_booked(f"data: {json.dumps(event)}\n\n", tokens, kind=kind)
+            n += 1
         if limit is not None:
             self.abort_connection()
             return
@@ -432,8 +439,9 @@ class OpenAIServer(ScriptedServer):
             reasoning_cap=self.rules.reasoning_cap(body),
         )
 
-    def respond(self, body: dict[str, Any]) -> PlannedReply:
-        """What to send for a valid request: the script's next reply, as tokens."""
+    def respond(self, body: dict[str, Any], key: str) -> PlannedReply:
+        """What to send for a valid request from ``key`` (API key or run id): the script's next
+        reply, as tokens."""
         reply = self.reply_for(body)
         if reply.error is not None:
             return PlannedReply(reply, Generation(), 0)

@@ -112,6 +112,9 @@ class Generation:
     text: list[str] = field(default_factory=list)
     tool_calls: list[PlannedToolCall] = field(default_factory=list)
     truncated: bool = False  # the output cap cut it
+    shown: list[str] | None = None
+    """What the client sees of each reasoning token (None: the token itself; "" where the model
+    hides its reasoning, a summary where it summarises it)."""
 
     @property
     def reasoning_tokens(self) -> int:
@@ -134,6 +137,11 @@ class Generation:
         if self.truncated:
             return "length"
         return "tool_calls" if self.tool_calls else "stop"
+
+    def shown_reasoning(self, start: int = 0, end: int | None = None) -> str:
+        """The reasoning the client sees for tokens ``start:end``."""
+        parts = self.reasoning if self.shown is None else self.shown
+        return "".join(parts[start:end])
 
 
 def arguments_text(call: ScriptedToolCall) -> str:
