@@ -33,7 +33,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from agentthink.bench.provider_count import ProviderTokenizer, text_of
 from agentthink.bench.sim_text import (
     HEDGES,
     LEGACY_CUES,
@@ -49,6 +48,7 @@ from agentthink.bench.sim_text import (
 )
 from agentthink.bench.world import Task, World, answer_matches, stable_rng, wrong_answer
 from agentthink.signals import HEDGING_PATTERN
+from agentthink.testing.provider_count import ProviderTokenizer, text_of
 
 __all__ = ["EFFORT_SCALE", "PlannedCall", "Reply", "SimModel"]
 
