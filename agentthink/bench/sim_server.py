@@ -211,7 +211,7 @@ class SimServer:
         if not isinstance(body["messages"], list):
             return _error(400, "messages must be a list")
         key = request.headers.get("X-Run-Id") or _bearer(request.headers.get("Authorization"))
-        reply = self.model.reply(body)
+        reply = self.model.reply(body, key)
         self._ids += 1
         rid = f"chatcmpl-sim{self._ids}"
         cap = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -262,7 +262,7 @@ class SimServer:
 
         transport = request.transport
 
-        async def write(data: bytes, tokens: int, kind: str) -> None:
+        async def write(data: bytes | None, tokens: int, kind: str) -> None:
             nonlocal sent
             if transport is None or transport.is_closing():
                 raise ConnectionResetError("the client hung up")
@@ -273,13 +273,15 @@ class SimServer:
                     await asyncio.sleep(wait)
             self._book(key, lambda b: _add(b, kind, tokens))
             sent += tokens
-            await response.write(data)
+            if data is not None:  # None: reasoning the client does not see (hidden, summarised)
+                await response.write(data)
 
         try:
             await response.write(event({"role": "assistant", "content": ""}))
             for i in range(0, len(reply.reasoning), n):
-                group = reply.reasoning[i : i + n]
-                await write(event({"reasoning_content": "".join(group)}), len(group), "reasoning")
+                shown = reply.shown_reasoning(i, i + n)
+                delta = event({"reasoning_content": shown}) if shown else None
+                await write(delta, len(reply.reasoning[i : i + n]), "reasoning")
             for i in range(0, len(reply.text), n):
                 group = reply.text[i : i + n]
                 await write(event({"content": "".join(group)}), len(group), "text")
@@ -336,17 +338,20 @@ def _bearer(header: str | None) -> str:
 
 
 def _usage(reply: Reply) -> dict[str, Any]:
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
     }
+    if reply.reports_reasoning:  # hosted models that hide or summarise their reasoning
+        usage["completion_tokens_details"] = {"reasoning_tokens": len(reply.reasoning)}
+    return usage
 
 
 def _completion(body: dict[str, Any], rid: str, reply: Reply) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": "".join(reply.text) or None}
-    if reply.reasoning:
-        message["reasoning_content"] = "".join(reply.reasoning)
+    if reply.shown_reasoning():
+        message["reasoning_content"] = reply.shown_reasoning()
     if reply.calls:
         message["tool_calls"] = [
             {

@@ -19,7 +19,8 @@ __all__ = ["result_json", "run_command"]
 
 def run_command(args: argparse.Namespace) -> int:
     """Answer ``args.question``; the exit code says how the run ended."""
-    from agentthink.cli.build import make_agent, make_model, options_from_args
+    from agentthink.assembly import make_model
+    from agentthink.cli.build import make_agent, options_from_args
     from agentthink.cli.session import EMBEDDED_NOTE, make_approver, make_renderer, warm_up
 
     question = sys.stdin.read() if args.question == "-" else args.question

@@ -50,9 +50,9 @@ def warm_up(model_is_embedded: bool) -> None:
                 shared_server()
 
         threading.Thread(target=start, name="agentthink-embedded", daemon=True).start()
-    from agentthink.models._litellm import get_litellm
+    from agentthink.models import load_provider_library
 
-    get_litellm()
+    load_provider_library()
 
 
 def make_console(*, stderr: bool = False) -> Console:

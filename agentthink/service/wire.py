@@ -11,6 +11,10 @@ from agentthink.events import (
     DecisionMade,
     Done,
     Event,
+    SampleDrawn,
+    SampleSelected,
+    SearchDone,
+    SearchRound,
     ThinkingDelta,
     ToolCallStarted,
     ToolResultReceived,
@@ -69,6 +73,14 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
                 "remaining": dataclasses.asdict(remaining),
                 "status": status,
             }
+        case SampleDrawn():
+            return "sample", dataclasses.asdict(event)
+        case SampleSelected():
+            return "selected", dataclasses.asdict(event)
+        case SearchRound():
+            return "search_round", dataclasses.asdict(event)
+        case SearchDone():
+            return "search_done", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")
