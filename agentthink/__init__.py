@@ -24,6 +24,10 @@ _EXPORTS: dict[str, str] = {
     "Stop": "agentthink.decisions",
     "Sample": "agentthink.decisions",
     "SamplePolicy": "agentthink.policies.sampling",
+    "Search": "agentthink.decisions",
+    "SearchPolicy": "agentthink.policies.search",
+    "StepScore": "agentthink.step_judges",
+    "ModelStepJudge": "agentthink.step_judges",
     "Decision": "agentthink.decisions",
     "StepContext": "agentthink.context",
     "Verdict": "agentthink.verifiers",
@@ -54,6 +58,7 @@ __all__ = [
     "LiteLLMModel",
     "ModelJudge",
     "ModelProfile",
+    "ModelStepJudge",
     "Reasoning",
     "RegexVerifier",
     "RunResult",
@@ -61,7 +66,10 @@ __all__ = [
     "Sample",
     "SamplePolicy",
     "ScriptedModel",
+    "Search",
+    "SearchPolicy",
     "StepContext",
+    "StepScore",
     "Stop",
     "Think",
     "ThinkingStyle",
@@ -80,7 +88,7 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Sample, Stop, Think
+    from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -93,7 +101,9 @@ if TYPE_CHECKING:
         register_profile,
     )
     from agentthink.policies.sampling import SamplePolicy
+    from agentthink.policies.search import SearchPolicy
     from agentthink.result import DecisionRecord, RunResult, RunUsage
+    from agentthink.step_judges import ModelStepJudge, StepScore
     from agentthink.testing import ScriptedModel
     from agentthink.tools import Tool, tool
     from agentthink.verifiers import ModelJudge, RegexVerifier, Verdict

@@ -9,6 +9,8 @@ A policy returns one ``Decision``; the graph maps each variant to a node::
     Stop(reason)          -> end the run now with the best partial answer
     Sample(n, ...)        -> n independent attempts in parallel waves, one answer selected by
                              vote, by a verifier (best-of-N) or by a verifier-weighted vote
+    Search(beam, ...)     -> reasoning grown a bounded step at a time, candidates scored by a
+                             process judge, the best ``beam`` chains kept (beam search)
 
 Every decision carries a human-readable ``reason``; the CLI shows it next to the decision.
 """
@@ -30,15 +32,17 @@ __all__ = [
     "Decision",
     "DecisionKind",
     "Sample",
+    "Search",
     "SelectRule",
     "Stop",
     "StopCause",
     "Think",
     "describe",
     "sample_terms",
+    "search_terms",
 ]
 
-DecisionKind = Literal["think", "act", "answer", "stop", "sample"]
+DecisionKind = Literal["think", "act", "answer", "stop", "sample", "search"]
 
 SelectRule = Literal["vote", "verifier", "weighted"]
 """How ``Sample`` picks its answer: the majority, the verifier's best (best-of-N), or a vote
@@ -170,7 +174,44 @@ class Sample(Checkpointable):
         return "sample"
 
 
-Decision = Think | Act | Answer | Stop | Sample
+@dataclass(frozen=True, slots=True)
+class Search(Checkpointable):
+    """Grow the reasoning a step at a time and keep the best chains (step-level beam search).
+
+    Each round expands every kept chain with ``candidates`` continuations in parallel (a call
+    continuing the chain so far, thinking at most ``step_tokens``), scores each new chain with
+    the run's process judge (``StepJudge``; the run's own model grading, without one) and keeps
+    the best ``beam``. It stops when a finished chain (one that answered) scores at least as
+    well as every open one, after ``max_depth`` steps, or when the budget holds no more.
+    """
+
+    beam: int = 2
+    """Chains kept after each round (B)."""
+    candidates: int = 2
+    """Continuations drawn per kept chain and round (K)."""
+    step_tokens: int = 256
+    """Each step's bound: its thinking allotment (or, for a model whose reasoning is hidden,
+    the length of the step it writes)."""
+    max_depth: int = 6
+    """The most steps in a chain."""
+    reason: str = "step-level search"
+    """Why the policy chose to search (shown by the CLI)."""
+
+    def __post_init__(self) -> None:
+        for name in ("beam", "candidates", "step_tokens", "max_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidBudgetError(
+                    f"Search {name} must be a whole number >= 1, got {value!r}"
+                )
+
+    @property
+    def kind(self) -> Literal["search"]:
+        """``"search"``."""
+        return "search"
+
+
+Decision = Think | Act | Answer | Stop | Sample | Search
 """What a policy returns for one step."""
 
 
@@ -182,7 +223,7 @@ class CarriesDecision:
 
     @property
     def kind(self) -> DecisionKind:
-        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``)."""
+        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``, ``search``)."""
         return self.decision.kind
 
     @property
@@ -203,6 +244,8 @@ def describe(decision: Decision) -> str:
         return f"think ({decision.budget_tokens:,} tokens{watched}): {decision.reason}"
     if isinstance(decision, Sample):
         return f"sample ({sample_terms(decision)}): {decision.reason}"
+    if isinstance(decision, Search):
+        return f"search ({search_terms(decision)}): {decision.reason}"
     return f"{decision.kind}: {decision.reason}"
 
 
@@ -211,3 +254,11 @@ def sample_terms(decision: Sample) -> str:
     each = decision.thinking_tokens_each
     thinking = f"{each:,} thinking" if each else "no thinking"
     return f"{decision.n} x {thinking}, {decision.select}"
+
+
+def search_terms(decision: Search) -> str:
+    """Beam, candidates and step size of a ``Search``, e.g. ``beam 2 x 3, 256-token steps``."""
+    return (
+        f"beam {decision.beam} x {decision.candidates}, {decision.step_tokens:,}-token steps, "
+        f"depth {decision.max_depth}"
+    )

@@ -21,6 +21,8 @@ __all__ = [
     "Event",
     "SampleDrawn",
     "SampleSelected",
+    "SearchDone",
+    "SearchRound",
     "ThinkingDelta",
     "ToolCallStarted",
     "ToolResultReceived",
@@ -116,6 +118,34 @@ class SampleSelected:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchRound:
+    """A round of a ``search`` step: its candidates expanded and scored, the best kept."""
+
+    step: int
+    depth: int
+    """1 for the first round (chains of one step), 2 for the next, ..."""
+    expanded: int
+    """Continuations drawn in parallel this round."""
+    scores: tuple[float, ...]
+    """The process judge's scores of the new chains."""
+    kept: int
+    """Open chains kept for the next round."""
+    finished: int
+    """Chains that reached an answer so far."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDone:
+    """A ``search`` step chose its chain."""
+
+    step: int
+    answer: str | None
+    """The best finished chain's answer (None: no chain finished; the best open chain is
+    carried into the conversation for the final answer)."""
+    selection: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The run finished; the last event of every stream."""
 
@@ -131,5 +161,7 @@ Event = (
     | BudgetUpdate
     | SampleDrawn
     | SampleSelected
+    | SearchRound
+    | SearchDone
     | Done
 )

@@ -6,6 +6,7 @@
                         --answer-----> answer --> END          tools --answer--> answer
                         --stop-------> stop ----> END          tools --stop----> stop
                         --sample-----> sample --> controller
+                        --search-----> search --> controller
              model --answer / thinking only / failure--> controller
              answer --no answer / failure--> controller
 
@@ -28,12 +29,13 @@ from agentthink.answering import answer_node
 from agentthink.nodes import controller_node, model_node, stop_node
 from agentthink.runtime import RunContext
 from agentthink.sampling import sample_node
+from agentthink.search import search_node
 from agentthink.state import AgentState
 from agentthink.tool_step import tools_node
 
 __all__ = ["build_graph"]
 
-_DECIDED = ("model", "answer", "stop", "sample")
+_DECIDED = ("model", "answer", "stop", "sample", "search")
 
 
 def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -45,6 +47,7 @@ def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, A
     graph.add_node("answer", answer_node, destinations=("controller", END))
     graph.add_node("stop", stop_node)
     graph.add_node("sample", sample_node, destinations=("controller",))
+    graph.add_node("search", search_node, destinations=("controller",))
     graph.add_edge(START, "controller")
     graph.add_edge("stop", END)
     return graph.compile(checkpointer=checkpointer)

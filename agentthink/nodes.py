@@ -25,13 +25,14 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Sample, Stop, Think
+from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
 from agentthink.events import DecisionMade
 from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import Turn
 from agentthink.runtime import RunContext
 from agentthink.sampling import lanes_that_fit
+from agentthink.search import candidates_that_fit
 from agentthink.signals import StepKind, StepRecord
 from agentthink.state import AgentState, Halt, RunState
 
@@ -78,6 +79,8 @@ def _node_for(decision: Decision) -> str:
             return "stop"
         case Sample():
             return "sample"
+        case Search():
+            return "search"
 
 
 def _view(
@@ -106,15 +109,26 @@ def _view(
         final_call=lambda: plan_call(
             rc, sent, None, 0, final=True, reasons_anyway=run.reasons_anyway
         ),
-        sample_fit=lambda sample: lanes_that_fit(
-            rc, sent, sample, question, reasons_anyway=run.reasons_anyway
-        ),
+        strategy_fit=lambda strategy: _fit(rc, sent, strategy, question, run.reasons_anyway),
         step_limit_set=rc.ledger.budget.max_steps is not None,
         empty_replies=run.empty_replies,
         failures=run.failures,
         last_failure=run.last_failure,
         halt=None if halt is None else Stop(halt.reason, halt.stopped_by),
     )
+
+
+def _fit(
+    rc: RunContext,
+    sent: list[dict[str, Any]],
+    strategy: Sample | Search,
+    question: str,
+    reasons_anyway: bool,
+) -> int:
+    """How many of a strategy's first parallel calls the ledger can plan now (a dry run)."""
+    if isinstance(strategy, Sample):
+        return lanes_that_fit(rc, sent, strategy, question, reasons_anyway=reasons_anyway)
+    return candidates_that_fit(rc, sent, strategy, question, reasons_anyway=reasons_anyway)
 
 
 # --- model: think or act ----------------------------------------------------------------------

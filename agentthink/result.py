@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentthink.checkpointable import Checkpointable
-from agentthink.decisions import CarriesDecision, Decision, Sample, Stop, Think
+from agentthink.decisions import CarriesDecision, Decision, Sample, Search, Stop, Think
 
 __all__ = ["DecisionRecord", "RunResult", "RunUsage"]
 
@@ -60,6 +60,13 @@ class DecisionRecord(CarriesDecision, Checkpointable):
                 "select": self.decision.select,
                 "wave": self.decision.wave,
                 "confidence": self.decision.confidence,
+            }
+        if isinstance(self.decision, Search):
+            out["search"] = {
+                "beam": self.decision.beam,
+                "candidates": self.decision.candidates,
+                "step_tokens": self.decision.step_tokens,
+                "max_depth": self.decision.max_depth,
             }
         if isinstance(self.decision, Stop) and self.decision.stopped_by is not None:
             out["stopped_by"] = self.decision.stopped_by

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -29,7 +29,6 @@ from langgraph.types import Command
 from agentthink.calls import (
     NEXT_PROMPT_MARGIN,
     CallFailure,
-    build_request,
     call_model,
     plan_call,
     request_messages,
@@ -37,8 +36,8 @@ from agentthink.calls import (
 from agentthink.decisions import Sample, SelectRule
 from agentthink.events import SampleDrawn, SampleSelected
 from agentthink.judging import judge_hold, rejection_note, verify_answer
-from agentthink.ledger import CallPlan, Hold
-from agentthink.models.request import CallRequest
+from agentthink.lanes import Lane, final_fits, held_call, keep, open_lane, release
+from agentthink.ledger import Hold
 from agentthink.models.turn import Turn
 from agentthink.runtime import RunContext
 from agentthink.selection import Choice, answer_key, select, settled
@@ -51,47 +50,10 @@ SAMPLE_TEMPERATURE = 1.0
 """Attempts are drawn at temperature 1 so that they differ."""
 
 
-@dataclass(slots=True)
-class _Lane:
-    """One attempt, planned: its call and the holds kept for it."""
-
-    plan: CallPlan
-    request: CallRequest
-    holds: dict[str, int] = field(default_factory=dict)
-    """Hold ids by purpose: ``call``, ``reask``, ``judge``."""
-    reask_output: int = 0
-    """The re-ask's output cap, as held."""
-    reasons_anyway: bool = False
-    """The model was seen reasoning though told not to (``RunState.reasons_anyway``)."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Drawn:
     sample: SampleRecord
     failure: CallFailure | None = None
-
-
-def _prompt(rc: RunContext, messages: list[dict[str, Any]]) -> int:
-    budget = rc.ledger.budget
-    if budget.max_total_tokens is None and budget.max_cost_usd is None:
-        return 0  # only output limits bind: no need to count
-    return rc.provider_prompt_tokens(messages, None)
-
-
-def _reasons(rc: RunContext, plan: CallPlan, reasons_anyway: bool) -> bool:
-    """The call's output may all be reasoning."""
-    return plan.thinking_tokens > 0 or rc.always_reasons or reasons_anyway
-
-
-def _held(rc: RunContext, prompt: int, request: CallRequest, thinks: bool) -> Hold:
-    """A call's worst case. A call told not to think may still reason up to its cutoff (what
-    was left of ``max_thinking_tokens`` when it was built): that much is held as thinking, so
-    calls beside it get their cutoff from what remains."""
-    hold = Hold.of_call(prompt, request.max_tokens, thinking=thinks, prices=rc.prices)
-    cutoff = request.cutoff()
-    if thinks or cutoff is None:
-        return hold
-    return replace(hold, thinking_tokens=min(hold.output_tokens or cutoff, cutoff))
 
 
 def plan_lanes(
@@ -102,66 +64,46 @@ def plan_lanes(
     *,
     reasons_anyway: bool,
     judge_question: str | None,
-) -> list[_Lane]:
-    """Up to ``count`` lanes that fit the budget together, their holds taken (see the module
-    docstring); ``judge_question`` set: each lane's answer will be judged."""
-    lanes: list[_Lane] = []
-    prompt = _prompt(rc, messages)
+) -> list[Lane]:
+    """Up to ``count`` attempts that fit the budget together, their holds taken (see the module
+    docstring); ``judge_question`` set: each attempt's answer will be judged."""
+    lanes: list[Lane] = []
+    reserve = rc.ledger.budget.effective_answer_reserve_tokens
     for _ in range(count):
-        each = decision.thinking_tokens_each
-        plan = plan_call(rc, messages, None, each, final=False, reasons_anyway=reasons_anyway)
-        if not plan.possible or plan.answer_only:
+        lane = open_lane(
+            rc,
+            messages,
+            decision.thinking_tokens_each,
+            reasons_anyway=reasons_anyway,
+            room=reserve,
+            temperature=SAMPLE_TEMPERATURE,
+        )
+        if lane is None:
             break
-        if plan.thinking_tokens < decision.thinking_tokens_each:
-            break  # every attempt thinks at the same allotment
-        request = _attempt_request(rc, plan)
-        lane = _Lane(plan, request, reasons_anyway=reasons_anyway)
-        _hold_lane(rc, lane, prompt, judge_question)
-        if not plan_call(rc, messages, None, 0, final=True, reasons_anyway=reasons_anyway).possible:
+        _keep_for_later(rc, lane, judge_question)
+        if not final_fits(rc, messages, reasons_anyway):
             release(rc, [lane])  # the run's final answer must still fit
             break
         lanes.append(lane)
     return lanes
 
 
-def _attempt_request(rc: RunContext, plan: CallPlan) -> CallRequest:
-    """An attempt's request: its output cap is its thinking allotment plus an answer's worth
-    (the answer reserve), at temperature 1, tools off."""
-    request = build_request(rc, plan, None, temperature=SAMPLE_TEMPERATURE)
-    room = plan.thinking_tokens + max(1, rc.ledger.budget.effective_answer_reserve_tokens)
-    cap = room if request.max_tokens is None else min(request.max_tokens, room)
-    return replace(request, max_tokens=cap)
-
-
-def _hold_lane(rc: RunContext, lane: _Lane, prompt: int, judge_question: str | None) -> None:
-    ledger, cap = rc.ledger, lane.request.max_tokens
-    reasons_anyway = lane.reasons_anyway
-    thinks = _reasons(rc, lane.plan, reasons_anyway)
-    lane.holds["call"] = ledger.hold(_held(rc, prompt, lane.request, thinks))
+def _keep_for_later(rc: RunContext, lane: Lane, judge_question: str | None) -> None:
+    """Hold a thinking attempt's re-ask (the prompt with the reasoning carried over, and an
+    answer) and the judge of its answer."""
+    cap = lane.request.max_tokens or 0
     if lane.plan.thinking_tokens > 0:
-        # the re-ask resends the prompt with the reasoning carried over, and answers
-        carried = math.ceil((cap or 0) * rc.prompts.ratio) + rc.prompts.suffix(
-            NEXT_PROMPT_MARGIN, 2
-        )
-        lane.reask_output = ledger.budget.effective_answer_reserve_tokens
+        carried = math.ceil(cap * rc.prompts.ratio) + rc.prompts.suffix(NEXT_PROMPT_MARGIN, 2)
         reask = Hold.of_call(
-            prompt + carried if prompt else 0,
-            lane.reask_output,
-            thinking=rc.always_reasons or reasons_anyway,
+            lane.prompt + carried if lane.prompt else 0,
+            rc.ledger.budget.effective_answer_reserve_tokens,
+            thinking=rc.always_reasons or lane.reasons_anyway,
             prices=rc.prices,
         )
-        lane.holds["reask"] = ledger.hold(reask)
-    judging = judge_hold(rc, judge_question, cap or 0) if judge_question is not None else None
+        keep(rc, lane, "reask", reask)
+    judging = judge_hold(rc, judge_question, cap) if judge_question is not None else None
     if judging is not None:
-        lane.holds["judge"] = ledger.hold(judging)
-
-
-def release(rc: RunContext, lanes: list[_Lane]) -> None:
-    """Give back every hold of ``lanes``."""
-    for lane in lanes:
-        for hold_id in lane.holds.values():
-            rc.ledger.release(hold_id)
-        lane.holds.clear()
+        keep(rc, lane, "judge", judging)
 
 
 def lanes_that_fit(
@@ -190,13 +132,12 @@ def _rule(rc: RunContext, decision: Sample) -> SelectRule:
 # --- one attempt --------------------------------------------------------------------------------
 
 
-async def _draw(
-    rc: RunContext, lane: _Lane, messages: list[dict[str, Any]], step: int, judge: str | None
-) -> _Drawn:
+async def _draw(rc: RunContext, lane: Lane, step: int, judge: str | None) -> _Drawn:
     """Run one lane: its call, a re-ask when its thinking was cut before an answer, its judge."""
     try:
+        messages = lane.messages
         outcome = await call_model(rc, messages, lane.plan, lane.request, step, quiet=True)
-        rc.ledger.release(lane.holds.pop("call"))
+        release(rc, [lane], "call")
         if isinstance(outcome, CallFailure):
             return _Drawn(SampleRecord(None, note=f"failed: {outcome.message}"), outcome)
         text, note = outcome.text.strip(), ""
@@ -230,23 +171,19 @@ def _carried(turn: Turn) -> dict[str, Any]:
 
 
 async def _reask(
-    rc: RunContext, lane: _Lane, messages: list[dict[str, Any]], turn: Turn, step: int
+    rc: RunContext, lane: Lane, messages: list[dict[str, Any]], turn: Turn, step: int
 ) -> tuple[str, str]:
     """Ask for the answer after a thinking cut, within the room held for it."""
-    rc.ledger.release(lane.holds.pop("reask"))
+    room = lane.held["reask"].output_tokens
+    release(rc, [lane], "reask")
     sent = [*messages, _carried(turn)]
     plan = plan_call(rc, sent, None, 0, final=True, reasons_anyway=lane.reasons_anyway)
     if not plan.possible:
         return "", "thinking cut at its allotment; no room to ask for the answer"
-    cap = lane.reask_output if plan.max_output_tokens is None else plan.max_output_tokens
-    plan = replace(plan, max_output_tokens=min(cap, lane.reask_output))
-    request = build_request(rc, plan, None)
-    thinks = _reasons(rc, plan, lane.reasons_anyway)
-    held = rc.ledger.hold(_held(rc, _prompt(rc, sent), request, thinks))
-    try:
-        answer = await call_model(rc, sent, plan, request, step, quiet=True)
-    finally:
-        rc.ledger.release(held)
+    cap = room if plan.max_output_tokens is None else min(room, plan.max_output_tokens)
+    answer = await held_call(
+        rc, sent, replace(plan, max_output_tokens=cap), step, lane.reasons_anyway
+    )
     if isinstance(answer, CallFailure):
         return "", f"thinking cut at its allotment; the re-ask failed: {answer.message}"
     return answer.text.strip(), "thinking cut at its allotment: answer asked for again"
@@ -275,9 +212,7 @@ async def sample_node(state: AgentState, runtime: Runtime[RunContext]) -> Comman
         if not lanes:
             why = f"the budget holds no more attempts after {len(drawn)}"
             break
-        wave_drawn = await asyncio.gather(
-            *(_draw(rc, lane, messages, step, judge) for lane in lanes)
-        )
+        wave_drawn = await asyncio.gather(*(_draw(rc, lane, step, judge) for lane in lanes))
         for got in wave_drawn:
             drawn.append(got)
             rc.emit(SampleDrawn(step, len(drawn), got.sample))

@@ -23,26 +23,47 @@ from typing import Final
 from agentthink.decisions import SelectRule
 from agentthink.signals import SampleRecord, normalize_answer
 
-__all__ = ["Choice", "answer_key", "lead_probability", "score_of", "select", "settled"]
+__all__ = [
+    "Choice",
+    "answer_key",
+    "has_final_answer",
+    "lead_probability",
+    "score_of",
+    "select",
+    "settled",
+]
 
 _BOXED: Final = re.compile(r"\\boxed\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
 _FINAL_LINE: Final = re.compile(
     r"^\s*(?:\*\*)?(?:final answer|the answer is|answer)(?:\*\*)?\s*[:\-]\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_ANSWER_IS: Final = re.compile(r"\banswer is\s*:?\s*(.+?)\s*$", re.IGNORECASE)
 _UNVERIFIED_SCORE: Final = 0.5
 """The score of an attempt no verifier judged (between a rejection and an acceptance)."""
 _SIMPSON_STEPS: Final = 400
 
 
 def answer_key(answer: str) -> str:
-    """The comparable form of ``answer``: its last ``\\boxed{...}`` or "Final answer: ..." line
-    when it has one, else the whole answer, normalised (``normalize_answer``)."""
+    """The comparable form of ``answer``: its last ``\\boxed{...}``, else its last "Final
+    answer: ..." line, else what follows "answer is" in its last line, else the whole answer;
+    normalised (``normalize_answer``)."""
     boxed = _BOXED.findall(answer)
     if boxed:
         return normalize_answer(boxed[-1])
     lines = _FINAL_LINE.findall(answer)
-    return normalize_answer(lines[-1] if lines else answer)
+    if lines:
+        return normalize_answer(lines[-1])
+    last = answer.strip().rsplit("\n", 1)[-1]
+    said = _ANSWER_IS.search(last)
+    return normalize_answer(said.group(1) if said else answer)
+
+
+def has_final_answer(text: str) -> bool:
+    """``text`` states a final answer: a ``\\boxed{}``, a "Final answer:" line, or "answer is"
+    in its last line."""
+    last = text.strip().rsplit("\n", 1)[-1]
+    return bool(_BOXED.search(text) or _FINAL_LINE.search(text) or _ANSWER_IS.search(last))
 
 
 def score_of(sample: SampleRecord) -> float:

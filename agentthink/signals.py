@@ -36,7 +36,7 @@ __all__ = [
     "tool_call_key",
 ]
 
-StepKind = Literal["think", "act", "answer", "sample"]
+StepKind = Literal["think", "act", "answer", "sample", "search"]
 
 HEDGING_CUES: Final[tuple[str, ...]] = (
     "wait",
@@ -121,7 +121,8 @@ class StepRecord(Checkpointable):
     notes: tuple[str, ...] = ()
     """What the model boundary noted about the step's call (cuts, retries, dropped settings)."""
     samples: tuple[SampleRecord, ...] = ()
-    """A ``sample`` step's attempts, in the order they were drawn."""
+    """A ``sample`` step's attempts, in the order they were drawn; a ``search`` step's finished
+    chains and final beam (``score`` the process judge's, ``note`` the chain's length)."""
     selection: str = ""
     """How a strategy step chose its answer (votes, verdicts, why it stopped early)."""
 

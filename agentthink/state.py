@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypedDict
 
 from agentthink.budget import Spent
 from agentthink.checkpointable import Checkpointable
-from agentthink.decisions import Act, Answer, Sample, Stop, StopCause, Think
+from agentthink.decisions import Act, Answer, Sample, Search, Stop, StopCause, Think
 from agentthink.errors import CheckpointVersionError
 from agentthink.models.turn import ToolCall
 from agentthink.result import DecisionRecord
@@ -145,7 +145,7 @@ def _version_message(thread_id: str, version: int) -> str:
 def _types() -> tuple[type[Any], ...]:
     return (
         *(RunState, Halt, DecisionRecord, StepRecord, SampleRecord, ToolCall, Spent),
-        *(Think, Act, Answer, Stop, Sample),
+        *(Think, Act, Answer, Stop, Sample, Search),
     )
 
 

@@ -10,6 +10,7 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
 * ``escalate`` — ``EscalatePolicy``: cheap first, doubling thinking after each failure.
 * ``sample`` / ``best-of-n`` — ``SamplePolicy``: draw attempts in parallel and keep the majority
   (or the verifier's best), stopping early once more attempts cannot change the choice.
+* ``beam`` — ``SearchPolicy``: step-level beam search scored by a process judge.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.registry import POLICY_NAMES, get_policy
 from agentthink.policies.sampling import SamplePolicy, affordable_samples
+from agentthink.policies.search import SearchPolicy
 
 __all__ = [
     "POLICY_NAMES",
@@ -30,6 +32,7 @@ __all__ = [
     "NeverThinkPolicy",
     "Policy",
     "SamplePolicy",
+    "SearchPolicy",
     "affordable_samples",
     "budget_guard",
     "difficulty_label",

@@ -101,6 +101,7 @@ def test_registry_names() -> None:
         "escalate",
         "sample",
         "best-of-n",
+        "beam",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)

@@ -78,7 +78,7 @@ def view(sample_fit: int, final: CallPlan = OK, remaining: Remaining | None = No
         context=StepContext.build(question="q", remaining=remaining or Remaining()),
         next_call=lambda: OK,
         final_call=lambda: final,
-        sample_fit=lambda s: sample_fit,
+        strategy_fit=lambda s: sample_fit,
     )
 
 
@@ -106,7 +106,7 @@ def test_the_controller_cuts_n_to_what_fits_and_says_so() -> None:
 def test_the_controller_answers_or_stops_when_no_attempt_fits() -> None:
     answered = decide(Fixed(Sample(2, 100, reason="r")), view(0)).decision
     assert isinstance(answered, Answer) and not answered.use_proposed
-    assert "not one attempt (2 x 100 thinking, vote)" in answered.reason
+    assert "not one call of sample (2 x 100 thinking, vote)" in answered.reason
     stopped = decide(Fixed(Sample(2, 100, reason="r")), view(0, final=NONE)).decision
     assert stopped == Stop("nothing left", "max_total_tokens")
 
@@ -134,3 +134,8 @@ def test_the_policy_sizes_n_from_the_remaining_budget() -> None:
     decision = SamplePolicy(n=8, thinking_tokens_each=400).decide(ctx)
     assert isinstance(decision, Sample) and decision.n == 3
     assert "the budget allows 3" in decision.reason
+
+
+def test_answer_keys_read_the_answer_is_at_the_end() -> None:
+    assert answer_key("Based on the steps above, the answer is 42.") == "42"
+    assert answer_key("So the answer is: Paris") == "paris"

@@ -8,8 +8,10 @@ Subcommands::
     agentthink bench throughput [--levels 10,100,1000] [--latency 1.0] [--window 10] [--processes 1]
     agentthink bench service [-n 200] [-c 100] [--latency 0.5] [-k 50] [--workers 1,2]
     agentthink bench worlds
+    agentthink bench tasks --dataset reasoning-gym:NAME[,NAME...] -n N --seed S --model MODEL [--api-base URL] --policies ...
 
-Everything runs offline against loopback servers. ``agentthink.cli`` dispatches ``agentthink
+Everything but ``tasks`` (which runs against the model you name) runs offline against loopback
+servers. ``agentthink.cli`` dispatches ``agentthink
 bench ...`` here (``main(argv)``); ``python -m agentthink.bench.cli ...`` works too.
 """
 
@@ -156,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("worlds", help="list the shipped worlds")
+    from agentthink.bench.tasks_cli import add_tasks_parser
+
+    add_tasks_parser(sub)
     return parser
 
 
@@ -183,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             return _overhead(args)
         if args.command == "throughput":
             return _throughput(args)
+        if args.command == "tasks":
+            from agentthink.bench.tasks_cli import tasks_command
+
+            return tasks_command(args)
         return _worlds()
     except WorldError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -4,6 +4,7 @@ its top): ``agentthink --help`` must start fast."""
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 from agentthink.assembly import TOOL_NAMES
 
@@ -98,7 +99,14 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
         "-t",
         metavar="LIST",
         help=f"comma-separated built-in tools: {', '.join(TOOL_NAMES)}, or none "
-        f"(default: {default_tools}; python asks before each run)",
+        f"(default: {default_tools}; the embedded model: calculator, convert_units, is_prime, "
+        "days_between; python asks before each run)",
+    )
+    shown.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="run in this process, not in the warm background process that keeps the "
+        "embedded model loaded (also AGENTTHINK_WARM=0)",
     )
     shown.add_argument("--system", metavar="PROMPT", help="system prompt")
     shown.add_argument(
@@ -129,6 +137,10 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     _otel_flag(parser)
 
 
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""The subcommands of the ``agentthink`` parser."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``agentthink`` parser and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -142,7 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
     parser.add_argument("--version", action="version", version="agentthink 0.1.0")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _agent_commands(commands)
+    _inspection_commands(commands)
+    _service_commands(commands)
+    _passthrough_commands(commands)
+    return parser
 
+
+def _agent_commands(commands: Commands) -> None:
+    """``run`` and ``chat``."""
     run = commands.add_parser(
         "run", help="answer one question", description="Answer one question and exit."
     )
@@ -160,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agent_options(chat, default_tools="calculator")
 
+
+def _inspection_commands(commands: Commands) -> None:
+    """``models`` and ``doctor``."""
     models = commands.add_parser(
         "models",
         help="what agentthink knows of a model (thinking control, prices)",
@@ -182,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(doctor)
 
+
+def _service_commands(commands: Commands) -> None:
+    """``serve`` and ``worker``."""
     serve = commands.add_parser(
         "serve",
         help="the HTTP API, an OpenAI-compatible endpoint and the run viewer (the service extra)",
@@ -208,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _service_options(worker)
 
+
+def _passthrough_commands(commands: Commands) -> None:
+    """``export``, ``bench`` and ``warm``: their own modules parse their arguments."""
     commands.add_parser(  # parsed by agentthink.cli.export
         "export",
         help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
@@ -219,4 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    return parser
+    warm = commands.add_parser(
+        "warm",
+        help="the warm background process that keeps the embedded model loaded: status, "
+        "start, stop",
+        add_help=False,
+    )
+    warm.add_argument("warm_args", nargs=argparse.REMAINDER)

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from agentthink.budget import Budget, Spent
-    from agentthink.events import DecisionMade, Event, SampleDrawn, SampleSelected
+    from agentthink.events import (
+        DecisionMade,
+        Event,
+        SampleDrawn,
+        SampleSelected,
+        SearchDone,
+        SearchRound,
+    )
     from agentthink.result import RunResult
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "budget_line",
     "decision_terms",
     "sample_line",
+    "search_line",
     "selected_line",
     "spent_of",
     "summary_line",
@@ -40,6 +48,7 @@ _KIND_STYLE = {
     "answer": "bold green",
     "stop": "bold red",
     "sample": "bold magenta",
+    "search": "bold magenta",
 }
 _RESULT_CHARS = 300
 
@@ -147,12 +156,14 @@ def _one_line(text: str, limit: int = _RESULT_CHARS) -> str:
 
 def decision_terms(event: DecisionMade) -> str:
     """What a decision sets beside its kind: a think's allotment, a sample's attempts."""
-    from agentthink.decisions import Sample, sample_terms
+    from agentthink.decisions import Sample, Search, sample_terms, search_terms
 
     if event.kind == "think":
         return f"{event.budget_tokens:,} tokens"
     if isinstance(event.decision, Sample):
         return sample_terms(event.decision)
+    if isinstance(event.decision, Search):
+        return search_terms(event.decision)
     return ""
 
 
@@ -172,6 +183,20 @@ def selected_line(event: SampleSelected) -> str:
     """One line for a ``sample`` step's choice."""
     chosen = f"#{event.index} chosen" if event.index is not None else "none chosen"
     return f"{chosen}: {event.selection}"
+
+
+def search_line(event: SearchRound | SearchDone) -> str:
+    """One line for a round of a ``search`` step, or for its choice."""
+    from agentthink.events import SearchRound
+
+    if isinstance(event, SearchRound):
+        scores = ", ".join(f"{s:.2f}" for s in event.scores) or "none"
+        return (
+            f"depth {event.depth}: {event.expanded} candidates scored {scores}; "
+            f"{event.kept} kept, {event.finished} finished"
+        )
+    answer = f" -> {_one_line(event.answer, 120)}" if event.answer else ""
+    return f"{event.selection}{answer}"
 
 
 class Renderer:
@@ -243,6 +268,8 @@ class PlainRenderer(Renderer):
             DecisionMade,
             SampleDrawn,
             SampleSelected,
+            SearchDone,
+            SearchRound,
             ThinkingDelta,
             ToolCallStarted,
             ToolResultReceived,
@@ -282,6 +309,10 @@ class PlainRenderer(Renderer):
             out.write(f"  {sample_line(event)}\n")
         elif isinstance(event, SampleSelected):
             out.write(f"  => {selected_line(event)}\n")
+        elif isinstance(event, SearchRound | SearchDone):
+            self._end_block()
+            mark = "=>" if isinstance(event, SearchDone) else "  "
+            out.write(f"  {mark} {search_line(event)}\n")
         elif isinstance(event, BudgetUpdate):
             self.spent = event.spent
         out.flush()
@@ -421,6 +452,8 @@ class LiveRenderer(Renderer):
             DecisionMade,
             SampleDrawn,
             SampleSelected,
+            SearchDone,
+            SearchRound,
             ThinkingDelta,
             ToolCallStarted,
             ToolResultReceived,
@@ -472,6 +505,11 @@ class LiveRenderer(Renderer):
             self._print(Text(f"  {sample_line(event)}", style=style))
         elif isinstance(event, SampleSelected):
             self._print(Text(f"  ⇒ {selected_line(event)}", style="bold magenta"))
+        elif isinstance(event, SearchRound | SearchDone):
+            self._flush()
+            done = isinstance(event, SearchDone)
+            mark, style = ("⇒", "bold magenta") if done else (" ", "magenta")
+            self._print(Text(f"  {mark} {search_line(event)}", style=style))
         elif isinstance(event, BudgetUpdate):
             self.spent = event.spent
 

@@ -13,6 +13,8 @@ from agentthink.events import (
     Event,
     SampleDrawn,
     SampleSelected,
+    SearchDone,
+    SearchRound,
     ThinkingDelta,
     ToolCallStarted,
     ToolResultReceived,
@@ -75,6 +77,10 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
             return "sample", dataclasses.asdict(event)
         case SampleSelected():
             return "selected", dataclasses.asdict(event)
+        case SearchRound():
+            return "search_round", dataclasses.asdict(event)
+        case SearchDone():
+            return "search_done", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")

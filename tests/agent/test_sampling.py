@@ -203,3 +203,16 @@ async def test_verdict_scores_rank_best_of_n() -> None:
     result = await agent.run("q")
     assert result.answer == "ok"
     assert [s["score"] for s in result.trace[0]["samples"]] == [0.2, 1.0]
+
+
+async def test_a_sample_step_survives_the_checkpoint() -> None:
+    from agentthink.signals import SampleRecord
+
+    model = ScriptedModel(answers("1", "1"))
+    agent = Agent(model, policy=SamplePolicy(n=2, thinking_tokens_each=16))
+    result = await agent.run("q", thread_id="t")
+    snapshot = await agent.graph.aget_state({"configurable": {"thread_id": "t"}})
+    step = snapshot.values["steps"][0]
+    assert isinstance(step.samples[0], SampleRecord) and step.samples[0].key == "1"
+    assert isinstance(snapshot.values["decisions"][0].decision, Sample)
+    assert result.answer == "1"
