@@ -270,9 +270,8 @@ class SimModel:
             out.patterns.append("thinking_when_off")
         if task is None:
             reasoning = self._reasoning_text(rng, None, 0, 40 if thinking else 0, 0)
-            self._fill(
-                out, self._pieces(reasoning), "I cannot tell which task this is.", [], knobs.cap
-            )
+            text = "I cannot tell which task this is."
+            self._fill(out, self._pieces(reasoning), text, [], knobs.cap, knobs.budget)
             return out
 
         needs_tool = bool(task.tool) and not state.has_result

@@ -197,8 +197,12 @@ class TurnBuilder:
             prompt = int(getattr(reported, "prompt_tokens", 0) or 0)
             reasoning = _reported_reasoning(reported)
             estimated = reasoning is None and counted_reasoning > 0
-            if reasoning is None:
-                reasoning = self._reasoning_share(completion)
+            # litellm fills a streamed response's reasoning_tokens with its own count of the
+            # reasoning text when the provider reports none (vLLM): a reported count is taken
+            # only when it is at least the reasoning's share of the provider's completion.
+            share = self._reasoning_share(completion)
+            if reasoning is None or share > reasoning:
+                reasoning, estimated = share, estimated or reasoning is not None
             unshown = self._unshown_thinking(completion)
             if unshown > reasoning:
                 reasoning, estimated = unshown, True

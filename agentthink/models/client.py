@@ -287,10 +287,13 @@ class LiteLLMModel:
                         if watch is not None and stop is None:
                             stop = watch(delta.text)
                     yield delta
-                # Once text or a tool call has begun, only reasoning that comes after it (a
-                # model that goes back to thinking) is cut; the chunk that ends the thinking and
-                # starts the answer is not.
-                if (builder.text_parts or builder.has_tool_calls) and not (had_output and reasoned):
+                # Only reasoning passes the cutoff: a chunk without any is never cut (with no
+                # thinking left, cutoff 0, the answer still gets through). Once text or a tool
+                # call has begun, reasoning after it (a model that goes back to thinking) is
+                # cut; the chunk that ends the thinking and starts the answer is not.
+                if not reasoned or (
+                    not had_output and (builder.text_parts or builder.has_tool_calls)
+                ):
                     continue
                 if stop is not None or (cutoff is not None and builder.reasoning_tokens >= cutoff):
                     cut = True

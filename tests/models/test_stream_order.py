@@ -281,3 +281,40 @@ async def test_text_before_late_reasoning_is_not_taken_as_the_answer() -> None:
     assert result.trace[0]["thinking_tokens"] <= 100 + 1
     carried = bodies[1]["messages"][-1]["content"]
     assert "You had begun to write:\nLet me see." in carried
+
+
+async def test_with_no_thinking_left_an_answer_without_reasoning_gets_through() -> None:
+    """``thinking_cap=0``: only reasoning is cut; a stream that opens with a role chunk and then
+    answers is read to the end (it was cut at its first chunk)."""
+    with StreamServer([events([{"content": "It is 42."}], "stop")]) as server:
+        turn = await _model(server).complete(USER, CallRequest(thinking_cap=0))
+    assert turn.text == "It is 42." and turn.finish_reason == "stop"
+
+
+async def test_reasoning_the_provider_did_not_count_is_booked_at_its_share() -> None:
+    """vLLM reports no reasoning count, and litellm fills one in with its own count of the
+    reasoning text: the reasoning is booked at its share of the provider's completion instead,
+    when that is more (here the server counts two tokens for each of agentthink's)."""
+    deltas = [*({"reasoning_content": " alpha"} for _ in range(10)), {"content": " ok"}]
+    lines = events(deltas, "stop", usage=False)
+    usage = {"prompt_tokens": 20, "completion_tokens": 22, "total_tokens": 42}
+    lines.insert(
+        -1,
+        "data: "
+        + json.dumps(
+            {
+                "id": "c",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "m",
+                "choices": [],
+                "usage": usage,
+            }
+        )
+        + "\n\n",
+    )
+    with StreamServer([lines]) as server:
+        turn = await _model(server).complete(USER, CallRequest(thinking_cap=1000))
+    assert turn.usage.completion_tokens == 22
+    assert turn.usage.reasoning_tokens == 20  # 22 x 10/11, not litellm's 10
+    assert turn.usage.estimated
