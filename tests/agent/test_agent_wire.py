@@ -171,8 +171,15 @@ async def test_a_watched_thinking_step_stops_where_the_reasoning_starts_to_hedge
     productive = " ".join(
         f"Step {i}: the square of {i} adds {i * i} to the sum." for i in range(30)
     )
+    # hedging and going round in circles (a repeated step): a stop on hedging alone would be
+    # resumed (productive re-checking reads so too), a loop is final
     hedging = " ".join(
-        ["Wait, let me double-check the sum.", "Hmm, maybe I slipped.", "Actually, redo it."] * 30
+        [
+            "Wait, let me double-check the sum.",
+            "Step 1: the square of 1 adds 1 to the sum.",
+            "Hmm, maybe I slipped.",
+        ]
+        * 30
     )
     replies = [
         Reply(reasoning=productive + " " + hedging, text="The sum is 8555.", chunk_delay=0.002),
