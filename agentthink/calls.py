@@ -215,8 +215,10 @@ async def _send(
             rc.emit(AnswerDelta(delta.text, step))
         elif isinstance(delta, TurnDone):
             turn = delta.turn
-    if turn is None:
-        raise RuntimeError("the model stream ended without a turn")
+    if turn is None:  # a model of one's own that broke the ChatModel contract
+        raise EmptyResponseError(
+            f"{rc.model.name}: the model's stream ended without a turn", model=rc.model.name
+        )
     return turn
 
 

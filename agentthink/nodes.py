@@ -174,7 +174,7 @@ async def _after_turn(
             pending_step=record_of(kind, turn),
         )
         return Command(update={"messages": [turn.message], "run": pending}, goto="tools")
-    if turn.text.strip():
+    if turn.text.strip() and turn.finish_reason != "thinking_budget":
         verdict, note = await _verify(rc, state.get("question", ""), turn.text)
         step = record_of(kind, turn, proposed=turn.text.strip(), verified=verdict)
         update: Update = {
@@ -183,7 +183,8 @@ async def _after_turn(
             "run": replace(run, spent=spent, failures=0, empty_replies=0),
         }
         return Command(update=update, goto="controller")
-    # reasoning only: a prompted thinking call, or thinking cut at its allotment
+    # reasoning only: a prompted thinking call, or thinking cut at its allotment (also after
+    # some text: a model that went back to reasoning had not finished its answer)
     said_something = bool(turn.reasoning.strip() or turn.usage.reasoning_tokens)
     empty = 0 if said_something else run.empty_replies + 1
     update = {
@@ -224,14 +225,17 @@ def _reasoning_messages(rc: RunContext, turn: Turn) -> list[dict[str, Any]]:
     """What to keep of a reasoning-only turn so the next call can build on it."""
     if rc.model.profile.style is ThinkingStyle.PROMPTED and turn.reasoning.strip():
         return [turn.message]
+    parts = ["[agentthink] Your thinking for that step reached its budget."]
     if turn.reasoning.strip():
-        text = (
-            "[agentthink] Your thinking for that step reached its budget. Your reasoning so far:\n"
-            f"{turn.reasoning.strip()}\n[Continue from there: call a tool or give your answer.]"
-        )
-    else:
-        text = "[agentthink] Your thinking for that step reached its budget. Continue: call a tool or give your answer."
-    return [{"role": "user", "content": text}]
+        parts.append(f"Your reasoning so far:\n{turn.reasoning.strip()}\n")
+    if turn.text.strip():  # a model that went back to reasoning after it had begun to write
+        parts.append(f"You had begun to write:\n{turn.text.strip()}\n")
+    if len(parts) == 1:
+        return [
+            {"role": "user", "content": f"{parts[0]} Continue: call a tool or give your answer."}
+        ]
+    parts.append("[Continue from there: call a tool or give your answer.]")
+    return [{"role": "user", "content": " ".join(parts[:2]) + "".join(parts[2:])}]
 
 
 async def _verify(

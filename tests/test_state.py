@@ -71,6 +71,9 @@ def test_checkpointed_classes_encode_to_the_same_bytes_as_plain_dataclasses() ->
             jsonplus._msgpack_enc((type(obj).__module__, type(obj).__name__, fields)),
         )
 
+    from agentthink.state import _types
+
+    assert all(issubclass(t, Checkpointable) for t in _types())
     run = a_busy_run()
     for value in (run, run.decision, run.spent, run.pending_calls[0], run.halt, Act("go")):
         assert isinstance(value, Checkpointable)

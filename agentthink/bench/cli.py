@@ -8,8 +8,10 @@ Subcommands::
     agentthink bench throughput [--levels 10,100,1000] [--latency 1.0] [--window 10] [--processes 1]
     agentthink bench service [-n 200] [-c 100] [--latency 0.5] [-k 50] [--workers 1,2]
     agentthink bench worlds
+    agentthink bench tasks --dataset reasoning-gym:NAME[,NAME...] -n N --seed S --model MODEL [--api-base URL] --policies ...
 
-Everything runs offline against loopback servers. ``agentthink.cli`` dispatches ``agentthink
+Everything but ``tasks`` (which runs against the model you name) runs offline against loopback
+servers. ``agentthink.cli`` dispatches ``agentthink
 bench ...`` here (``main(argv)``); ``python -m agentthink.bench.cli ...`` works too.
 """
 
@@ -123,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how the server counts tokens: cl100k (agentthink's own estimate, the default), "
         "deepseek (DeepSeek's tokenizer and a chat template) or split3 (4/3 of cl100k's count)",
     )
+    b.add_argument(
+        "--no-oracle",
+        action="store_true",
+        help="skip the baseline: the tight cases again, planned with the server's own count",
+    )
     b.add_argument("--out", default=None, help="output folder (default bench-results/budget-sSEED)")
 
     o = sub.add_parser(
@@ -151,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("worlds", help="list the shipped worlds")
+    from agentthink.bench.tasks_cli import add_tasks_parser
+
+    add_tasks_parser(sub)
     return parser
 
 
@@ -178,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             return _overhead(args)
         if args.command == "throughput":
             return _throughput(args)
+        if args.command == "tasks":
+            from agentthink.bench.tasks_cli import tasks_command
+
+            return tasks_command(args)
         return _worlds()
     except WorldError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -257,6 +271,7 @@ def _budget(args: argparse.Namespace) -> int:
             max_output_tokens=args.max_output_tokens,
             native_cap=not args.no_native_cap,
             tokenizer=args.tokenizer,
+            oracle=not args.no_oracle,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )

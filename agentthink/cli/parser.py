@@ -4,6 +4,7 @@ its top): ``agentthink --help`` must start fast."""
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 from agentthink.assembly import TOOL_NAMES
 
@@ -129,6 +130,10 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     _otel_flag(parser)
 
 
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""The subcommands of the ``agentthink`` parser."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``agentthink`` parser and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -142,7 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
     parser.add_argument("--version", action="version", version="agentthink 0.1.0")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _agent_commands(commands)
+    _inspection_commands(commands)
+    _service_commands(commands)
+    _passthrough_commands(commands)
+    return parser
 
+
+def _agent_commands(commands: Commands) -> None:
+    """``run`` and ``chat``."""
     run = commands.add_parser(
         "run", help="answer one question", description="Answer one question and exit."
     )
@@ -160,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agent_options(chat, default_tools="calculator")
 
+
+def _inspection_commands(commands: Commands) -> None:
+    """``models`` and ``doctor``."""
     models = commands.add_parser(
         "models",
         help="what agentthink knows of a model (thinking control, prices)",
@@ -182,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(doctor)
 
+
+def _service_commands(commands: Commands) -> None:
+    """``serve`` and ``worker``."""
     serve = commands.add_parser(
         "serve",
         help="the HTTP API, an OpenAI-compatible endpoint and the run viewer (the service extra)",
@@ -208,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _service_options(worker)
 
+
+def _passthrough_commands(commands: Commands) -> None:
+    """``export`` and ``bench``: their own modules parse their arguments."""
     commands.add_parser(  # parsed by agentthink.cli.export
         "export",
         help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
@@ -219,4 +241,3 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    return parser
