@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from agentthink.tools.base import Tool
 
 __all__ = [
+    "EMBEDDED_TOOLS",
     "LOCAL_HOSTS",
     "TOOL_NAMES",
     "is_local",
@@ -33,7 +34,17 @@ __all__ = [
     "reach_server",
 ]
 
-TOOL_NAMES = ("calculator", "web_search", "fetch_url", "python")
+TOOL_NAMES = (
+    "calculator",
+    "convert_units",
+    "is_prime",
+    "days_between",
+    "web_search",
+    "fetch_url",
+    "python",
+)
+EMBEDDED_TOOLS = "calculator,convert_units,is_prime,days_between"
+"""The embedded demo model's tools unless told otherwise: what it can answer right."""
 """The built-in tools, by the names settings and flags use."""
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "0.0.0.0")
 """Host names of a model server on this machine (no API key needed, reachable at once)."""
@@ -174,6 +185,9 @@ def make_tools(names: list[str], settings: AgentSettings | None = None) -> list[
 
     factories: dict[str, Callable[[], Tool]] = {
         "calculator": builtins.calculator_tool,
+        "convert_units": builtins.convert_units_tool,
+        "is_prime": builtins.is_prime_tool,
+        "days_between": builtins.days_between_tool,
         "web_search": builtins.web_search_tool,
         "fetch_url": builtins.fetch_url_tool,
         "python": python,

@@ -16,6 +16,9 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+# Commands run by tests stay in their own process: no warm background process outlives a test
+# (tests of the warm process turn it on themselves).
+os.environ["AGENTTHINK_WARM"] = "0"
 
 
 class NetworkBlockedError(RuntimeError):

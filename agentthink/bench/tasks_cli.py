@@ -70,7 +70,7 @@ def tasks_command(args: argparse.Namespace) -> int:
     )
     from agentthink.bench.tasks import format_tasks_table, run_tasks, write_task_outputs
     from agentthink.budget import Budget
-    from agentthink.cli import report_error
+    from agentthink.cli.exits import report_error
     from agentthink.errors import ConfigurationError
 
     try:
@@ -133,7 +133,7 @@ def _model(args: argparse.Namespace) -> tuple[Any, str]:
 
         model = embedded_model()
         return model, model.name
-    from agentthink.cli.build import make_model
+    from agentthink.assembly import make_model
     from agentthink.config import Settings
 
     made = make_model(

@@ -11,7 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from agentthink.assembly import make_policy, make_tools, parse_budget, parse_tool_names
+from agentthink.assembly import (
+    EMBEDDED_TOOLS,
+    make_policy,
+    make_tools,
+    parse_budget,
+    parse_tool_names,
+)
 from agentthink.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -79,6 +85,8 @@ def options_from_args(args: argparse.Namespace, *, default_tools: str) -> Option
     if think is not None:
         policy_spec = _think_policy(think)
     make_policy(policy_spec)  # validates the name now
+    if settings.tools is None and not settings.model:
+        default_tools = EMBEDDED_TOOLS
     tools = parse_tool_names(settings.tools if settings.tools is not None else default_tools)
     return Options(
         settings=settings,

@@ -99,7 +99,14 @@ def _agent_options(parser: argparse.ArgumentParser, *, default_tools: str) -> No
         "-t",
         metavar="LIST",
         help=f"comma-separated built-in tools: {', '.join(TOOL_NAMES)}, or none "
-        f"(default: {default_tools}; python asks before each run)",
+        f"(default: {default_tools}; the embedded model: calculator, convert_units, is_prime, "
+        "days_between; python asks before each run)",
+    )
+    shown.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="run in this process, not in the warm background process that keeps the "
+        "embedded model loaded (also AGENTTHINK_WARM=0)",
     )
     shown.add_argument("--system", metavar="PROMPT", help="system prompt")
     shown.add_argument(
@@ -229,7 +236,7 @@ def _service_commands(commands: Commands) -> None:
 
 
 def _passthrough_commands(commands: Commands) -> None:
-    """``export`` and ``bench``: their own modules parse their arguments."""
+    """``export``, ``bench`` and ``warm``: their own modules parse their arguments."""
     commands.add_parser(  # parsed by agentthink.cli.export
         "export",
         help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
@@ -241,3 +248,10 @@ def _passthrough_commands(commands: Commands) -> None:
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    warm = commands.add_parser(
+        "warm",
+        help="the warm background process that keeps the embedded model loaded: status, "
+        "start, stop",
+        add_help=False,
+    )
+    warm.add_argument("warm_args", nargs=argparse.REMAINDER)

@@ -17,6 +17,7 @@ from agentthink.models.profiles import (
 from agentthink.models.provider import (
     bundled_tokenizer_file,
     count_text_tokens,
+    drop_cached_clients,
     load_provider_library,
     missing_keys,
     price_of,
@@ -61,6 +62,7 @@ __all__ = [
     "Usage",
     "bundled_tokenizer_file",
     "count_text_tokens",
+    "drop_cached_clients",
     "load_provider_library",
     "missing_keys",
     "price_of",

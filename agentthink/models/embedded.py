@@ -23,13 +23,14 @@ from pathlib import Path
 import httpx
 
 from agentthink.errors import ConfigurationError, ModelUnavailableError
-from agentthink.models.client import LiteLLMModel
+from agentthink.models.constrained import ConstrainedToolModel
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 
 __all__ = [
     "EMBEDDED_MODEL",
     "EMBEDDED_PROFILE",
     "EmbeddedServer",
+    "adopt_shared",
     "embedded_gguf_path",
     "embedded_model",
 ]
@@ -76,6 +77,8 @@ class EmbeddedServer:
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
+        self.owner_pid = os.getpid()
+        """Only this process stops the server (a forked copy of the warm process borrows it)."""
 
     @property
     def url(self) -> str:
@@ -88,6 +91,14 @@ class EmbeddedServer:
         """Start the server and wait until it answers; idempotent."""
         if self.process is not None and self.process.poll() is None:
             return self
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> None:
+        """Start the server process without waiting for it (``wait_ready`` waits)."""
+        if self.process is not None and self.process.poll() is None:
+            return
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigurationError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
         model_path = embedded_gguf_path()
@@ -102,13 +113,13 @@ class EmbeddedServer:
             "--n_threads", str(self.threads),
             "--verbose", "False",
         ]  # fmt: skip
+        self.owner_pid = os.getpid()
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
         )
-        self._wait_ready()
-        return self
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
+        """Wait until the launched server answers; ``ModelUnavailableError`` when it does not."""
         assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -132,8 +143,8 @@ class EmbeddedServer:
         )
 
     def stop(self) -> None:
-        """Stop the server process."""
-        if self.process is None:
+        """Stop the server process (only in the process that started it)."""
+        if self.process is None or os.getpid() != self.owner_pid:
             return
         if self.process.poll() is None:
             self.process.terminate()
@@ -167,10 +178,22 @@ def shared_server() -> EmbeddedServer:
         return _shared.start()
 
 
-def embedded_model(server: EmbeddedServer | None = None, **options: object) -> LiteLLMModel:
-    """A ``LiteLLMModel`` for the embedded SmolLM2, starting the shared server if needed."""
+def adopt_shared(server: EmbeddedServer) -> None:
+    """Make a started ``server`` the process-wide one (the warm process shares its server with
+    the commands it forks); it is stopped at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None and _shared is not server:
+            _shared.stop()
+        _shared = server
+        atexit.register(server.stop)
+
+
+def embedded_model(server: EmbeddedServer | None = None, **options: object) -> ConstrainedToolModel:
+    """A model for the embedded SmolLM2 (its tool calls shaped by a grammar: see
+    ``agentthink.models.constrained``), starting the shared server if needed."""
     server = (server or shared_server()).start()
-    model = LiteLLMModel(
+    model = ConstrainedToolModel(
         "openai/smollm2",
         api_base=server.url,
         api_key="embedded",

@@ -15,6 +15,7 @@ from agentthink.models import _litellm
 __all__ = [
     "bundled_tokenizer_file",
     "count_text_tokens",
+    "drop_cached_clients",
     "load_provider_library",
     "missing_keys",
     "price_of",
@@ -36,6 +37,14 @@ def load_provider_library() -> None:
 def provider_library() -> Any:
     """The configured litellm module itself, for benchmarks that measure it bare."""
     return _litellm.get_litellm()
+
+
+def drop_cached_clients() -> None:
+    """Forget the HTTP clients litellm cached, e.g. those bound to an event loop now closed."""
+    cache = getattr(_litellm.get_litellm(), "in_memory_llm_clients_cache", None)
+    flush = getattr(cache, "flush_cache", None)
+    if callable(flush):
+        flush()
 
 
 def provider_of(model: str, api_base: str | None = None) -> str:

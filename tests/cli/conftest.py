@@ -30,6 +30,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         TERM="xterm-256color",
         COLUMNS="100",
         LINES="40",
+        AGENTTHINK_WARM="0",
     )
     return env
 

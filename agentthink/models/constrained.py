@@ -1,0 +1,116 @@
+"""``ConstrainedToolModel``: a llama.cpp-served model without a tool-calling format of its own
+(the embedded SmolLM2) that still calls tools reliably, through a JSON-schema grammar.
+
+When the agent offers tools and no tool result has come in since the question, the call is
+sent without ``tools`` but with ``response_format={"type": "json_object", "schema": ...}``,
+which llama.cpp's server compiles into a grammar; the JSON reply comes back as an ordinary
+``ToolCall``. Other calls see the conversation rendered as plain text. The rules and the
+schema are in ``agentthink.models.tool_grammar``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agentthink.models.client import LiteLLMModel
+from agentthink.models.request import CallRequest
+from agentthink.models.tool_grammar import (
+    call_schema,
+    last_question,
+    needs_tool_call,
+    parse_call,
+    render_history,
+    tool_call_message,
+    tools_prompt,
+)
+from agentthink.models.translate import PreparedRequest
+from agentthink.models.turn import StreamDelta, TextDelta, Turn, TurnDone
+
+__all__ = ["ConstrainedToolModel"]
+
+_PLAIN = CallRequest()
+_ANSWER_ONLY = "Answer the question in one short sentence, using the tool results above."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _GrammarRequest(CallRequest):
+    """A call whose reply must match ``response_format``'s schema."""
+
+    response_format: dict[str, Any]
+
+
+class ConstrainedToolModel(LiteLLMModel):
+    """A ``LiteLLMModel`` whose tool calls are forced and shaped by a grammar (see the module)."""
+
+    def plan(
+        self, messages: list[dict[str, Any]], request: CallRequest
+    ) -> tuple[list[dict[str, Any]], CallRequest]:
+        """The messages and request actually sent for the agent's ``messages`` and ``request``."""
+        tools = request.tool_list
+        has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
+        if not tools and not has_history:
+            return messages, request
+        if (
+            tools
+            and needs_tool_call(messages)
+            and not request.reasoning.enabled
+            and request.tool_choice != "none"
+        ):
+            schema = call_schema(tools, last_question(messages))
+            sent = render_history(messages, tools_prompt(tools))
+            fields = {name: getattr(request, name) for name in CallRequest.__slots__}
+            fields.update(tools=None, tool_choice=None)
+            forced = _GrammarRequest(
+                **fields, response_format={"type": "json_object", "schema": schema}
+            )
+            return sent, forced
+        system = tools_prompt(tools) if tools else _ANSWER_ONLY
+        return render_history(messages, system), replace(request, tools=None, tool_choice=None)
+
+    async def stream(
+        self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
+    ) -> AsyncIterator[StreamDelta]:
+        """Stream a turn; a forced tool call streams nothing until it is complete."""
+        sent, call = self.plan(messages, request)
+        forced = isinstance(call, _GrammarRequest)
+        async for delta in super().stream(sent, call):
+            if forced and isinstance(delta, TurnDone):
+                yield TurnDone(_as_tool_call(delta.turn))
+            elif not (forced and isinstance(delta, TextDelta)):
+                yield delta
+
+    async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
+        """One whole turn (a forced call comes back as a tool call)."""
+        sent, call = self.plan(messages, request)
+        turn = await super().complete(sent, call)
+        return _as_tool_call(turn) if isinstance(call, _GrammarRequest) else turn
+
+    def count_tokens(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> int:
+        """Prompt tokens of what is actually sent (tools are listed in the system prompt)."""
+        sent, call = self.plan(messages, CallRequest(tools=tools))
+        return super().count_tokens(sent, call.tool_list)
+
+    def _prepare(self, messages: list[dict[str, Any]], call: CallRequest) -> PreparedRequest:
+        request = super()._prepare(messages, call)
+        if isinstance(call, _GrammarRequest):
+            request.params["response_format"] = call.response_format
+        return request
+
+
+def _as_tool_call(turn: Turn) -> Turn:
+    """The constrained JSON reply as a tool-call turn (an empty turn when it was cut short)."""
+    call = parse_call(turn.text)
+    if call is None:
+        turn.notes.append(f"the constrained tool call was cut short: {turn.text[:200]!r}")
+        return replace(turn, text="", tool_calls=[], message={"role": "assistant", "content": ""})
+    return replace(
+        turn,
+        text="",
+        tool_calls=[call],
+        finish_reason="tool_calls",
+        message=tool_call_message(call),
+    )

@@ -1,0 +1,253 @@
+"""Tool calls for a tiny local model, constrained by a JSON-schema grammar.
+
+SmolLM2-135M has no tool-calling format of its own and, asked freely, rarely calls a tool. So
+when it is offered tools and has no tool result yet for the current question, the call is
+*forced*: the prompt lists the tools with one example call each, and the reply must match a
+JSON schema that llama.cpp turns into a grammar: ``{"name": <one of the tools>, "arguments":
+<that tool's parameters>}``. String arguments must be words copied from the question and
+number arguments numbers written in it (the model copies reliably; it does not compose), so
+the call is always valid and usually right. The JSON reply becomes an ordinary tool call.
+
+Once a tool result is in, the model answers in plain text: earlier tool calls and results are
+shown to it as text (its chat template knows no tool messages).
+
+Pure functions, no I/O: ``ConstrainedModel`` in ``agentthink.models.embedded_tools`` applies them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from agentthink.models.turn import ToolCall
+from agentthink.models.untrusted import parse_tool_arguments
+
+__all__ = [
+    "MAX_SPANS",
+    "call_schema",
+    "last_question",
+    "needs_tool_call",
+    "numbers_in",
+    "parse_call",
+    "render_history",
+    "spans_of",
+    "tool_call_message",
+    "tools_prompt",
+]
+
+MAX_SPANS = 240
+"""At most this many word spans of the question are offered for a string argument."""
+_MAX_SPAN_WORDS = 12
+_EDGE_PUNCTUATION = "?!.,;:\"'()[]"
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
+_EXAMPLE = re.compile(r"e\.g\.\s*(\"[^\"]*\"|-?\d+(?:\.\d+)?)")
+
+_INTRO = (
+    "You answer questions with tools. First call the one tool that fits the question by "
+    'replying with JSON: {"name": TOOL, "arguments": {...}}, copying the numbers and words '
+    "the tool needs from the question. When the tool's result comes back, answer the question "
+    "in one short sentence with that result."
+)
+
+
+def last_question(messages: Sequence[dict[str, Any]]) -> str:
+    """The text of the last user message ("" when there is none)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return _text_of(message.get("content"))
+    return ""
+
+
+def needs_tool_call(messages: Sequence[dict[str, Any]]) -> bool:
+    """True when no tool result has come in since the last user message."""
+    for message in reversed(messages):
+        role = message.get("role")
+        if role == "tool":
+            return False
+        if role == "user":
+            return True
+    return True
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            str(part.get("text", "")) for part in content if isinstance(part, dict)
+        ).strip()
+    return "" if content is None else str(content)
+
+
+def spans_of(text: str) -> list[str]:
+    """Runs of consecutive words of ``text`` (outer punctuation trimmed), longest first."""
+    words = text.split()
+    found: dict[str, None] = {}
+    for size in range(min(len(words), _MAX_SPAN_WORDS), 0, -1):
+        for start in range(len(words) - size + 1):
+            span = " ".join(words[start : start + size]).strip(_EDGE_PUNCTUATION + " ")
+            if span:
+                found.setdefault(span, None)
+            if len(found) >= MAX_SPANS:
+                return list(found)
+    return list(found)
+
+
+def numbers_in(text: str) -> list[int | float]:
+    """The numbers written in ``text``, in order, without repeats."""
+    values: dict[int | float, None] = {}
+    for match in _NUMBER.finditer(text):
+        raw = match.group().replace(",", "")
+        value = float(raw)
+        values.setdefault(int(value) if value.is_integer() and "." not in raw else value, None)
+    return list(values)
+
+
+def _copied(schema: dict[str, Any], question: str) -> dict[str, Any]:
+    """A parameter's schema narrowed to values copied from the question (when it has any)."""
+    kind = schema.get("type")
+    if "enum" in schema or "const" in schema:
+        return schema
+    if kind == "string":
+        spans = spans_of(question)
+        return {"type": "string", "enum": spans} if spans else schema
+    if kind in ("number", "integer"):
+        numbers = [n for n in numbers_in(question) if kind == "number" or isinstance(n, int)]
+        return {"type": kind, "enum": numbers} if numbers else schema
+    return schema
+
+
+def _parameters(parameters: dict[str, Any], question: str) -> dict[str, Any]:
+    properties = parameters.get("properties") or {}
+    narrowed = {name: _copied(dict(spec), question) for name, spec in properties.items()}
+    required = [name for name in parameters.get("required", []) if name in narrowed]
+    return {
+        "type": "object",
+        "properties": narrowed,
+        "required": required or list(narrowed),
+        "additionalProperties": False,
+    }
+
+
+def call_schema(tools: Sequence[dict[str, Any]], question: str) -> dict[str, Any]:
+    """The JSON schema of one call to one of ``tools`` (OpenAI-format), arguments copied from
+    ``question``."""
+    options = []
+    for tool in tools:
+        function = tool.get("function", tool)
+        options.append(
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"const": function["name"]},
+                    "arguments": _parameters(dict(function.get("parameters") or {}), question),
+                },
+                "required": ["name", "arguments"],
+                "additionalProperties": False,
+            }
+        )
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def _example(function: dict[str, Any]) -> dict[str, Any]:
+    """Example arguments from the parameters' descriptions (``e.g. ...``)."""
+    example: dict[str, Any] = {}
+    for name, spec in (function.get("parameters") or {}).get("properties", {}).items():
+        match = _EXAMPLE.search(str(spec.get("description", "")))
+        if match is None:
+            example[name] = "..." if spec.get("type") == "string" else 1
+        else:
+            example[name] = json.loads(match.group(1))
+    return example
+
+
+def _summary(description: str) -> str:
+    text = " ".join(description.split())
+    return re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
+
+
+def tools_prompt(tools: Sequence[dict[str, Any]]) -> str:
+    """The system prompt listing ``tools``: what each does and an example call."""
+    lines = [_INTRO, "Tools:"]
+    for tool in tools:
+        function = tool.get("function", tool)
+        call = json.dumps({"name": function["name"], "arguments": _example(function)})
+        lines.append(
+            f"- {function['name']}: {_summary(str(function.get('description', '')))}. {call}"
+        )
+    return "\n".join(lines)
+
+
+def parse_call(text: str) -> ToolCall | None:
+    """The tool call in a constrained reply (None when the reply was cut short)."""
+    value, error = parse_tool_arguments(text)
+    name = value.get("name")
+    arguments = value.get("arguments")
+    if error is not None or not isinstance(name, str) or not isinstance(arguments, dict):
+        return None
+    raw = json.dumps(arguments)
+    return ToolCall(
+        id=f"call_{uuid.uuid4().hex[:24]}", name=name, arguments=arguments, raw_arguments=raw
+    )
+
+
+def tool_call_message(call: ToolCall) -> dict[str, Any]:
+    """The assistant message (OpenAI format) that carries ``call``."""
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.raw_arguments},
+            }
+        ],
+    }
+
+
+_WRAPPED = re.compile(
+    r"^\[(Output of|Error reported by) tool .*?<tool_output>\n(.*)\n</tool_output>$", re.S
+)
+
+
+def _result_line(name: str, message: dict[str, Any]) -> str:
+    """A tool result as one plain line: the untrusted-data wrapper is dropped (a 135M model
+    copies it rather than heeds it) and an error says so."""
+    text = _text_of(message.get("content")).strip()
+    match = _WRAPPED.match(text)
+    if match is not None:
+        kind, text = match.group(1), match.group(2).strip()
+        if kind.startswith("Error"):
+            return f"Error from {name}: {text}"
+    return f"Result of {name}: {text}"
+
+
+def render_history(messages: Sequence[dict[str, Any]], system: str) -> list[dict[str, Any]]:
+    """The conversation as a model without tool messages reads it: ``system`` first (merged
+    with any system message), tool calls as their JSON, tool results as user messages."""
+    extra = [_text_of(m.get("content")) for m in messages if m.get("role") == "system"]
+    merged = "\n\n".join(part for part in (system, *extra) if part)
+    rendered: list[dict[str, Any]] = [{"role": "system", "content": merged}] if merged else []
+    names: dict[str, str] = {}
+    for message in messages:
+        role = message.get("role")
+        if role == "system":
+            continue
+        if role == "assistant" and message.get("tool_calls"):
+            calls = []
+            for call in message["tool_calls"]:
+                function = call.get("function", {})
+                names[str(call.get("id"))] = str(function.get("name", "tool"))
+                arguments, _ = parse_tool_arguments(str(function.get("arguments") or ""))
+                calls.append(json.dumps({"name": function.get("name"), "arguments": arguments}))
+            rendered.append({"role": "assistant", "content": "\n".join(calls)})
+        elif role == "tool":
+            name = names.get(str(message.get("tool_call_id")), "the tool")
+            rendered.append({"role": "user", "content": _result_line(name, message)})
+        else:
+            rendered.append({"role": role, "content": _text_of(message.get("content"))})
+    return rendered
