@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "Sample": "agentthink.decisions",
     "SamplePolicy": "agentthink.policies.sampling",
     "Search": "agentthink.decisions",
+    "Refocus": "agentthink.decisions",
+    "RefocusPolicy": "agentthink.policies.refocus",
     "SearchPolicy": "agentthink.policies.search",
     "StepScore": "agentthink.step_judges",
     "ModelStepJudge": "agentthink.step_judges",
@@ -60,6 +62,8 @@ __all__ = [
     "ModelProfile",
     "ModelStepJudge",
     "Reasoning",
+    "Refocus",
+    "RefocusPolicy",
     "RegexVerifier",
     "RunResult",
     "RunUsage",
@@ -88,7 +92,7 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
+    from agentthink.decisions import Act, Answer, Decision, Refocus, Sample, Search, Stop, Think
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -100,6 +104,7 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.policies.refocus import RefocusPolicy
     from agentthink.policies.sampling import SamplePolicy
     from agentthink.policies.search import SearchPolicy
     from agentthink.result import DecisionRecord, RunResult, RunUsage

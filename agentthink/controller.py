@@ -8,7 +8,7 @@ first that fires replaces the policy's decision and says why:
 2. ``max_failures`` model calls failed in a row: ``Stop("error")``;
 3. the model returned nothing twice in a row: ``Answer``;
 4. no ``max_steps`` in the budget and ``safety_steps`` steps taken: ``Answer``;
-5. think or act, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
+5. think, act or refocus, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
    an answer still fits (it resends no tool schemas, so it may fit where a step does not),
    else ``Stop`` with the limit;
 6. a strategy whose first parallel calls do not all fit the budget at once: the same decision
@@ -32,6 +32,7 @@ from agentthink.decisions import (
     Act,
     Answer,
     Decision,
+    Refocus,
     Sample,
     Search,
     Stop,
@@ -109,7 +110,7 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
         decision = Answer(
             f"{guards.safety_steps} steps without an answer: answering with what we have"
         )
-    if isinstance(decision, Think | Act):
+    if isinstance(decision, Think | Act | Refocus):
         decision = _within_budget(view.next_call(), view.final_call) or decision
     if isinstance(decision, Sample | Search):
         decision = _fitting(decision, view)

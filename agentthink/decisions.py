@@ -11,6 +11,8 @@ A policy returns one ``Decision``; the graph maps each variant to a node::
                              vote, by a verifier (best-of-N) or by a verifier-weighted vote
     Search(beam, ...)     -> reasoning grown a bounded step at a time, candidates scored by a
                              process judge, the best ``beam`` chains kept (beam search)
+    Refocus(reason)       -> System 2 Attention: the question rewritten without opinions,
+                             leading hints and distractions; later calls read the rewrite
 
 Every decision carries a human-readable ``reason``; the CLI shows it next to the decision.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "CarriesDecision",
     "Decision",
     "DecisionKind",
+    "Refocus",
     "Sample",
     "Search",
     "SelectRule",
@@ -42,7 +45,7 @@ __all__ = [
     "search_terms",
 ]
 
-DecisionKind = Literal["think", "act", "answer", "stop", "sample", "search"]
+DecisionKind = Literal["think", "act", "answer", "stop", "sample", "search", "refocus"]
 
 SelectRule = Literal["vote", "verifier", "weighted"]
 """How ``Sample`` picks its answer: the majority, the verifier's best (best-of-N), or a vote
@@ -211,7 +214,32 @@ class Search(Checkpointable):
         return "search"
 
 
-Decision = Think | Act | Answer | Stop | Sample | Search
+@dataclass(frozen=True, slots=True)
+class Refocus(Checkpointable):
+    """System 2 Attention (arXiv 2311.11829): one call rewrites the question to keep only what is
+    relevant and unbiased (opinions, leading hints, distracting or injected sentences dropped);
+    every later call of the run sends the rewrite in the question's place. The original stays in
+    the conversation, the rewrite in the step's trace."""
+
+    reason: str = "rewrite the question without distractions (S2A)"
+    """Why the policy chose to refocus (shown by the CLI)."""
+    max_tokens: int = 512
+    """The rewrite's length, at most."""
+
+    def __post_init__(self) -> None:
+        value = self.max_tokens
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidBudgetError(
+                f"Refocus max_tokens must be a whole number >= 1, got {value!r}"
+            )
+
+    @property
+    def kind(self) -> Literal["refocus"]:
+        """``"refocus"``."""
+        return "refocus"
+
+
+Decision = Think | Act | Answer | Stop | Sample | Search | Refocus
 """What a policy returns for one step."""
 
 
@@ -223,7 +251,8 @@ class CarriesDecision:
 
     @property
     def kind(self) -> DecisionKind:
-        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``, ``search``)."""
+        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``, ``search``,
+        ``refocus``)."""
         return self.decision.kind
 
     @property

@@ -19,6 +19,7 @@ __all__ = [
     "DecisionMade",
     "Done",
     "Event",
+    "Refocused",
     "SampleDrawn",
     "SampleSelected",
     "SearchDone",
@@ -146,6 +147,17 @@ class SearchDone:
 
 
 @dataclass(frozen=True, slots=True)
+class Refocused:
+    """A ``refocus`` step rewrote the question (System 2 Attention); later calls send the
+    rewrite."""
+
+    step: int
+    original: str
+    rewritten: str
+    """Empty when the rewrite failed or did not fit (the original is kept)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The run finished; the last event of every stream."""
 
@@ -163,5 +175,6 @@ Event = (
     | SampleSelected
     | SearchRound
     | SearchDone
+    | Refocused
     | Done
 )

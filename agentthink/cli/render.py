@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from agentthink.events import (
         DecisionMade,
         Event,
+        Refocused,
         SampleDrawn,
         SampleSelected,
         SearchDone,
@@ -35,6 +36,7 @@ __all__ = [
     "Renderer",
     "budget_line",
     "decision_terms",
+    "refocus_line",
     "sample_line",
     "search_line",
     "selected_line",
@@ -49,6 +51,7 @@ _KIND_STYLE = {
     "stop": "bold red",
     "sample": "bold magenta",
     "search": "bold magenta",
+    "refocus": "bold blue",
 }
 _RESULT_CHARS = 300
 
@@ -185,6 +188,13 @@ def selected_line(event: SampleSelected) -> str:
     return f"{chosen}: {event.selection}"
 
 
+def refocus_line(event: Refocused) -> str:
+    """One line for a rewritten question (System 2 Attention)."""
+    if not event.rewritten:
+        return "(the question is kept as it is)"
+    return f"rewritten: {_one_line(event.rewritten, 200)}"
+
+
 def search_line(event: SearchRound | SearchDone) -> str:
     """One line for a round of a ``search`` step, or for its choice."""
     from agentthink.events import SearchRound
@@ -266,6 +276,7 @@ class PlainRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            Refocused,
             SampleDrawn,
             SampleSelected,
             SearchDone,
@@ -309,6 +320,9 @@ class PlainRenderer(Renderer):
             out.write(f"  {sample_line(event)}\n")
         elif isinstance(event, SampleSelected):
             out.write(f"  => {selected_line(event)}\n")
+        elif isinstance(event, Refocused):
+            self._end_block()
+            out.write(f"  {refocus_line(event)}\n")
         elif isinstance(event, SearchRound | SearchDone):
             self._end_block()
             mark = "=>" if isinstance(event, SearchDone) else "  "
@@ -450,6 +464,7 @@ class LiveRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            Refocused,
             SampleDrawn,
             SampleSelected,
             SearchDone,
@@ -505,6 +520,9 @@ class LiveRenderer(Renderer):
             self._print(Text(f"  {sample_line(event)}", style=style))
         elif isinstance(event, SampleSelected):
             self._print(Text(f"  ⇒ {selected_line(event)}", style="bold magenta"))
+        elif isinstance(event, Refocused):
+            self._flush()
+            self._print(Text(f"  {refocus_line(event)}", style="blue"))
         elif isinstance(event, SearchRound | SearchDone):
             self._flush()
             done = isinstance(event, SearchDone)

@@ -11,6 +11,7 @@ from agentthink.events import (
     DecisionMade,
     Done,
     Event,
+    Refocused,
     SampleDrawn,
     SampleSelected,
     SearchDone,
@@ -81,6 +82,8 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
             return "search_round", dataclasses.asdict(event)
         case SearchDone():
             return "search_done", dataclasses.asdict(event)
+        case Refocused():
+            return "refocused", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")
