@@ -11,6 +11,8 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
 * ``sample`` / ``best-of-n`` — ``SamplePolicy``: draw attempts in parallel and keep the majority
   (or the verifier's best), stopping early once more attempts cannot change the choice.
 * ``beam`` — ``SearchPolicy``: step-level beam search scored by a process judge.
+* ``s2a`` — ``RefocusPolicy``: rewrite the question without distractions (System 2 Attention),
+  then decide as another policy (``adaptive``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.registry import POLICY_NAMES, get_policy
+from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.sampling import SamplePolicy, affordable_samples
 from agentthink.policies.search import SearchPolicy
 
@@ -31,6 +34,7 @@ __all__ = [
     "FixedPolicy",
     "NeverThinkPolicy",
     "Policy",
+    "RefocusPolicy",
     "SamplePolicy",
     "SearchPolicy",
     "affordable_samples",
