@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "SamplePolicy": "agentthink.policies.sampling",
     "Search": "agentthink.decisions",
     "Refocus": "agentthink.decisions",
+    "Force": "agentthink.decisions",
+    "ForcePolicy": "agentthink.policies.forcing",
     "RefocusPolicy": "agentthink.policies.refocus",
     "SearchPolicy": "agentthink.policies.search",
     "StepScore": "agentthink.step_judges",
@@ -57,6 +59,8 @@ __all__ = [
     "CallRequest",
     "Decision",
     "DecisionRecord",
+    "Force",
+    "ForcePolicy",
     "LiteLLMModel",
     "ModelJudge",
     "ModelProfile",
@@ -92,7 +96,17 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Refocus, Sample, Search, Stop, Think
+    from agentthink.decisions import (
+        Act,
+        Answer,
+        Decision,
+        Force,
+        Refocus,
+        Sample,
+        Search,
+        Stop,
+        Think,
+    )
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -104,6 +118,7 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.policies.forcing import ForcePolicy
     from agentthink.policies.refocus import RefocusPolicy
     from agentthink.policies.sampling import SamplePolicy
     from agentthink.policies.search import SearchPolicy

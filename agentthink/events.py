@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentthink.budget import Remaining, Spent
 from agentthink.decisions import CarriesDecision, Decision
@@ -25,6 +25,7 @@ __all__ = [
     "SearchDone",
     "SearchRound",
     "ThinkingDelta",
+    "ThinkingForced",
     "ToolCallStarted",
     "ToolResultReceived",
 ]
@@ -158,6 +159,18 @@ class Refocused:
 
 
 @dataclass(frozen=True, slots=True)
+class ThinkingForced:
+    """Budget forcing stepped in: thinking that ended too early goes on after "Wait"
+    (``wait``), or thinking that reached its allotment is closed and the answer forced
+    (``answer``)."""
+
+    step: int
+    action: Literal["wait", "answer"]
+    thought: int
+    """Thinking tokens spent when it stepped in."""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The run finished; the last event of every stream."""
 
@@ -176,5 +189,6 @@ Event = (
     | SearchRound
     | SearchDone
     | Refocused
+    | ThinkingForced
     | Done
 )

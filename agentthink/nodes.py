@@ -25,7 +25,17 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Refocus, Sample, Search, Stop, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Decision,
+    Force,
+    Refocus,
+    Sample,
+    Search,
+    Stop,
+    Think,
+)
 from agentthink.events import DecisionMade
 from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
@@ -83,6 +93,8 @@ def _node_for(decision: Decision) -> str:
             return "search"
         case Refocus():
             return "refocus"
+        case Force():
+            return "force"
 
 
 def _view(

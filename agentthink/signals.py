@@ -36,7 +36,7 @@ __all__ = [
     "tool_call_key",
 ]
 
-StepKind = Literal["think", "act", "answer", "sample", "search", "refocus"]
+StepKind = Literal["think", "act", "answer", "sample", "search", "refocus", "force"]
 
 HEDGING_CUES: Final[tuple[str, ...]] = (
     "wait",

@@ -19,7 +19,17 @@ from typing import Annotated, Any, TypedDict
 
 from agentthink.budget import Spent
 from agentthink.checkpointable import Checkpointable
-from agentthink.decisions import Act, Answer, Refocus, Sample, Search, Stop, StopCause, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Force,
+    Refocus,
+    Sample,
+    Search,
+    Stop,
+    StopCause,
+    Think,
+)
 from agentthink.errors import CheckpointVersionError
 from agentthink.models.turn import ToolCall
 from agentthink.result import DecisionRecord
@@ -159,7 +169,7 @@ def _version_message(thread_id: str, version: int) -> str:
 def _types() -> tuple[type[Any], ...]:
     return (
         *(RunState, Halt, Rewrite, DecisionRecord, StepRecord, SampleRecord, ToolCall, Spent),
-        *(Think, Act, Answer, Stop, Sample, Search, Refocus),
+        *(Think, Act, Answer, Stop, Sample, Search, Refocus, Force),
     )
 
 

@@ -39,6 +39,8 @@ class RefocusPolicy:
         if guard is not None:
             return guard
         if not ctx.history:
-            return Refocus("S2A: rewrite the question without opinions or distractions first", self.max_tokens)
+            return Refocus(
+                "S2A: rewrite the question without opinions or distractions first", self.max_tokens
+            )
         rest = tuple(step for step in ctx.history if step.kind != "refocus")
         return self.then.decide(replace(ctx, history=rest))

@@ -103,6 +103,7 @@ def test_registry_names() -> None:
         "best-of-n",
         "beam",
         "s2a",
+        "budget-forcing",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         SampleSelected,
         SearchDone,
         SearchRound,
+        ThinkingForced,
     )
     from agentthink.result import RunResult
 
@@ -36,6 +37,7 @@ __all__ = [
     "Renderer",
     "budget_line",
     "decision_terms",
+    "forced_line",
     "refocus_line",
     "sample_line",
     "search_line",
@@ -52,6 +54,7 @@ _KIND_STYLE = {
     "sample": "bold magenta",
     "search": "bold magenta",
     "refocus": "bold blue",
+    "force": "bold cyan",
 }
 _RESULT_CHARS = 300
 
@@ -163,6 +166,8 @@ def decision_terms(event: DecisionMade) -> str:
 
     if event.kind == "think":
         return f"{event.budget_tokens:,} tokens"
+    if event.kind == "force":
+        return f"{event.budget_tokens:,} tokens, forced"
     if isinstance(event.decision, Sample):
         return sample_terms(event.decision)
     if isinstance(event.decision, Search):
@@ -186,6 +191,13 @@ def selected_line(event: SampleSelected) -> str:
     """One line for a ``sample`` step's choice."""
     chosen = f"#{event.index} chosen" if event.index is not None else "none chosen"
     return f"{chosen}: {event.selection}"
+
+
+def forced_line(event: ThinkingForced) -> str:
+    """One line for budget forcing stepping in."""
+    if event.action == "wait":
+        return f"thinking ended at {event.thought:,} tokens: 'Wait' appended, thinking goes on"
+    return f"thinking closed at {event.thought:,} tokens: the answer forced"
 
 
 def refocus_line(event: Refocused) -> str:
@@ -282,6 +294,7 @@ class PlainRenderer(Renderer):
             SearchDone,
             SearchRound,
             ThinkingDelta,
+            ThinkingForced,
             ToolCallStarted,
             ToolResultReceived,
         )
@@ -323,6 +336,9 @@ class PlainRenderer(Renderer):
         elif isinstance(event, Refocused):
             self._end_block()
             out.write(f"  {refocus_line(event)}\n")
+        elif isinstance(event, ThinkingForced):
+            self._end_block()
+            out.write(f"  {forced_line(event)}\n")
         elif isinstance(event, SearchRound | SearchDone):
             self._end_block()
             mark = "=>" if isinstance(event, SearchDone) else "  "
@@ -470,6 +486,7 @@ class LiveRenderer(Renderer):
             SearchDone,
             SearchRound,
             ThinkingDelta,
+            ThinkingForced,
             ToolCallStarted,
             ToolResultReceived,
         )
@@ -523,6 +540,9 @@ class LiveRenderer(Renderer):
         elif isinstance(event, Refocused):
             self._flush()
             self._print(Text(f"  {refocus_line(event)}", style="blue"))
+        elif isinstance(event, ThinkingForced):
+            self._flush()
+            self._print(Text(f"  {forced_line(event)}", style="cyan"))
         elif isinstance(event, SearchRound | SearchDone):
             self._flush()
             done = isinstance(event, SearchDone)

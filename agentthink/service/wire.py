@@ -17,6 +17,7 @@ from agentthink.events import (
     SearchDone,
     SearchRound,
     ThinkingDelta,
+    ThinkingForced,
     ToolCallStarted,
     ToolResultReceived,
 )
@@ -84,6 +85,8 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
             return "search_done", dataclasses.asdict(event)
         case Refocused():
             return "refocused", dataclasses.asdict(event)
+        case ThinkingForced():
+            return "forced", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")
