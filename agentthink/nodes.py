@@ -25,7 +25,17 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Decision,
+    Force,
+    Refocus,
+    Sample,
+    Search,
+    Stop,
+    Think,
+)
 from agentthink.events import DecisionMade
 from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
@@ -81,6 +91,10 @@ def _node_for(decision: Decision) -> str:
             return "sample"
         case Search():
             return "search"
+        case Refocus():
+            return "refocus"
+        case Force():
+            return "force"
 
 
 def _view(
@@ -92,7 +106,7 @@ def _view(
 ) -> controller.ControlView:
     history = rc.history(steps)
     question = state.get("question", "")
-    sent = request_messages(rc, messages)
+    sent = request_messages(rc, messages, run.focus)
     halt = run.halt
     return controller.ControlView(
         context=StepContext.build(
@@ -141,7 +155,7 @@ async def model_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
     assert run.decision is not None
     decision, step = run.decision.decision, run.decision.step
     wanted = decision.budget_tokens if isinstance(decision, Think) else 0
-    messages = request_messages(rc, state.get("messages", []))
+    messages = request_messages(rc, state.get("messages", []), run.focus)
     tools = rc.tool_schemas
     plan = plan_call(rc, messages, tools, wanted, final=False, reasons_anyway=run.reasons_anyway)
     if not plan.possible or plan.answer_only:

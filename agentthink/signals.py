@@ -37,7 +37,7 @@ __all__ = [
     "tool_call_key",
 ]
 
-StepKind = Literal["think", "act", "answer", "sample", "search"]
+StepKind = Literal["think", "act", "answer", "sample", "search", "refocus", "force"]
 
 HEDGING_CUES: Final[tuple[str, ...]] = (
     "wait",
@@ -137,6 +137,8 @@ class StepRecord(Checkpointable):
     chains and final beam (``score`` the process judge's, ``note`` the chain's length)."""
     selection: str = ""
     """How a strategy step chose its answer (votes, verdicts, why it stopped early)."""
+    rewrite: str | None = None
+    """A ``refocus`` step's rewrite of the question (the original stays in the conversation)."""
 
     def __post_init__(self) -> None:
         # A serde without tuples hands lists back: keep the fields' types.
@@ -176,6 +178,7 @@ class StepRecord(Checkpointable):
             "thinking_budget": self.thinking_budget,
             "notes": list(self.notes),
             **(self._strategy_trace() if self.samples or self.selection else {}),
+            **({"rewrite": self.rewrite} if self.rewrite is not None else {}),
         }
 
     def _strategy_trace(self) -> dict[str, Any]:

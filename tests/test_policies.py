@@ -102,6 +102,8 @@ def test_registry_names() -> None:
         "sample",
         "best-of-n",
         "beam",
+        "s2a",
+        "budget-forcing",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)
