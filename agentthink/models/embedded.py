@@ -108,8 +108,9 @@ class EmbeddedServer:
             raise ConfigurationError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
         model_path = embedded_gguf_path()
         self.port = _free_port()
+        child = str(Path(__file__).with_name("embedded_child.py"))  # ends with this process
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, child, str(os.getpid()),
             "--model", str(model_path),
             "--model_alias", "smollm2",
             "--host", "127.0.0.1",
