@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from agentthink import Agent, Budget
 from agentthink.policies import ForcePolicy
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply
 from tests.agent.test_sampling_wire import _model
-from tests.fakes.base import Reply
-from tests.fakes.openai_server import OpenAIServer
 
 
 def _continuer(words: int) -> Any:

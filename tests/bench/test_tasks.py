@@ -18,8 +18,8 @@ from agentthink.bench.cli import main
 from agentthink.bench.task_source import load_tasks, system_prompt
 from agentthink.bench.tasks import format_tasks_table, run_tasks, write_task_outputs
 from agentthink.testing import RecordedCall, ScriptedModel, ScriptedTurn
-from tests.fakes.base import Reply
-from tests.fakes.openai_server import OpenAIServer
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply
 
 DATASET = "reasoning-gym:basic_arithmetic,leg_counting"
 
