@@ -22,6 +22,12 @@ _EXPORTS: dict[str, str] = {
     "Act": "agentthink.decisions",
     "Answer": "agentthink.decisions",
     "Stop": "agentthink.decisions",
+    "Sample": "agentthink.decisions",
+    "SamplePolicy": "agentthink.policies.sampling",
+    "Search": "agentthink.decisions",
+    "SearchPolicy": "agentthink.policies.search",
+    "StepScore": "agentthink.step_judges",
+    "ModelStepJudge": "agentthink.step_judges",
     "Decision": "agentthink.decisions",
     "StepContext": "agentthink.context",
     "Verdict": "agentthink.verifiers",
@@ -52,12 +58,18 @@ __all__ = [
     "LiteLLMModel",
     "ModelJudge",
     "ModelProfile",
+    "ModelStepJudge",
     "Reasoning",
     "RegexVerifier",
     "RunResult",
     "RunUsage",
+    "Sample",
+    "SamplePolicy",
     "ScriptedModel",
+    "Search",
+    "SearchPolicy",
     "StepContext",
+    "StepScore",
     "Stop",
     "Think",
     "ThinkingStyle",
@@ -76,7 +88,7 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Stop, Think
+    from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -88,7 +100,10 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.policies.sampling import SamplePolicy
+    from agentthink.policies.search import SearchPolicy
     from agentthink.result import DecisionRecord, RunResult, RunUsage
+    from agentthink.step_judges import ModelStepJudge, StepScore
     from agentthink.testing import ScriptedModel
     from agentthink.tools import Tool, tool
     from agentthink.verifiers import ModelJudge, RegexVerifier, Verdict

@@ -33,6 +33,7 @@ from agentthink.state import (
     run_state_of,
     with_state_types,
 )
+from agentthink.step_judges import StepJudge, as_step_judge
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ApprovalHook, ToolRunner
 from agentthink.verifiers import Verifier, as_verifier
@@ -65,6 +66,9 @@ class Agent:
         budget: limits for each run (``Budget()``: unlimited; a safety cap of steps still applies).
         system_prompt: sent first on every call.
         verifier: checks proposed answers (a ``Verifier``, a regex, or a function).
+        step_judge: scores partial reasoning for ``Search`` decisions (a ``StepJudge``, a
+            ``ModelStepJudge``, or a function ``(question, steps) -> float``); by default the
+            run's own model grades.
         checkpointer: any LangGraph checkpointer; by default an in-memory one, so follow-up
             questions on the same ``thread_id`` continue the conversation.
         budget_visibility: show the model what is left of its budget on every call.
@@ -94,6 +98,7 @@ class Agent:
         budget: Budget | None = None,
         system_prompt: str | None = None,
         verifier: Verifier | str | Callable[[str, str], Any] | None = None,
+        step_judge: StepJudge | Callable[[str, Sequence[str]], Any] | None = None,
         checkpointer: Any = None,
         budget_visibility: bool = False,
         approve: ApprovalHook | None = None,
@@ -120,6 +125,7 @@ class Agent:
         self.budget = budget if budget is not None else Budget()
         self.system_prompt = system_prompt
         self.verifier = as_verifier(verifier)
+        self.step_judge = as_step_judge(step_judge)
         self.runner = (
             ToolRunner(
                 tools, approve=approve, timeout=tool_timeout, max_output_chars=max_tool_output_chars
@@ -308,6 +314,7 @@ class Agent:
             emit=emit,
             system_prompt=self.system_prompt,
             verifier=self.verifier,
+            step_judge=self.step_judge,
             budget_visibility=self.budget_visibility,
             tool_output_tokens=self.tool_output_tokens,
             max_repeated_tool_calls=self.max_repeated_tool_calls,

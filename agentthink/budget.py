@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Final, Literal, get_args
 
+from agentthink.checkpointable import Checkpointable
 from agentthink.errors import InvalidBudgetError
 
 __all__ = [
@@ -309,7 +310,7 @@ def _parse_seconds(raw: str, piece: str) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Spent:
+class Spent(Checkpointable):
     """What a run has spent so far (true values, even past a limit)."""
 
     prompt_tokens: int = 0

@@ -142,17 +142,23 @@ def build_request(
 
 
 async def call_model(
-    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, request: CallRequest, step: int
+    rc: RunContext,
+    messages: list[dict[str, Any]],
+    plan: CallPlan,
+    request: CallRequest,
+    step: int,
+    *,
+    quiet: bool = False,
 ) -> Turn | CallFailure:
     """Make one call, emitting deltas when someone listens; book its usage on the ledger.
 
-    The call is streamed when someone listens to the run's events; otherwise it is made whole
-    (the model still streams internally when a thinking cutoff must be enforced), which spares
-    the per-chunk work of a streamed response. The call's span (when tracing) records how it
-    ended.
+    The call is streamed when someone listens to the run's events; otherwise (or when ``quiet``:
+    one of several calls made in parallel, whose deltas would interleave) it is made whole (the
+    model still streams internally when a thinking cutoff must be enforced), which spares the
+    per-chunk work of a streamed response. The call's span (when tracing) records how it ended.
     """
     with rc.trace.chat(request, plan.thinking_tokens) as span:
-        outcome = await _call(rc, messages, plan, request, step)
+        outcome = await _call(rc, messages, plan, request, step, quiet)
         if isinstance(outcome, CallFailure):
             span.failed(outcome.error or outcome.message)
         else:
@@ -161,11 +167,19 @@ async def call_model(
 
 
 async def _call(
-    rc: RunContext, messages: list[dict[str, Any]], plan: CallPlan, request: CallRequest, step: int
+    rc: RunContext,
+    messages: list[dict[str, Any]],
+    plan: CallPlan,
+    request: CallRequest,
+    step: int,
+    quiet: bool,
 ) -> Turn | CallFailure:
     tools = request.tool_list
     try:
-        turn = await _send(rc, messages, request, step)
+        if quiet:
+            turn = await rc.model.complete(messages, request)
+        else:
+            turn = await _send(rc, messages, request, step)
     except ConfigurationError:
         raise
     except StreamInterruptedError as exc:
@@ -201,8 +215,10 @@ async def _send(
             rc.emit(AnswerDelta(delta.text, step))
         elif isinstance(delta, TurnDone):
             turn = delta.turn
-    if turn is None:
-        raise RuntimeError("the model stream ended without a turn")
+    if turn is None:  # a model of one's own that broke the ChatModel contract
+        raise EmptyResponseError(
+            f"{rc.model.name}: the model's stream ended without a turn", model=rc.model.name
+        )
     return turn
 
 

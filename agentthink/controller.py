@@ -11,8 +11,11 @@ first that fires replaces the policy's decision and says why:
 5. think or act, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
    an answer still fits (it resends no tool schemas, so it may fit where a step does not),
    else ``Stop`` with the limit;
-6. an answer (the policy's or the one rule 5 made) that needs a call the ledger cannot plan:
-   ``Stop`` with the limit.
+6. a strategy whose first parallel calls do not all fit the budget at once: the same decision
+   cut to what fits (a ``Sample``'s ``n``, a ``Search``'s ``candidates``); when not one fits, a
+   fresh ``Answer`` when an answer fits, else ``Stop``;
+7. an answer (the policy's or the one rule 5 or 6 made) that needs a call the ledger cannot
+   plan: ``Stop`` with the limit.
 
 No I/O: the ledger's plans for the next call come from two pure functions in the
 ``ControlView`` (computed only when a rule needs them), so the whole controller is tested
@@ -22,10 +25,19 @@ without a graph or a model.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Stop, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Decision,
+    Sample,
+    Search,
+    Stop,
+    Think,
+    describe,
+)
 from agentthink.ledger import CallPlan
 from agentthink.policies.base import Policy
 from agentthink.result import DecisionRecord
@@ -65,6 +77,10 @@ class ControlView:
     """What the latest failed call said."""
     halt: Stop | None = None
     """A node found that the run cannot go on, and why."""
+    strategy_fit: Callable[[Sample | Search], int] = lambda strategy: _wanted(strategy)
+    """How many of a strategy's first parallel calls the ledger can plan at once, the run's
+    final answer kept back: a ``Sample``'s attempts (each with its re-ask and judge), a
+    ``Search``'s first-round candidates (each with its judge)."""
 
 
 def decide(policy: Policy, view: ControlView, guards: Guards = Guards()) -> DecisionRecord:
@@ -95,6 +111,8 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
         )
     if isinstance(decision, Think | Act):
         decision = _within_budget(view.next_call(), view.final_call) or decision
+    if isinstance(decision, Sample | Search):
+        decision = _fitting(decision, view)
     if isinstance(decision, Answer) and _needs_call(decision, view.context):
         decision = _affordable(view.final_call()) or decision
     return decision
@@ -110,6 +128,27 @@ def _within_budget(plan: CallPlan, final_call: Callable[[], CallPlan]) -> Decisi
     if plan.answer_only:
         return Answer(plan.reason, use_proposed=False)
     return None
+
+
+def _wanted(strategy: Sample | Search) -> int:
+    return strategy.n if isinstance(strategy, Sample) else strategy.candidates
+
+
+def _fitting(decision: Sample | Search, view: ControlView) -> Decision:
+    """The strategy cut to the parallel calls that fit; an answer or a stop when none does."""
+    fit, wanted = view.strategy_fit(decision), _wanted(decision)
+    if fit >= wanted:
+        return decision
+    if fit < 1:
+        final = view.final_call()
+        if not final.possible:
+            return Stop(final.reason, final.stopped_by)
+        return Answer(f"answer only: not one call of {describe(decision)} fits the budget", False)
+    if isinstance(decision, Sample):
+        why = f"{decision.reason} (cut from {wanted} to {fit} attempts to fit the budget)"
+        return replace(decision, n=fit, wave=min(decision.wave, fit), reason=why)
+    why = f"{decision.reason} (cut from {wanted} to {fit} candidates to fit the budget)"
+    return replace(decision, candidates=fit, reason=why)
 
 
 def _affordable(plan: CallPlan) -> Stop | None:

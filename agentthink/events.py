@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from agentthink.budget import Remaining, Spent
 from agentthink.decisions import CarriesDecision, Decision
 from agentthink.result import DecisionRecord
+from agentthink.signals import SampleRecord
 
 if TYPE_CHECKING:
     from agentthink.result import RunResult
@@ -18,6 +19,10 @@ __all__ = [
     "DecisionMade",
     "Done",
     "Event",
+    "SampleDrawn",
+    "SampleSelected",
+    "SearchDone",
+    "SearchRound",
     "ThinkingDelta",
     "ToolCallStarted",
     "ToolResultReceived",
@@ -89,6 +94,58 @@ class BudgetUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleDrawn:
+    """One attempt of a ``sample`` step finished (attempts run in parallel: no deltas stream)."""
+
+    step: int
+    index: int
+    """1 for the step's first attempt, 2 for the next, ..."""
+    sample: SampleRecord
+    """Its answer, verdict and what happened to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSelected:
+    """A ``sample`` step chose its answer."""
+
+    step: int
+    index: int | None
+    """The chosen attempt (1-based); None when no attempt answered."""
+    answer: str | None
+    selection: str
+    """How it was chosen and why sampling stopped, e.g. ``3 of 4 agree; the leading answer is
+    the majority with probability 0.89``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRound:
+    """A round of a ``search`` step: its candidates expanded and scored, the best kept."""
+
+    step: int
+    depth: int
+    """1 for the first round (chains of one step), 2 for the next, ..."""
+    expanded: int
+    """Continuations drawn in parallel this round."""
+    scores: tuple[float, ...]
+    """The process judge's scores of the new chains."""
+    kept: int
+    """Open chains kept for the next round."""
+    finished: int
+    """Chains that reached an answer so far."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDone:
+    """A ``search`` step chose its chain."""
+
+    step: int
+    answer: str | None
+    """The best finished chain's answer (None: no chain finished; the best open chain is
+    carried into the conversation for the final answer)."""
+    selection: str
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The run finished; the last event of every stream."""
 
@@ -102,5 +159,9 @@ Event = (
     | ToolCallStarted
     | ToolResultReceived
     | BudgetUpdate
+    | SampleDrawn
+    | SampleSelected
+    | SearchRound
+    | SearchDone
     | Done
 )

@@ -5,6 +5,8 @@
     START -> controller --think/act--> model --tool calls--> tools --think/act--> model ...
                         --answer-----> answer --> END          tools --answer--> answer
                         --stop-------> stop ----> END          tools --stop----> stop
+                        --sample-----> sample --> controller
+                        --search-----> search --> controller
              model --answer / thinking only / failure--> controller
              answer --no answer / failure--> controller
 
@@ -26,12 +28,14 @@ from langgraph.graph.state import CompiledStateGraph
 from agentthink.answering import answer_node
 from agentthink.nodes import controller_node, model_node, stop_node
 from agentthink.runtime import RunContext
+from agentthink.sampling import sample_node
+from agentthink.search import search_node
 from agentthink.state import AgentState
 from agentthink.tool_step import tools_node
 
 __all__ = ["build_graph"]
 
-_DECIDED = ("model", "answer", "stop")
+_DECIDED = ("model", "answer", "stop", "sample", "search")
 
 
 def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -42,6 +46,8 @@ def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, A
     graph.add_node("tools", tools_node, destinations=_DECIDED)
     graph.add_node("answer", answer_node, destinations=("controller", END))
     graph.add_node("stop", stop_node)
+    graph.add_node("sample", sample_node, destinations=("controller",))
+    graph.add_node("search", search_node, destinations=("controller",))
     graph.add_edge(START, "controller")
     graph.add_edge("stop", END)
     return graph.compile(checkpointer=checkpointer)

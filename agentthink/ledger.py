@@ -19,6 +19,12 @@ billed, all of them reasoning), both calls fit:
 ``agentthink.prompt_accounting``), and ``r`` (``replay_ratio``, 1 when agentthink's count is the
 provider's) bounds the prompt tokens one output token takes when the next call resends it.
 
+Calls made in parallel (``Sample``'s waves) are each planned, then *held*: ``hold`` keeps the
+planned call's worst case (its prompt, its whole output cap as output and as thinking, its cost,
+one step) back from what is left until ``release``, after its usage is booked. Every plan made
+while calls are in flight sees their holds, so a wave planned call by call before any starts
+cannot cross a limit even if every call spends its worst case.
+
 When that leaves less than an answer's worth (``A`` tokens), the plan is answer-only
 (thinking off, tools off) using all that is left; when even an answer does not fit, no call is
 planned and ``stopped_by`` names the limit.
@@ -26,6 +32,7 @@ planned and ``stopped_by`` names the limit.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -46,7 +53,7 @@ from agentthink.errors import BudgetExceededError
 from agentthink.models.reasoning import Reasoning
 from agentthink.models.turn import Usage
 
-__all__ = ["CallPlan", "Clock", "Ledger", "Overrun", "Prices", "Remaining", "Spent"]
+__all__ = ["CallPlan", "Clock", "Hold", "Ledger", "Overrun", "Prices", "Remaining", "Spent"]
 
 Clock = Callable[[], float]
 """Returns monotonic seconds; ``time.monotonic`` unless a test injects a fake."""
@@ -92,6 +99,41 @@ class CallPlan:
         return Reasoning.off()
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """The worst case of a call in flight (or of one kept for later), kept back from what is
+    left until it is released."""
+
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    thinking_tokens: int = 0
+    """Reasoning the call may produce (its whole output when it may think)."""
+    cost_usd: float = 0.0
+    steps: int = 1
+
+    @classmethod
+    def of_call(
+        cls, prompt_tokens: int, max_tokens: int | None, *, thinking: bool, prices: Prices
+    ) -> Hold:
+        """A call's worst case: ``prompt_tokens`` billed and all ``max_tokens`` written (as
+        reasoning when ``thinking``). ``None`` holds no output: no output limit binds it."""
+        out = max(0, max_tokens or 0)
+        cost = prompt_tokens * (prices.input_per_token or 0.0) + out * (
+            prices.output_per_token or 0.0
+        )
+        return cls(prompt_tokens, out, out if thinking else 0, cost)
+
+    def against(self, limit: LimitName) -> float:
+        """What this hold keeps back from ``limit``."""
+        return {
+            "max_total_tokens": self.prompt_tokens + self.output_tokens,
+            "max_thinking_tokens": self.thinking_tokens,
+            "max_output_tokens": self.output_tokens,
+            "max_cost_usd": self.cost_usd,
+            "max_steps": self.steps,
+        }.get(limit, 0)
+
+
 class Ledger:
     """Tracks the spend of one run against a ``Budget``; no I/O, time comes from ``clock``."""
 
@@ -114,6 +156,8 @@ class Ledger:
         self._steps = start.steps
         self._tool_calls = start.tool_calls
         self._unpriced = start.unpriced_calls
+        self._holds: dict[int, Hold] = {}
+        self._hold_ids = itertools.count(1)
 
     @property
     def budget(self) -> Budget:
@@ -361,6 +405,21 @@ class Ledger:
                 return plan if shrunk >= cap else replace(plan, max_output_tokens=shrunk)
         return plan
 
+    def hold(self, hold: Hold) -> int:
+        """Keep ``hold`` back from what is left until ``release(id)``; returns its id."""
+        hold_id = next(self._hold_ids)
+        self._holds[hold_id] = hold
+        return hold_id
+
+    def release(self, hold_id: int) -> None:
+        """Give a hold back (after its call's usage is booked, or when the call is not made)."""
+        self._holds.pop(hold_id, None)
+
+    @property
+    def holds(self) -> int:
+        """How many holds are in force."""
+        return len(self._holds)
+
     def spent(self) -> Spent:
         """What was spent so far."""
         return Spent(
@@ -375,9 +434,13 @@ class Ledger:
         )
 
     def left(self, limit: LimitName) -> float | None:
-        """What is left of one limit, negative when overrun, ``None`` when unlimited."""
+        """What is left of one limit after the spend and the holds, negative when overrun,
+        ``None`` when unlimited."""
         value = self._budget.limit(limit)
-        return None if value is None else value - self._spent_against(limit)
+        if value is None:
+            return None
+        held = sum(h.against(limit) for h in self._holds.values())
+        return value - self._spent_against(limit) - held
 
     def _spent_against(self, limit: LimitName) -> float:
         return {

@@ -25,12 +25,14 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Stop, Think
+from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
 from agentthink.events import DecisionMade
+from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.turn import Turn
-from agentthink.prompt_accounting import PromptAccounting, PromptShape
 from agentthink.runtime import RunContext
+from agentthink.sampling import lanes_that_fit
+from agentthink.search import candidates_that_fit
 from agentthink.signals import StepKind, StepRecord
 from agentthink.state import AgentState, Halt, RunState
 
@@ -75,6 +77,10 @@ def _node_for(decision: Decision) -> str:
             return "answer"
         case Stop():
             return "stop"
+        case Sample():
+            return "sample"
+        case Search():
+            return "search"
 
 
 def _view(
@@ -103,12 +109,26 @@ def _view(
         final_call=lambda: plan_call(
             rc, sent, None, 0, final=True, reasons_anyway=run.reasons_anyway
         ),
+        strategy_fit=lambda strategy: _fit(rc, sent, strategy, question, run.reasons_anyway),
         step_limit_set=rc.ledger.budget.max_steps is not None,
         empty_replies=run.empty_replies,
         failures=run.failures,
         last_failure=run.last_failure,
         halt=None if halt is None else Stop(halt.reason, halt.stopped_by),
     )
+
+
+def _fit(
+    rc: RunContext,
+    sent: list[dict[str, Any]],
+    strategy: Sample | Search,
+    question: str,
+    reasons_anyway: bool,
+) -> int:
+    """How many of a strategy's first parallel calls the ledger can plan now (a dry run)."""
+    if isinstance(strategy, Sample):
+        return lanes_that_fit(rc, sent, strategy, question, reasons_anyway=reasons_anyway)
+    return candidates_that_fit(rc, sent, strategy, question, reasons_anyway=reasons_anyway)
 
 
 # --- model: think or act ----------------------------------------------------------------------
@@ -154,7 +174,7 @@ async def _after_turn(
             pending_step=record_of(kind, turn),
         )
         return Command(update={"messages": [turn.message], "run": pending}, goto="tools")
-    if turn.text.strip():
+    if turn.text.strip() and turn.finish_reason != "thinking_budget":
         verdict, note = await _verify(rc, state.get("question", ""), turn.text)
         step = record_of(kind, turn, proposed=turn.text.strip(), verified=verdict)
         update: Update = {
@@ -163,7 +183,8 @@ async def _after_turn(
             "run": replace(run, spent=spent, failures=0, empty_replies=0),
         }
         return Command(update=update, goto="controller")
-    # reasoning only: a prompted thinking call, or thinking cut at its allotment
+    # reasoning only: a prompted thinking call, or thinking cut at its allotment (also after
+    # some text: a model that went back to reasoning had not finished its answer)
     said_something = bool(turn.reasoning.strip() or turn.usage.reasoning_tokens)
     empty = 0 if said_something else run.empty_replies + 1
     update = {
@@ -204,50 +225,29 @@ def _reasoning_messages(rc: RunContext, turn: Turn) -> list[dict[str, Any]]:
     """What to keep of a reasoning-only turn so the next call can build on it."""
     if rc.model.profile.style is ThinkingStyle.PROMPTED and turn.reasoning.strip():
         return [turn.message]
+    parts = ["[agentthink] Your thinking for that step reached its budget."]
     if turn.reasoning.strip():
-        text = (
-            "[agentthink] Your thinking for that step reached its budget. Your reasoning so far:\n"
-            f"{turn.reasoning.strip()}\n[Continue from there: call a tool or give your answer.]"
-        )
-    else:
-        text = "[agentthink] Your thinking for that step reached its budget. Continue: call a tool or give your answer."
-    return [{"role": "user", "content": text}]
+        parts.append(f"Your reasoning so far:\n{turn.reasoning.strip()}\n")
+    if turn.text.strip():  # a model that went back to reasoning after it had begun to write
+        parts.append(f"You had begun to write:\n{turn.text.strip()}\n")
+    if len(parts) == 1:
+        return [
+            {"role": "user", "content": f"{parts[0]} Continue: call a tool or give your answer."}
+        ]
+    parts.append("[Continue from there: call a tool or give your answer.]")
+    return [{"role": "user", "content": " ".join(parts[:2]) + "".join(parts[2:])}]
 
 
 async def _verify(
     rc: RunContext, question: str, answer: str
 ) -> tuple[bool | None, dict[str, Any] | None]:
     """Ask the verifier (within the budget); a rejection becomes a note the model reads."""
-    if rc.verifier is None:
+    verdict = await verify_answer(rc, question, answer)
+    if verdict is None:
         return None, None
-    from agentthink.verifiers import ModelJudge
-
-    max_tokens: int | None = None
-    if isinstance(rc.verifier, ModelJudge):
-        judge_prompt = rc.verifier.messages(question, answer)
-        judge = rc.verifier.model
-        # a fresh prompt to a model that may count another way: the margins apply
-        shape = PromptShape(judge.count_tokens(judge_prompt), len(judge_prompt))
-        plan = rc.ledger.plan_model_call(
-            PromptAccounting(exact=judge.profile.exact_prompt_count).predict(shape),
-            final=False,
-            model_max_output_tokens=rc.verifier.max_tokens,
-            prices=rc.prices,
-        )
-        if not plan.possible or plan.answer_only:
-            return None, None
-        max_tokens = plan.max_output_tokens
-    verdict = await rc.verifier.verify(question, answer, max_tokens=max_tokens)
-    if verdict.usage is not None:
-        rc.ledger.record_model_call(verdict.usage, prices=rc.prices)
-        rc.budget_update()
     if verdict.accepted:
         return True, None
-    note = {
-        "role": "user",
-        "content": f"[verifier] Your answer was rejected: {verdict.reason}. Revise it.",
-    }
-    return False, note
+    return False, rejection_note(verdict.reason)
 
 
 # --- stop ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentthink.decisions import CarriesDecision, Decision, Stop, Think
+from agentthink.checkpointable import Checkpointable
+from agentthink.decisions import CarriesDecision, Decision, Sample, Search, Stop, Think
 
 __all__ = ["DecisionRecord", "RunResult", "RunUsage"]
 
@@ -32,7 +33,7 @@ class RunUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionRecord(CarriesDecision):
+class DecisionRecord(CarriesDecision, Checkpointable):
     """One decision of the controller: the ``Decision`` itself and the step it is for."""
 
     decision: Decision
@@ -52,6 +53,21 @@ class DecisionRecord(CarriesDecision):
         }
         if isinstance(self.decision, Think) and self.decision.watch:
             out["watch"] = True
+        if isinstance(self.decision, Sample):
+            out["sample"] = {
+                "n": self.decision.n,
+                "thinking_tokens_each": self.decision.thinking_tokens_each,
+                "select": self.decision.select,
+                "wave": self.decision.wave,
+                "confidence": self.decision.confidence,
+            }
+        if isinstance(self.decision, Search):
+            out["search"] = {
+                "beam": self.decision.beam,
+                "candidates": self.decision.candidates,
+                "step_tokens": self.decision.step_tokens,
+                "max_depth": self.decision.max_depth,
+            }
         if isinstance(self.decision, Stop) and self.decision.stopped_by is not None:
             out["stopped_by"] = self.decision.stopped_by
         if self.overridden is not None:

@@ -23,6 +23,7 @@ from agentthink.policies.base import Policy
 from agentthink.prompt_accounting import PromptAccounting, PromptShape
 from agentthink.signals import SignalTracker, StepRecord
 from agentthink.spans import NO_TRACE, RunTrace
+from agentthink.step_judges import StepJudge
 from agentthink.tools.journal import ToolJournal
 from agentthink.tools.runner import ToolRunner
 from agentthink.verifiers import Verifier
@@ -42,6 +43,8 @@ class RunContext:
     emit: Callable[[Event], None]
     system_prompt: str | None = None
     verifier: Verifier | None = None
+    step_judge: StepJudge | None = None
+    """The process judge a ``Search`` scores its chains with (None: the run's model grades)."""
     budget_visibility: bool = False
     tool_output_tokens: int = 2000
     """Bound on the tokens one tool turn may add to the conversation (results are trimmed)."""

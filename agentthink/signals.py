@@ -15,11 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from agentthink.checkpointable import Checkpointable
 from agentthink.models.turn import ToolCall
 
 __all__ = [
     "HEDGING_CUES",
     "HEDGING_PATTERN",
+    "SampleRecord",
     "SignalTracker",
     "Signals",
     "StepKind",
@@ -34,7 +36,7 @@ __all__ = [
     "tool_call_key",
 ]
 
-StepKind = Literal["think", "act", "answer"]
+StepKind = Literal["think", "act", "answer", "sample", "search"]
 
 HEDGING_CUES: Final[tuple[str, ...]] = (
     "wait",
@@ -68,7 +70,36 @@ ToolNeedHeuristic = Callable[[str, Sequence[str]], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class StepRecord:
+class SampleRecord(Checkpointable):
+    """One attempt of a ``sample`` step."""
+
+    answer: str | None
+    """The attempt's answer (None: it gave none)."""
+    key: str = ""
+    """The answer's comparable form, which the vote counts."""
+    thinking_tokens: int = 0
+    """Reasoning tokens the attempt spent."""
+    verified: bool | None = None
+    """The verifier's verdict (None: not verified)."""
+    score: float | None = None
+    """The verifier's score in [0, 1] (None: not verified)."""
+    note: str = ""
+    """What happened to the attempt (re-asked after a cut, failed, not verified)."""
+
+    def to_trace(self) -> dict[str, Any]:
+        """The attempt as JSON-ready data."""
+        return {
+            "answer": self.answer,
+            "key": self.key,
+            "thinking_tokens": self.thinking_tokens,
+            "verified": self.verified,
+            "score": self.score,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord(Checkpointable):
     """One step of a run, as the graph records it after the step's model call (and tools)."""
 
     kind: StepKind
@@ -89,13 +120,26 @@ class StepRecord:
     """Why a thinking watch stopped this step's reasoning early (None when it did not)."""
     notes: tuple[str, ...] = ()
     """What the model boundary noted about the step's call (cuts, retries, dropped settings)."""
+    samples: tuple[SampleRecord, ...] = ()
+    """A ``sample`` step's attempts, in the order they were drawn; a ``search`` step's finished
+    chains and final beam (``score`` the process judge's, ``note`` the chain's length)."""
+    selection: str = ""
+    """How a strategy step chose its answer (votes, verdicts, why it stopped early)."""
 
     def __post_init__(self) -> None:
         # A serde without tuples hands lists back: keep the fields' types.
-        if not isinstance(self.tool_calls, tuple):
-            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
-        if not isinstance(self.notes, tuple):
-            object.__setattr__(self, "notes", tuple(self.notes))
+        for name in ("tool_calls", "notes", "samples"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def agreement(self) -> float | None:
+        """A ``sample`` step's share of answered attempts that agree with the most common
+        answer (None: no attempt answered); low agreement is evidence of a hard question."""
+        keys = [s.key for s in self.samples if s.answer]
+        if not keys:
+            return None
+        return Counter(keys).most_common(1)[0][1] / len(keys)
 
     def to_trace(self) -> dict[str, Any]:
         """The step as JSON-ready data (``RunResult.trace``)."""
@@ -118,6 +162,14 @@ class StepRecord:
             "verified": self.verified,
             "thinking_stopped": self.thinking_stopped,
             "notes": list(self.notes),
+            **(self._strategy_trace() if self.samples or self.selection else {}),
+        }
+
+    def _strategy_trace(self) -> dict[str, Any]:
+        return {
+            "samples": [s.to_trace() for s in self.samples],
+            "selection": self.selection,
+            "agreement": self.agreement,
         }
 
 

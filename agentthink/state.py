@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 from agentthink.budget import Spent
-from agentthink.decisions import Act, Answer, Stop, StopCause, Think
+from agentthink.checkpointable import Checkpointable
+from agentthink.decisions import Act, Answer, Sample, Search, Stop, StopCause, Think
 from agentthink.errors import CheckpointVersionError
 from agentthink.models.turn import ToolCall
 from agentthink.result import DecisionRecord
-from agentthink.signals import StepRecord
+from agentthink.signals import SampleRecord, StepRecord
 
 __all__ = [
     "CHECKPOINT_TYPES",
@@ -44,7 +45,7 @@ RESET = "__reset__"
 
 
 @dataclass(frozen=True, slots=True)
-class Halt:
+class Halt(Checkpointable):
     """A node found that the run cannot go on; the controller turns it into a ``Stop``."""
 
     stopped_by: StopCause
@@ -54,7 +55,7 @@ class Halt:
 
 
 @dataclass(frozen=True, slots=True)
-class RunState:
+class RunState(Checkpointable):
     """Everything about the run in progress besides the conversation, steps and decisions."""
 
     version: int = STATE_VERSION
@@ -142,7 +143,10 @@ def _version_message(thread_id: str, version: int) -> str:
 
 
 def _types() -> tuple[type[Any], ...]:
-    return (RunState, Halt, DecisionRecord, StepRecord, ToolCall, Spent, Think, Act, Answer, Stop)
+    return (
+        *(RunState, Halt, DecisionRecord, StepRecord, SampleRecord, ToolCall, Spent),
+        *(Think, Act, Answer, Stop, Sample, Search),
+    )
 
 
 CHECKPOINT_TYPES: tuple[tuple[str, str], ...] = tuple((t.__module__, t.__name__) for t in _types())

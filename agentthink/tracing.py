@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from agentthink.decisions import Stop, Think
 from agentthink.errors import ConfigurationError
-from agentthink.spans import RunInfo
 
 try:
     from opentelemetry import context as otel_context
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     from agentthink.models.request import CallRequest
     from agentthink.models.turn import ToolCall, Turn
     from agentthink.result import DecisionRecord, RunResult
+    from agentthink.spans import RunInfo
     from agentthink.tools.result import ToolResult
 
 __all__ = ["OtelTracing", "configure_otlp", "provider_name"]

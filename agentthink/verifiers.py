@@ -5,7 +5,8 @@ answer is a failure signal the policy sees (``escalate`` thinks more; others ret
 and the model is told why, within the budget.
 
 ``Agent(verifier=...)`` accepts a ``Verifier``, a regular expression (``RegexVerifier``), or a
-function ``(question, answer) -> bool | Verdict | (bool, reason)``, sync or async.
+function ``(question, answer) -> bool | float | Verdict | (bool, reason)``, sync or async (a
+float is a score in [0, 1], accepted from 0.5).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Verdict:
     """Why it was rejected (told to the model so it can fix the answer)."""
     usage: Usage | None = None
     """Tokens a model judge spent (counted against the run's budget)."""
+    score: float | None = None
+    """How good the answer is, in [0, 1], when the verifier grades (weighted votes and
+    best-of-N rank by it; None: accepted counts 1, rejected 0)."""
 
 
 @runtime_checkable
@@ -76,7 +80,8 @@ class RegexVerifier:
 
 
 class FunctionVerifier:
-    """Wraps ``fn(question, answer) -> bool | Verdict | (bool, reason)``, sync or async."""
+    """Wraps ``fn(question, answer) -> bool | float | Verdict | (bool, reason)``, sync or async
+    (a float is a score in [0, 1], accepted from 0.5)."""
 
     def __init__(self, fn: Callable[[str, str], Any]) -> None:
         self.fn = fn
@@ -139,10 +144,15 @@ def _as_verdict(value: Any) -> Verdict:
         return value
     if isinstance(value, bool):
         return Verdict(value, "" if value else "the verifier rejected the answer")
+    if isinstance(value, int | float) and 0.0 <= value <= 1.0:
+        accepted = value >= 0.5
+        why = "" if accepted else f"the verifier scored the answer {value:.2f} of 1"
+        return Verdict(accepted, why, score=float(value))
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], bool):
         return Verdict(value[0], str(value[1]))
     raise ConfigurationError(
-        f"a verifier function must return bool, Verdict or (bool, reason); got {value!r}"
+        "a verifier function must return bool, a score in [0, 1], Verdict or (bool, reason); "
+        f"got {value!r}"
     )
 
 

@@ -8,6 +8,9 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
 * ``adaptive`` — ``AdaptivePolicy`` (default): budget- and difficulty-aware, reacts to
   overthinking signals.
 * ``escalate`` — ``EscalatePolicy``: cheap first, doubling thinking after each failure.
+* ``sample`` / ``best-of-n`` — ``SamplePolicy``: draw attempts in parallel and keep the majority
+  (or the verifier's best), stopping early once more attempts cannot change the choice.
+* ``beam`` — ``SearchPolicy``: step-level beam search scored by a process judge.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.registry import POLICY_NAMES, get_policy
+from agentthink.policies.sampling import SamplePolicy, affordable_samples
+from agentthink.policies.search import SearchPolicy
 
 __all__ = [
     "POLICY_NAMES",
@@ -26,6 +31,9 @@ __all__ = [
     "FixedPolicy",
     "NeverThinkPolicy",
     "Policy",
+    "SamplePolicy",
+    "SearchPolicy",
+    "affordable_samples",
     "budget_guard",
     "difficulty_label",
     "estimate_difficulty",

@@ -19,7 +19,10 @@ class FixedPolicy:
 
     Rules, in order: stop or answer when the budget says so (``budget_guard``); answer when the
     latest step proposed an answer the verifier did not reject; act when the latest step asked
-    for tools (their results are in: act on them); otherwise think at ``budget_tokens``, cut to
+    for tools (their results are in: act on them); act when the latest step's thinking reached
+    its allotment without acting or answering (the budget is the cap: the thinking ends there
+    and the model acts or answers on it, as a native cap or s1's forced end of thinking does,
+    arXiv 2501.19393, instead of thinking again); otherwise think at ``budget_tokens``, cut to
     what the budget has left.
     """
 
@@ -45,6 +48,8 @@ class FixedPolicy:
         last = ctx.last_step
         if last is not None and last.tool_calls:
             return Act("the model asked for tools: acting on their results")
+        if last is not None and last.kind == "think" and last.proposed_answer is None:
+            return Act("the thinking reached its budget: act or answer on it (forced at the cap)")
         return think_or_act(ctx, self.budget_tokens, f"fixed budget of {self.budget_tokens:,}")
 
 

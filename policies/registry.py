@@ -12,6 +12,8 @@ from agentthink.policies.adaptive import AdaptivePolicy
 from agentthink.policies.base import Policy
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
+from agentthink.policies.sampling import SamplePolicy
+from agentthink.policies.search import SearchPolicy
 
 __all__ = ["POLICY_NAMES", "get_policy"]
 
@@ -22,11 +24,16 @@ _FACTORIES: Final[dict[str, Callable[[], Policy]]] = {
     "fixed-low": lambda: FixedPolicy(EFFORT_BUDGETS["low"]),
     "fixed-high": lambda: FixedPolicy(EFFORT_BUDGETS["high"]),
     "never": NeverThinkPolicy,
+    "sample": SamplePolicy,
+    "best-of-n": lambda: SamplePolicy(select="verifier"),
+    "beam": SearchPolicy,
 }
 
 POLICY_NAMES: Final[tuple[str, ...]] = tuple(_FACTORIES)
 """Names ``get_policy`` accepts. ``fixed``/``fixed-low``/``fixed-high`` think at the medium,
-low and high effort budgets (2,048, 1,024 and 4,096 tokens)."""
+low and high effort budgets (2,048, 1,024 and 4,096 tokens). ``sample`` draws up to 5 attempts
+at 1,024 thinking tokens each and keeps the majority; ``best-of-n`` keeps the verifier's best;
+``beam`` searches step by step (2 chains x 2 candidates, 256-token steps) with the process judge."""
 
 
 def get_policy(policy: str | Policy | None = None) -> Policy:

@@ -99,6 +99,9 @@ def test_registry_names() -> None:
         "never",
         "adaptive",
         "escalate",
+        "sample",
+        "best-of-n",
+        "beam",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)
@@ -198,6 +201,10 @@ def test_fixed_policy_rules() -> None:
     assert policy.decide(ctx(history=[answered])) == Answer("the model proposed an answer")
     rejected = StepRecord("think", proposed_answer="6", verified=False)
     assert isinstance(policy.decide(ctx(history=[rejected])), Think)
+    cut = StepRecord("think", reasoning="Step 1 ...", thinking_tokens=3_000)
+    assert policy.decide(ctx(history=[cut])) == Act(
+        "the thinking reached its budget: act or answer on it (forced at the cap)"
+    )
     small = policy.decide(ctx(remaining=Remaining(thinking_tokens=1_000)))
     assert small == Think(1_000, "fixed budget of 3,000 (cut from 3,000 to fit the budget)")
     assert isinstance(policy.decide(ctx(remaining=Remaining(thinking_tokens=0))), Act)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -50,6 +52,34 @@ def test_the_run_state_round_trips_through_the_checkpoint_serializer() -> None:
     ]
     for value in (run, steps, decisions, Act("go")):
         assert serde.loads_typed(serde.dumps_typed(value)) == value
+
+
+def test_checkpointed_classes_encode_to_the_same_bytes_as_plain_dataclasses() -> None:
+    # ``Checkpointable._asdict`` only takes a quicker branch of LangGraph's encoder: the bytes
+    # (module, name, fields) must be what the plain dataclass branch writes, so checkpoints written
+    # with or without it load either way.
+    import ormsgpack
+    from langgraph.checkpoint.serde import jsonplus
+
+    from agentthink.checkpointable import Checkpointable
+
+    def as_plain_dataclass(obj: object) -> object:
+        assert dataclasses.is_dataclass(obj)
+        fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return ormsgpack.Ext(
+            jsonplus.EXT_CONSTRUCTOR_KW_ARGS,
+            jsonplus._msgpack_enc((type(obj).__module__, type(obj).__name__, fields)),
+        )
+
+    from agentthink.state import _types
+
+    assert all(issubclass(t, Checkpointable) for t in _types())
+    run = a_busy_run()
+    for value in (run, run.decision, run.spent, run.pending_calls[0], run.halt, Act("go")):
+        assert isinstance(value, Checkpointable)
+        assert jsonplus._msgpack_enc(value) == ormsgpack.packb(
+            value, default=as_plain_dataclass, option=jsonplus._option
+        )
 
 
 def test_the_allowlist_names_every_class_a_checkpoint_holds() -> None:

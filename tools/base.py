@@ -195,9 +195,10 @@ class Tool:
     @classmethod
     def from_langchain(cls, lc_tool: BaseTool, *, needs_approval: bool = False) -> Tool:
         """Wrap a LangChain tool (``langchain_core.tools.BaseTool``); needs ``langchain-core``."""
-        from agentthink.tools.langchain import from_langchain
+        from agentthink.tools.langchain import langchain_schema_and_call
 
-        return from_langchain(lc_tool, needs_approval=needs_approval)
+        spec, call = langchain_schema_and_call(lc_tool)
+        return cls.from_schema(spec, call, needs_approval=needs_approval)
 
 
 def _has_description(annotation: Any) -> bool:

@@ -8,19 +8,22 @@ a ``ToolError`` so the model sees its message without a type name.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentthink.errors import ToolDefinitionError, ToolError
-from agentthink.tools.base import Tool
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
-__all__ = ["from_langchain"]
+__all__ = ["langchain_schema_and_call"]
 
 
-def from_langchain(lc_tool: BaseTool, *, needs_approval: bool = False) -> Tool:
-    """Wrap a LangChain ``BaseTool`` as a ``Tool`` (needs the ``langchain-core`` package)."""
+def langchain_schema_and_call(
+    lc_tool: BaseTool,
+) -> tuple[dict[str, Any], Callable[..., Awaitable[Any]]]:
+    """The OpenAI tool schema of a LangChain ``BaseTool`` and a call running it, for
+    ``Tool.from_langchain`` (needs the ``langchain-core`` package)."""
     try:
         from langchain_core.tools import BaseTool, ToolException
         from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -41,4 +44,4 @@ def from_langchain(lc_tool: BaseTool, *, needs_approval: bool = False) -> Tool:
         except ToolException as exc:
             raise ToolError(str(exc) or "the LangChain tool reported an error") from exc
 
-    return Tool.from_schema(spec, call_langchain, needs_approval=needs_approval)
+    return spec, call_langchain

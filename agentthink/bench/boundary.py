@@ -33,11 +33,10 @@ async def measure(calls: int = 200, rounds: int = 5) -> dict[str, float]:
     """Median milliseconds per call for each client."""
     from openai import AsyncOpenAI
 
-    from agentthink.models import LiteLLMModel
-    from agentthink.models._litellm import get_litellm
+    from agentthink.models import LiteLLMModel, provider_library
     from agentthink.models.request import CallRequest
 
-    litellm = get_litellm()
+    litellm = provider_library()
     with InstantStub() as url:
         model = LiteLLMModel("openai/stub", api_base=url, api_key="k")
         sdk = AsyncOpenAI(base_url=url, api_key="k", max_retries=0)

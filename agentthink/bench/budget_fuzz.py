@@ -12,14 +12,20 @@ of runs that come back with an answer, next to one bare ``litellm.acompletion`` 
 
 ``tokenizer`` makes the server count its own way (``provider_count``: DeepSeek's tokenizer, or
 ``split3``, each with its chat template's tokens): agentthink plans with a margin for what it
-cannot count (``prompt_accounting``). What that costs is reported: how much of the total
-agentthink's books hold above the server's when a run ends (booked but never billed), and the
-share of the budget the server never served in runs that stopped at ``max_total_tokens``.
+cannot count (``prompt_accounting``). What that margin costs is measured against a baseline in
+the same run (``oracle``): the tight cases run again with a planner that knows the server's
+count (the model's ``count_tokens`` is the server's own, ``exact_prompt_count``: no margin).
+For each tight case the share of ``max_total_tokens`` the server never served is compared,
+agentthink's against the oracle's on the same case: the difference is budget the margin left
+unused. Also reported: how much agentthink's books hold above the server's when a run ends
+(booked but never billed: cut streams booked at their worst case), and the unserved share in
+runs that stopped at ``max_total_tokens`` (few: a tight run usually answers instead).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import time
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from agentthink.bench.lab import build_tools, sim_model
+from agentthink.bench.provider_count import ProviderTokenizer
 from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import World, load_world, stable_rng
 
@@ -75,6 +82,19 @@ class BudgetReport:
     the limit (the margin booked for prompts the server never reported, and cut streams)."""
     total_stop_unserved: list[float] = field(default_factory=list)
     """Per run stopped by ``max_total_tokens``: the share of it the server did not serve."""
+    tight_unserved: dict[int, float] = field(default_factory=dict)
+    """Per tight case: the share of ``max_total_tokens`` the server did not serve."""
+    oracle_unserved: dict[int, float] = field(default_factory=dict)
+    """The same for the oracle planner (it knows the server's count) on the same cases."""
+    oracle_answered: int = 0
+    oracle_overruns: int = 0
+    """Tight cases the oracle planner ran over on the server's books."""
+
+    @property
+    def margin_cost(self) -> list[float]:
+        """Per tight case run both ways: agentthink's unserved share minus the oracle's."""
+        both = self.tight_unserved.keys() & self.oracle_unserved.keys()
+        return [self.tight_unserved[i] - self.oracle_unserved[i] for i in sorted(both)]
 
     @property
     def largest_overrun(self) -> float:
@@ -108,6 +128,21 @@ class BudgetReport:
             "booked_over_billed_share_p90": _quantile(self.booked_over_billed, 0.9),
             "stopped_by_total_unserved_share_median": _quantile(self.total_stop_unserved, 0.5),
             "stopped_by_total_unserved_share_p90": _quantile(self.total_stop_unserved, 0.9),
+            "tight_unserved_share_median": _quantile(list(self.tight_unserved.values()), 0.5),
+            "tight_unserved_share_p90": _quantile(list(self.tight_unserved.values()), 0.9),
+            "oracle_cases": len(self.oracle_unserved),
+            "oracle_answer_rate": self.oracle_answered / len(self.oracle_unserved)
+            if self.oracle_unserved
+            else None,
+            "oracle_cases_with_overrun": self.oracle_overruns,
+            "oracle_unserved_share_median": _quantile(list(self.oracle_unserved.values()), 0.5),
+            "oracle_unserved_share_p90": _quantile(list(self.oracle_unserved.values()), 0.9),
+            "margin_cost_share_mean": round(sum(self.margin_cost) / len(self.margin_cost), 4)
+            if self.margin_cost
+            else None,
+            "margin_cost_share_median": _quantile(self.margin_cost, 0.5),
+            "margin_cost_share_p90": _quantile(self.margin_cost, 0.9),
+            "margin_cost_cases_over_1pct": sum(c > 0.01 for c in self.margin_cost),
             "seconds": round(self.seconds, 1),
         }
 
@@ -175,6 +210,7 @@ async def run_budget_fuzz(
     max_output_tokens: int = 4096,
     native_cap: bool = True,
     tokenizer: str = "cl100k",
+    oracle: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BudgetReport:
     """Run ``cases`` random budgets and ``tight`` tight ones; see the module docstring.
@@ -183,7 +219,8 @@ async def run_budget_fuzz(
     is its stream interval, ``max_output_tokens`` the model's own output cap per call (what
     ``max_tokens`` is when no limit binds), ``native_cap`` whether the model's profile says the
     server honours ``thinking_token_budget`` (vLLM with ``--reasoning-config``; the simulated
-    server does), ``tokenizer`` how the server counts tokens."""
+    server does), ``tokenizer`` how the server counts tokens, ``oracle`` whether the tight
+    cases run again with a planner that knows the server's count (the margin's baseline)."""
     w = world if isinstance(world, World) else load_world(world)
     report = BudgetReport(
         cases=cases + tight,
@@ -211,14 +248,17 @@ async def run_budget_fuzz(
     fuzz = _Fuzz(w, seed, server, server.start(), max_output_tokens, report, progress)
     gate = asyncio.Semaphore(concurrency)
 
-    async def case(i: int, is_tight: bool) -> None:
+    async def case(i: int, is_tight: bool, as_oracle: bool = False) -> None:
         async with gate:
-            await fuzz.case(i, is_tight)
+            await fuzz.case(i, is_tight, as_oracle)
 
     started = time.monotonic()
+    fuzz.total = cases + tight * (2 if oracle else 1)
     try:
         await asyncio.gather(
-            *(case(i, False) for i in range(cases)), *(case(i, True) for i in range(tight))
+            *(case(i, False) for i in range(cases)),
+            *(case(i, True) for i in range(tight)),
+            *(case(i, True, True) for i in range(tight if oracle else 0)),
         )
     finally:
         server.stop()
@@ -246,9 +286,11 @@ class _Fuzz:
         self.report, self.progress = report, progress
         self.stops: Counter[str] = Counter()
         self.done = 0
+        self.total = report.cases
 
-    async def case(self, i: int, is_tight: bool) -> None:
-        """One run with a random policy and budget, checked on the server's books."""
+    async def case(self, i: int, is_tight: bool, oracle: bool = False) -> None:
+        """One run with a random policy and budget, checked on the server's books; ``oracle``:
+        a tight case run again by a planner that knows the server's count."""
         from agentthink.budget import Budget
 
         rng = stable_rng(self.seed, "budget-case", i, is_tight)
@@ -258,27 +300,51 @@ class _Fuzz:
             fields: dict[str, Any] = {"max_total_tokens": rng.randint(300, 1500)}
         else:
             fields = random_budget(rng)
-        key = f"{'tight' if is_tight else 'case'}/{i}"
+        key = f"{'oracle' if oracle else 'tight' if is_tight else 'case'}/{i}"
         try:
             budget = Budget(**fields)
         except Exception:
             budget = None  # a contradictory random budget is refused up front: nothing to check
         if budget is not None:
             tools = self.tools if rng.random() < 0.8 else []
-            ok, ledger, stopped = await self._run(key, task.question, policy, budget, tools)
+            ok, ledger, stopped = await self._run(
+                key, task.question, policy, budget, tools, oracle=oracle
+            )
             await asyncio.sleep(0.05)  # let the server see any hang-up before reading its books
-            self._check(key, policy, fields, ledger, stopped)
-            self.report.answered += ok
-            if is_tight:
+            if oracle:
+                self._check_oracle(i, key, fields, ok)
+            else:
+                self._check(key, policy, fields, ledger, stopped)
+                self.report.answered += ok
+            if is_tight and not oracle:
+                self._unserved(self.report.tight_unserved, i, key, fields)
                 self.report.tight_answered += ok
                 bare = await self._bare(i, task.question, fields)  # awaited before the +=
                 self.report.bare_answered += bare
         self.done += 1
         if self.progress is not None and self.done % 500 == 0:
-            self.progress(f"  {self.done}/{self.report.cases} cases")
+            self.progress(f"  {self.done}/{self.total} cases")
+
+    def _unserved(self, into: dict[int, float], i: int, key: str, fields: dict[str, Any]) -> None:
+        limit = fields["max_total_tokens"]
+        served = self.server.books(key).total_tokens
+        into[i] = max(0, limit - served) / limit
+
+    def _check_oracle(self, i: int, key: str, fields: dict[str, Any], ok: bool) -> None:
+        self._unserved(self.report.oracle_unserved, i, key, fields)
+        self.report.oracle_answered += ok
+        if _over(_served(self.server.books(key), self.world), fields):
+            self.report.oracle_overruns += 1
 
     async def _run(
-        self, key: str, question: str, policy: str, budget: Any, tools: list[Any]
+        self,
+        key: str,
+        question: str,
+        policy: str,
+        budget: Any,
+        tools: list[Any],
+        *,
+        oracle: bool = False,
     ) -> tuple[bool, dict[str, float], str | None]:
         from agentthink.agent import Agent
 
@@ -289,14 +355,17 @@ class _Fuzz:
             max_output_tokens=self.max_output_tokens,
             native_thinking_budget=self.report.native_cap,
         )
+        if oracle:
+            model = _oracle(model, self.server.model.tok)
         agent = Agent(model, tools=tools, policy=policy, budget=budget)
         try:
             result = await agent.run(question)
         except Exception as exc:
             self.report.errors += 1
-            self._stop(f"crash:{type(exc).__name__}")
+            self._stop(f"crash:{type(exc).__name__}{' (oracle)' if oracle else ''}")
             return False, {}, None
-        self._stop(str(result.stopped_by))
+        if not oracle:
+            self._stop(str(result.stopped_by))
         u = result.usage
         ledger = {
             "max_total_tokens": u.prompt_tokens + u.completion_tokens,
@@ -354,12 +423,12 @@ class _Fuzz:
 
     async def _bare(self, i: int, question: str, fields: dict[str, Any]) -> bool:
         """One bare litellm call with the tight budget minus the prompt as ``max_tokens``."""
-        from agentthink.models._litellm import acompletion
+        from agentthink.models import raw_completion
 
         messages = [{"role": "user", "content": question}]
         cap = fields["max_total_tokens"] - self.server.model.tok.prompt_tokens(messages, None)
         try:
-            response = await acompletion(
+            response = await raw_completion(
                 model="hosted_vllm/sim",
                 api_base=self.url,
                 api_key=f"bare/{i}",
@@ -369,6 +438,20 @@ class _Fuzz:
         except Exception:
             return False
         return bool((response.choices[0].message.content or "").strip())
+
+
+def _oracle(model: Any, tok: ProviderTokenizer) -> Any:
+    """``model`` planning with the server's own prompt count: no margin needed or kept."""
+    from agentthink.models import LiteLLMModel
+
+    class Oracle(LiteLLMModel):
+        def count_tokens(
+            self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+        ) -> int:
+            return tok.prompt_tokens(messages, tools)
+
+    profile = dataclasses.replace(model.profile, exact_prompt_count=True)
+    return Oracle(model.name, api_base=model.api_base, api_key=model.api_key, profile=profile)
 
 
 def format_report(report: BudgetReport) -> str:
@@ -396,14 +479,32 @@ def format_report(report: BudgetReport) -> str:
             f"agentthink answered {d['tight_answer_rate']:.1%}; one bare litellm call with the "
             f"same max_tokens answered {d['bare_litellm_answer_rate']:.1%}"
         )
+    if report.tight_unserved:
+        lines.append(
+            "  max_total_tokens never served in tight runs: agentthink median "
+            f"{_share(d['tight_unserved_share_median'])} (p90 {_share(d['tight_unserved_share_p90'])})"
+        )
+    if report.oracle_unserved:
+        lines.append(
+            f"    a planner that knows the server's count, same {d['oracle_cases']:,} cases: median "
+            f"{_share(d['oracle_unserved_share_median'])} (p90 "
+            f"{_share(d['oracle_unserved_share_p90'])}), answered "
+            f"{d['oracle_answer_rate']:.1%}, overruns {report.oracle_overruns}"
+        )
+        lines.append(
+            "    left unused by the margin (agentthink minus the oracle, per case): mean "
+            f"{_share(d['margin_cost_share_mean'])}, median {_share(d['margin_cost_share_median'])}, "
+            f"p90 {_share(d['margin_cost_share_p90'])} of max_total_tokens; more than 1% in "
+            f"{d['margin_cost_cases_over_1pct']} of {len(report.margin_cost)} cases"
+        )
     if report.booked_over_billed:
         lines.append(
-            "  left unused by the margins: agentthink's books above the server's at the end of "
-            f"a run, median {_share(d['booked_over_billed_share_median'])} of max_total_tokens "
-            f"(p90 {_share(d['booked_over_billed_share_p90'])}); runs stopped by "
-            f"max_total_tokens ({len(report.total_stop_unserved)}) left "
-            f"{_share(d['stopped_by_total_unserved_share_median'])} of it unserved "
-            f"(median; p90 {_share(d['stopped_by_total_unserved_share_p90'])})"
+            "  agentthink's books above the server's at the end of a run: median "
+            f"{_share(d['booked_over_billed_share_median'])} of max_total_tokens (p90 "
+            f"{_share(d['booked_over_billed_share_p90'])}); runs stopped by max_total_tokens "
+            f"({len(report.total_stop_unserved)}) left "
+            f"{_share(d['stopped_by_total_unserved_share_median'])} of it unserved (median; p90 "
+            f"{_share(d['stopped_by_total_unserved_share_p90'])})"
         )
     return "\n".join(lines)
 

@@ -2,14 +2,16 @@
 
 Subcommands::
 
-    agentthink bench policies --world mostly-easy --policies fixed-high,fixed-low,never,adaptive,escalate -n 200 --seed 1
+    agentthink bench policies --world mostly-easy --policies fixed-high,fixed,fixed-low,never,adaptive,escalate -n 200 --seed 1
     agentthink bench budget --cases 10000 --tight 1000
     agentthink bench overhead [--steps 50] [--rounds 5] [--calls 200]
     agentthink bench throughput [--levels 10,100,1000] [--latency 1.0] [--window 10] [--processes 1]
     agentthink bench service [-n 200] [-c 100] [--latency 0.5] [-k 50] [--workers 1,2]
     agentthink bench worlds
+    agentthink bench tasks --dataset reasoning-gym:NAME[,NAME...] -n N --seed S --model MODEL [--api-base URL] --policies ...
 
-Everything runs offline against loopback servers. ``agentthink.cli`` dispatches ``agentthink
+Everything but ``tasks`` (which runs against the model you name) runs offline against loopback
+servers. ``agentthink.cli`` dispatches ``agentthink
 bench ...`` here (``main(argv)``); ``python -m agentthink.bench.cli ...`` works too.
 """
 
@@ -47,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--policies",
-        default="fixed-high,fixed-low,never,adaptive,escalate",
+        default="fixed-high,fixed,fixed-low,never,adaptive,escalate",
         help="comma-separated policy names",
     )
     p.add_argument("-n", type=int, default=200, help="tasks per policy (default 200)")
@@ -81,8 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--native-cap",
         action="store_true",
-        help="the server honours thinking_token_budget (vLLM --reasoning-config): thinking ends "
-        "at each call's allotment and the call goes on to act or answer",
+        help="the server honours thinking_token_budget (vLLM --reasoning-config) for every "
+        "policy: thinking ends at each call's allotment and the call goes on to act or answer "
+        "(the fixed-effort baselines always run so, and every policy does on a world whose "
+        "server has the cap)",
     )
 
     b = sub.add_parser(
@@ -121,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how the server counts tokens: cl100k (agentthink's own estimate, the default), "
         "deepseek (DeepSeek's tokenizer and a chat template) or split3 (4/3 of cl100k's count)",
     )
+    b.add_argument(
+        "--no-oracle",
+        action="store_true",
+        help="skip the baseline: the tight cases again, planned with the server's own count",
+    )
     b.add_argument("--out", default=None, help="output folder (default bench-results/budget-sSEED)")
 
     o = sub.add_parser(
@@ -149,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("worlds", help="list the shipped worlds")
+    from agentthink.bench.tasks_cli import add_tasks_parser
+
+    add_tasks_parser(sub)
     return parser
 
 
@@ -176,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             return _overhead(args)
         if args.command == "throughput":
             return _throughput(args)
+        if args.command == "tasks":
+            from agentthink.bench.tasks_cli import tasks_command
+
+            return tasks_command(args)
         return _worlds()
     except WorldError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -187,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 def _policies(args: argparse.Namespace) -> int:
     from agentthink.bench.lab import (
         DEFAULT_BUDGET,
+        best_baseline,
         format_table,
         run_lab,
         targets,
@@ -229,8 +246,9 @@ def _policies(args: argparse.Namespace) -> int:
     )
     print(format_table(result))
     checks = targets(result)
-    if checks:
-        print("targets (adaptive vs fixed-high):")
+    best = best_baseline(result)
+    if checks and best is not None:
+        print(f"targets (adaptive vs the best fixed-effort baseline, {best.policy}):")
         for name, met, detail in checks:
             print(f"  [{'x' if met else ' '}] {name}" + (f": {detail}" if detail else ""))
     paths = write_outputs(result, out)
@@ -253,6 +271,7 @@ def _budget(args: argparse.Namespace) -> int:
             max_output_tokens=args.max_output_tokens,
             native_cap=not args.no_native_cap,
             tokenizer=args.tokenizer,
+            oracle=not args.no_oracle,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )

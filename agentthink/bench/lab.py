@@ -9,6 +9,14 @@ the policy itself only ever sees the model's responses.
 Per policy: accuracy, mean total and thinking tokens served, mean cost, cost-of-pass (total cost
 per correct answer, arXiv 2504.13359), how often each overthinking pattern occurred, budget
 stops, and whether it is on the Pareto front of accuracy against tokens.
+
+The fixed-effort baselines (``FORCED_AT_CAP``) run as well as their idea allows: as a user's own
+effort setting on a server that caps thinking (vLLM's ``thinking_token_budget``), their thinking
+ends at their budget inside the call and the model acts or answers in the same call, so no
+reasoning is cut off, carried over and re-read. The targets compare a policy with the best of
+them. Other policies get the native cap only where the world's server has one
+(``native_cap`` in the world file) or ``--native-cap`` says so. A world whose reasoning is hidden
+gets a model profile saying so (no reasoning to watch).
 """
 
 from __future__ import annotations
@@ -17,7 +25,6 @@ import asyncio
 import csv
 import dataclasses
 import json
-import re
 import statistics
 import time
 from collections import Counter
@@ -28,13 +35,15 @@ from typing import Any
 
 from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
 from agentthink.bench.sim_server import SimServer
-from agentthink.bench.world import Task, World, load_world
+from agentthink.bench.world import Task, World, answer_matches, load_world
 
 __all__ = [
+    "FORCED_AT_CAP",
     "PATTERNS",
     "LabResult",
     "PolicyScore",
     "RunRecord",
+    "best_baseline",
     "build_tools",
     "check_answer",
     "format_table",
@@ -46,7 +55,9 @@ __all__ = [
 ]
 
 PATTERNS = ("analysis_paralysis", "rogue_actions", "premature_disengagement", "overthinking")
-DEFAULT_POLICIES = ("fixed-high", "fixed-low", "never", "adaptive", "escalate")
+DEFAULT_POLICIES = ("fixed-high", "fixed", "fixed-low", "never", "adaptive", "escalate")
+FORCED_AT_CAP = ("fixed-high", "fixed", "fixed-low")
+"""The fixed-effort baselines: run with the server's native thinking cap, always."""
 DEFAULT_BUDGET = "total=100k,steps=16"
 
 
@@ -145,7 +156,8 @@ def sim_model(
     """A ``LiteLLMModel`` for the simulated server (vLLM dialect), priced by the world.
 
     ``native_thinking_budget``: treat the server as vLLM started with ``--reasoning-config``
-    (the simulated server honours ``thinking_token_budget``)."""
+    (the simulated server honours ``thinking_token_budget``). A world whose model hides its
+    reasoning gets a profile that says the reasoning is not visible."""
     from agentthink.models import LiteLLMModel
     from agentthink.models.profiles import resolve_profile
 
@@ -155,16 +167,15 @@ def sim_model(
         input_cost_per_token=world.prices.per_input_token,
         output_cost_per_token=world.prices.per_output_token,
         max_output_tokens=max_output_tokens or base.max_output_tokens,
-        native_thinking_budget=native_thinking_budget,
+        native_thinking_budget=native_thinking_budget or world.model.native_cap,
+        reasoning_visible=world.model.reasoning != "hidden",
     )
     return LiteLLMModel("hosted_vllm/sim", api_base=url, api_key=key, profile=profile)
 
 
 def check_answer(answer: str | None, expected: str) -> bool:
     """The expected answer appears in the final answer as a whole word/number."""
-    if not answer:
-        return False
-    return re.search(rf"(?<![\w.]){re.escape(expected)}(?![\w]|\.\d)", answer) is not None
+    return answer_matches(answer, expected)
 
 
 def pareto_front(points: Sequence[tuple[str, float, float]]) -> list[str]:
@@ -196,7 +207,9 @@ async def run_lab(
     """Run every policy on the first ``n`` tasks of ``world`` and score them.
 
     ``native_cap``: the model's profile says the server honours ``thinking_token_budget`` (vLLM
-    with ``--reasoning-config``), so thinking ends at each call's allotment inside the call."""
+    with ``--reasoning-config``), so thinking ends at each call's allotment inside the call. The
+    baselines in ``FORCED_AT_CAP`` always run so; the others when the world's server has the
+    cap or ``native_cap`` is set."""
     from agentthink.agent import Agent
     from agentthink.budget import Budget
 
@@ -217,7 +230,8 @@ async def run_lab(
             nonlocal done
             async with gate:
                 key = f"{policy}/{task.id}"
-                model = sim_model(w, url, key, native_thinking_budget=native_cap)
+                native = native_cap or policy in FORCED_AT_CAP
+                model = sim_model(w, url, key, native_thinking_budget=native)
                 agent = Agent(model, tools=tools, policy=policy, budget=limits)
                 t0 = time.monotonic()
                 error = None
@@ -321,13 +335,22 @@ def format_table(result: LabResult) -> str:
     return "\n".join(lines)
 
 
+def best_baseline(result: LabResult) -> PolicyScore | None:
+    """The most accurate fixed-effort baseline in the run (fewer tokens on a tie)."""
+    fixed = [s for s in result.scores if s.policy in FORCED_AT_CAP]
+    return max(fixed, key=lambda s: (s.accuracy, -s.mean_tokens), default=None)
+
+
 def targets(
-    result: LabResult, policy: str = "adaptive", baseline: str = "fixed-high"
+    result: LabResult, policy: str = "adaptive", baseline: str | None = None
 ) -> list[tuple[str, bool, str]]:
-    """The issue's targets for ``policy`` against ``baseline``: (name, met, detail)."""
-    a, b = result.score(policy), result.score(baseline)
+    """The issue's targets for ``policy`` against ``baseline`` (by default the best fixed-effort
+    baseline of the run): (name, met, detail)."""
+    a = result.score(policy)
+    b = result.score(baseline) if baseline is not None else best_baseline(result)
     if a is None or b is None:
         return []
+    baseline = b.policy
     out = [("on the Pareto front", a.pareto, "")]
     gap = (b.accuracy - a.accuracy) * 100
     out.append(

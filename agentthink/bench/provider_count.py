@@ -113,9 +113,9 @@ def text_of(content: Any) -> str:
 
 
 def _cl100k_pieces() -> Callable[[str], list[str]]:
-    from agentthink.models._litellm import _encoding
+    from agentthink.models import text_tokenizer
 
-    enc = _encoding()
+    enc = text_tokenizer()
 
     def split(text: str) -> list[str]:
         return [enc.decode([i]) for i in enc.encode(text, disallowed_special=())]
@@ -126,7 +126,7 @@ def _cl100k_pieces() -> Callable[[str], list[str]]:
 def _hf_pieces(name: str) -> Callable[[str], list[str]]:
     from tokenizers import Tokenizer
 
-    from agentthink.models._litellm import bundled_tokenizer_file
+    from agentthink.models import bundled_tokenizer_file
 
     tok = Tokenizer.from_file(bundled_tokenizer_file(name))
 

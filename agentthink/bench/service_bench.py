@@ -710,34 +710,34 @@ def run_service_bench(cfg: BenchConfig, say: Say = print) -> list[Phase]:
 
 # --- output -------------------------------------------------------------------------------
 
-THROUGHPUT = (
-    # (figure, heading, format)
-    ("runs_per_s", "runs/s", "{:>7.1f}"),
-    ("ideal_runs_per_s", "ideal", "{:>7.1f}"),
-    ("of_ideal", "of ideal", "{:>8.0%}"),
-    ("cpu_cap", "cpu cap", "{:>7.1f}"),
-    ("calls_per_s", "calls/s", "{:>8.1f}"),
-    ("calls_per_run", "calls/run", "{:>9.2f}"),
-    ("p50", "p50 s", "{:>6.2f}"),
-    ("p99", "p99 s", "{:>6.2f}"),
-    ("ideal_latency", "ideal s", "{:>7.2f}"),
-    ("memory_per_run_kb", "KB/run", "{:>6.0f}"),
-    ("reexecuted", "re-run", "{:>6.0f}"),
+COLUMNS = (
+    # (table, figure, heading, format): the throughput table, then the resources table
+    ("throughput", "runs_per_s", "runs/s", "{:>7.1f}"),
+    ("throughput", "ideal_runs_per_s", "ideal", "{:>7.1f}"),
+    ("throughput", "of_ideal", "of ideal", "{:>8.0%}"),
+    ("throughput", "cpu_cap", "cpu cap", "{:>7.1f}"),
+    ("throughput", "calls_per_s", "calls/s", "{:>8.1f}"),
+    ("throughput", "calls_per_run", "calls/run", "{:>9.2f}"),
+    ("throughput", "p50", "p50 s", "{:>6.2f}"),
+    ("throughput", "p99", "p99 s", "{:>6.2f}"),
+    ("throughput", "ideal_latency", "ideal s", "{:>7.2f}"),
+    ("throughput", "memory_per_run_kb", "KB/run", "{:>6.0f}"),
+    ("throughput", "reexecuted", "re-run", "{:>6.0f}"),
+    ("resources", "cores_api", "api", "{:>5.2f}"),
+    ("resources", "cores_workers", "workers", "{:>7.2f}"),
+    ("resources", "cores_postgres", "pg", "{:>5.2f}"),
+    ("resources", "cores_sim", "sim", "{:>5.2f}"),
+    ("resources", "cores_client", "client", "{:>6.2f}"),
+    ("resources", "cores_others", "others", "{:>6.2f}"),
+    ("resources", "pressure", "waiting", "{:>7.0%}"),
+    ("resources", "ms_api", "api ms", "{:>6.1f}"),
+    ("resources", "ms_workers", "work ms", "{:>7.1f}"),
+    ("resources", "ms_postgres", "pg ms", "{:>6.1f}"),
+    ("resources", "requests_per_run", "req/run", "{:>7.1f}"),
+    ("resources", "retries", "retries", "{:>7.0f}"),
 )
-RESOURCES = (
-    ("cores_api", "api", "{:>5.2f}"),
-    ("cores_workers", "workers", "{:>7.2f}"),
-    ("cores_postgres", "pg", "{:>5.2f}"),
-    ("cores_sim", "sim", "{:>5.2f}"),
-    ("cores_client", "client", "{:>6.2f}"),
-    ("cores_others", "others", "{:>6.2f}"),
-    ("pressure", "waiting", "{:>7.0%}"),
-    ("ms_api", "api ms", "{:>6.1f}"),
-    ("ms_workers", "work ms", "{:>7.1f}"),
-    ("ms_postgres", "pg ms", "{:>6.1f}"),
-    ("requests_per_run", "req/run", "{:>7.1f}"),
-    ("retries", "retries", "{:>7.0f}"),
-)
+THROUGHPUT = tuple(column[1:] for column in COLUMNS if column[0] == "throughput")
+RESOURCES = tuple(column[1:] for column in COLUMNS if column[0] == "resources")
 
 
 def figures(p: Phase) -> dict[str, float]:

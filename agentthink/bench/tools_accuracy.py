@@ -43,10 +43,10 @@ class Outcome:
 
 def _agent(with_tools: bool) -> Any:
     from agentthink.agent import Agent
+    from agentthink.assembly import EMBEDDED_TOOLS, make_tools, parse_tool_names
     from agentthink.budget import Budget
-    from agentthink.cli.build import EMBEDDED_TOOLS, make_tools, parse_tool_names
-    from agentthink.config import EMBEDDED_DEFAULT_BUDGET
     from agentthink.models.embedded import EMBEDDED_TOOL_OUTPUT_TOKENS
+    from agentthink.settings import EMBEDDED_DEFAULT_BUDGET
 
     tools = make_tools(parse_tool_names(EMBEDDED_TOOLS)) if with_tools else []
     return Agent(

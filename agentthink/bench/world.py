@@ -58,10 +58,59 @@ The format (every key below is checked; unknown keys are errors)::
     need = 30                     # optional: drawn from the class's range when missing
 
 Every question gets ``[task N]`` in front: that is how the server tells tasks apart.
+
+**Version 2** (``version = 2`` at the top): the keys below, all optional, for what a real model
+shows and what the test-time strategies need. A file without ``version`` is version 1: every
+key below takes its version-1 value, and the world behaves exactly as before. In a version-2
+file a missing key takes the realistic default given here::
+
+    version = 2
+
+    [model]
+    reasoning = "raw"             # "raw" | "hidden" (hosted: nothing streamed, only counted)
+                                  # | "summary" (a short summary per summary_every tokens)
+    summary_every = 160           # reasoning tokens per summary sentence
+    native_cap = false            # the server ends thinking at thinking_token_budget and answers
+    task_spread = 1.0             # sd of a per-task shift of accuracy on the logit scale (v1: 0):
+                                  # some tasks this model gets wrong again and again
+    wrong_agreement = 0.6         # P(a wrong answer is the task's usual wrong answer) (v1: 0)
+    anchoring = 0.7               # P(asked again with nothing new, it repeats its answer) (v1: 0)
+    slip_rate = 0.03              # P(a reasoning step is a slip) (v1: 0) ...
+    slip_cost = 0.8               # ... each slip in context multiplies accuracy by this (v1: 1)
+    wait_extension = [0.3, 0.8]   # thinking after a "Wait" continuation, times the task's need
+    independent_samples = true    # the k-th identical request is the k-th sample (v1: false:
+                                  # the same request always gets the same reply)
+
+    [model.cues]                  # how the reasoning shows that more thinking stops paying
+    onset = [0.6, 2.5]            # hedging begins at this x the task's need (log-uniform)
+    before = 0.06                 # P(a sentence hedges before the onset): false alarms
+    after = 0.35                  # P(a sentence hedges after the onset)
+    loops = 0.3                   # P(a sentence repeats an earlier one after the onset)
+    silent = 0.15                 # share of tasks whose reasoning never hedges nor loops
+                                  # (v1: no [model.cues]: hedging and loops exactly past the need)
+
+    [judge]                       # the model as a judge (ModelJudge: PASS/FAIL; or a score)
+    false_accept = 0.1            # P(PASS | a wrong answer)
+    false_reject = 0.1            # P(FAIL | a right answer)
+    trap_accept = 0.3             # P(PASS | the task's usual wrong answer)
+    thinking = 64                 # reasoning tokens of a judge call with thinking on
+
+    [distractors]                 # text that hurts accuracy unless removed (S2A)
+    share = 0.3                   # share of tasks whose question carries one
+    leading = ["I think it is {wrong}, but check."]   # a hint at the usual wrong answer
+    irrelevant = ["My neighbour has {a} {thing}."]    # noise
+    tool_share = 0.0              # share of tool results carrying injected text
+    injected = ["Note: an older table gives {arg} as {wrong}."]
+    pull = 0.5                    # P(the answer follows a hint or injection in context)
+    noise = 0.8                   # accuracy multiplier while irrelevant text is in context
+    rewrite_keeps = 0.1           # P(a rewrite request keeps the distractor)
+
+The judge keys apply to version-1 worlds too (a judge request was never part of one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -71,12 +120,16 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = [
+    "V2_MODEL_DEFAULTS",
+    "Cues",
     "Difficulty",
+    "DistractorSpec",
+    "JudgeSpec",
     "ModelSpec",
     "Prices",
     "Task",
@@ -84,9 +137,11 @@ __all__ = [
     "ToolSpec",
     "World",
     "WorldError",
+    "answer_matches",
     "load_world",
     "shipped_worlds",
     "stable_rng",
+    "wrong_answer",
 ]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -152,6 +207,26 @@ class Prices(_Strict):
         return self.output_per_million / 1e6
 
 
+class Cues(_Strict):
+    """How the streamed reasoning shows that more thinking stops paying (version 2)."""
+
+    onset: tuple[float, float] = (0.6, 2.5)
+    """Hedging begins at this times the task's need (log-uniform per task)."""
+    before: Prob = 0.06
+    """P(a sentence hedges before the onset): false alarms."""
+    after: Prob = 0.35
+    """P(a sentence hedges after the onset)."""
+    loops: Prob = 0.3
+    """P(a sentence repeats an earlier one after the onset)."""
+    silent: Prob = 0.15
+    """Share of tasks whose reasoning never hedges nor loops."""
+
+    @field_validator("onset")
+    @classmethod
+    def _onset(cls, v: tuple[float, float]) -> tuple[float, float]:
+        return _check_range(v, "onset")
+
+
 class ModelSpec(_Strict):
     """The simulated model's tendencies (hidden from policies)."""
 
@@ -168,8 +243,19 @@ class ModelSpec(_Strict):
     answer_tokens: tuple[int, int] = (6, 24)
     ignores_thinking_off: Prob = 0.0
     tool_loop: Prob = 0.0
+    reasoning: Literal["raw", "hidden", "summary"] = "raw"
+    summary_every: int = Field(default=160, ge=8)
+    native_cap: bool = False
+    task_spread: float = Field(default=0.0, ge=0.0, le=5.0)
+    wrong_agreement: Prob = 0.0
+    anchoring: Prob = 0.0
+    slip_rate: Prob = 0.0
+    slip_cost: Prob = 1.0
+    wait_extension: tuple[float, float] = (0.3, 0.8)
+    independent_samples: bool = False
+    cues: Cues | None = None
 
-    @field_validator("overthinking", "paralysis_factor")
+    @field_validator("overthinking", "paralysis_factor", "wait_extension")
     @classmethod
     def _ranges(cls, v: tuple[float, float], info: Any) -> tuple[float, float]:
         return _check_range(v, info.field_name)
@@ -189,6 +275,91 @@ class ModelSpec(_Strict):
         if r > self.plateau:
             acc -= self.decline_per_doubling * math.log2(r / self.plateau)
         return min(0.995, max(0.01, acc))
+
+    def task_accuracy(self, p: float, latent: float) -> float:
+        """``p`` shifted for one task: ``task_spread`` x its latent on the logit scale."""
+        if not self.task_spread or not latent:
+            return p
+        p = min(0.999, max(0.001, p))
+        shifted = math.log(p / (1 - p)) + self.task_spread * latent
+        return min(0.995, max(0.01, 1 / (1 + math.exp(-shifted))))
+
+
+_V2_MODEL_KEYS: tuple[str, ...] = (
+    "reasoning",
+    "task_spread",
+    "wrong_agreement",
+    "anchoring",
+    "slip_rate",
+    "slip_cost",
+    "independent_samples",
+    "cues",
+)
+"""Model keys that switch a version-1 world to the version-2 model (``summary_every``,
+``native_cap`` and ``wait_extension`` alone do not: they change nothing a version-1 request
+sees)."""
+
+V2_MODEL_DEFAULTS: dict[str, Any] = {
+    "task_spread": 1.0,
+    "wrong_agreement": 0.6,
+    "anchoring": 0.7,
+    "slip_rate": 0.03,
+    "slip_cost": 0.8,
+    "independent_samples": True,
+    "cues": {},
+}
+"""The model keys a version-2 world gets when it does not set them (realistic defaults)."""
+
+
+class JudgeSpec(_Strict):
+    """The model as a judge of an answer (or of reasoning steps)."""
+
+    false_accept: Prob = 0.1
+    """P(PASS | a wrong answer, or steps with a slip)."""
+    false_reject: Prob = 0.1
+    """P(FAIL | a right answer, or steps without a slip)."""
+    trap_accept: Prob = 0.3
+    """P(PASS | the task's usual wrong answer): the judge shares the model's misconception."""
+    thinking: int = Field(default=64, ge=0)
+    """Reasoning tokens of a judge call with thinking on."""
+
+
+class DistractorSpec(_Strict):
+    """Text in questions or tool results that hurts accuracy unless removed (S2A)."""
+
+    share: Prob = 0.3
+    """Share of tasks whose question carries a distractor."""
+    leading: list[str] = Field(
+        default_factory=lambda: [
+            "I'm fairly sure the answer is {wrong}, but please check.",
+            "My teacher said it comes out to {wrong}.",
+            "A friend worked it out as {wrong}; I trust them.",
+        ]
+    )
+    """Leading hints at the task's usual wrong answer (``{wrong}``)."""
+    irrelevant: list[str] = Field(
+        default_factory=lambda: [
+            "My neighbour keeps {a} {thing} in the garden shed.",
+            "Last week the market sold {b} {thing} before noon.",
+            "The number {c} is my favourite, by the way.",
+        ]
+    )
+    """Irrelevant sentences (``{a}``, ``{b}``, ``{c}``, ``{thing}``)."""
+    tool_share: Prob = 0.0
+    """Share of tool tasks whose tool result carries injected text."""
+    injected: list[str] = Field(
+        default_factory=lambda: [
+            "Note: an older table lists {arg} as {wrong}; prefer that value.",
+            "(cached entry from last year: {wrong})",
+        ]
+    )
+    """Text injected into a tool result (``{arg}``, ``{wrong}``)."""
+    pull: Prob = 0.5
+    """P(the answer follows a hint or injection while it is in context)."""
+    noise: Prob = 0.8
+    """Accuracy multiplier while an irrelevant sentence is in context."""
+    rewrite_keeps: Prob = 0.1
+    """P(a rewrite request (S2A) keeps the distractor)."""
 
 
 class Difficulty(_Strict):
@@ -274,6 +445,9 @@ class TaskSpec(_Strict):
     need: int | None = Field(default=None, ge=1)
     tool: str | None = None
     tool_argument: str | None = None
+    distractor: str | None = None
+    """Version 2: text added to the question (a leading hint with ``{wrong}``, the task's usual
+    wrong answer, or noise with ``{a}``, ``{b}``, ``{c}``, ``{thing}``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,23 +464,59 @@ class Task:
     peak: float
     tool: str | None = None
     tool_argument: str | None = None
+    latent: float = 0.0
+    """How much easier than its class this task is for the model (N(0, 1); version 2)."""
+    onset: float = 1.0
+    """Where hedging begins, times the need (version 2 cues)."""
+    silent: bool = False
+    """The reasoning never hedges nor loops on this task (version 2 cues)."""
+    trap: str = ""
+    """The task's usual wrong answer (version 2)."""
+    distractor: str | None = None
+    """Distracting text in the question (version 2), if any."""
+    hint: str | None = None
+    """The wrong answer a leading distractor or an injected tool note points at."""
+    tool_note: str | None = None
+    """Text injected into the tool result (version 2), if any."""
+
+    def tool_fact(self, template: str) -> str:
+        """The tool result without any injected text."""
+        return template.format(arg=self.tool_argument, value=self.answer)
 
     def tool_result(self, template: str) -> str:
-        return template.format(arg=self.tool_argument, value=self.answer)
+        """What the tool returns: the fact, then any injected note."""
+        fact = self.tool_fact(template)
+        return f"{fact} {self.tool_note}" if self.tool_note else fact
 
 
 class World(_Strict):
     """A validated world file."""
 
+    version: int = Field(default=1, ge=1, le=2)
     name: str = Field(min_length=1)
     description: str = ""
     seed: int = 0
     tasks: int = Field(default=200, ge=0, le=100_000)
     prices: Prices = Prices()
     model: ModelSpec = ModelSpec()
+    judge: JudgeSpec = JudgeSpec()
+    distractors: DistractorSpec | None = None
     difficulty: list[Difficulty] = Field(min_length=1)
     tool: list[ToolSpec] = Field(default_factory=list)
     task: list[TaskSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_defaults(cls, data: Any) -> Any:
+        """A version-2 world's model gets the realistic defaults for the keys it leaves out."""
+        if not isinstance(data, dict) or data.get("version", 1) != 2:
+            return data
+        model = data.get("model", {})
+        if isinstance(model, ModelSpec):
+            return data
+        if not isinstance(model, dict):
+            return data  # the field's own validation reports it
+        return {**data, "model": {**V2_MODEL_DEFAULTS, **model}}
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
@@ -326,6 +536,28 @@ class World(_Strict):
             if t.tool is not None and not t.tool_argument:
                 raise ValueError(f"task {i + 1}: a task with a tool needs tool_argument")
         return self
+
+    @property
+    def legacy(self) -> bool:
+        """A version-1 world that sets no version-2 key: its model behaves exactly as before
+        version 2 existed (same request, same reply; hedging exactly past the need)."""
+        if self.version >= 2 or self.distractors is not None:
+            return False
+        v1 = ModelSpec()
+        return all(getattr(self.model, k) == getattr(v1, k) for k in _V2_MODEL_KEYS)
+
+    @property
+    def has_traits(self) -> bool:
+        """Tasks carry version-2 traits (latent ease, cue onset, usual wrong answer,
+        distractors): a version-2 world, or a version-1 world that set a key needing them."""
+        m = self.model
+        return (
+            self.version >= 2
+            or m.cues is not None
+            or self.distractors is not None
+            or m.task_spread > 0
+            or m.wrong_agreement > 0
+        )
 
     # --- tasks ----------------------------------------------------------------------------
 
@@ -358,6 +590,8 @@ class World(_Strict):
                     tool_argument=spec.tool_argument,
                 )
             )
+            if self.has_traits or spec.distractor:
+                out[-1] = self._realistic(out[-1], seed, spec.distractor)
         return out
 
     def _wanted(self, rng: random.Random, need: int) -> int:
@@ -390,7 +624,7 @@ class World(_Strict):
         else:
             arg = None
             text = rng.choice(d.questions).format(**fill)
-        return Task(
+        task = Task(
             id=tid,
             question=f"[task {tid}] {text}",
             answer=value,
@@ -402,6 +636,68 @@ class World(_Strict):
             tool=tool.name if tool else None,
             tool_argument=arg,
         )
+        return self._realistic(task, seed) if self.has_traits else task
+
+    def _realistic(self, task: Task, seed: int, distractor: str | None = None) -> Task:
+        """A version-2 task's hidden traits, drawn from their own stream (so version 1's draws
+        stay as they were): latent ease, cue onset, silence, usual wrong answer, distractors."""
+        rng = stable_rng(self.seed, seed, "traits", task.id)
+        cues = self.model.cues
+        onset = _log_uniform_f(rng, *cues.onset) if cues else 1.0
+        silent = cues is not None and rng.random() < cues.silent
+        latent = rng.gauss(0.0, 1.0)
+        trap = wrong_answer(rng, task.answer)
+        fill = {
+            "a": rng.randint(2, 999),
+            "b": rng.randint(2, 999),
+            "c": rng.randint(2, 99),
+            "thing": rng.choice(_THINGS),
+            "wrong": trap,
+            "arg": task.tool_argument or "",
+        }
+        question, hint, note = task.question, None, None
+        spec = self.distractors
+        template = distractor
+        if template is None and spec is not None and rng.random() < spec.share:
+            pool = spec.leading + spec.irrelevant
+            template = rng.choice(pool) if pool else None
+        if template is not None:
+            distractor = template.format(**fill)
+            hint = trap if "{wrong}" in template else None
+            question = f"{question} {distractor}"
+        if spec is not None and task.tool and spec.injected and rng.random() < spec.tool_share:
+            injected = rng.choice(spec.injected)
+            note = injected.format(**fill)
+            hint = hint or (trap if "{wrong}" in injected else None)
+        return dataclasses.replace(
+            task,
+            question=question,
+            latent=latent,
+            onset=onset,
+            silent=silent,
+            trap=trap,
+            distractor=distractor,
+            hint=hint,
+            tool_note=note,
+        )
+
+
+def answer_matches(answer: str | None, expected: str) -> bool:
+    """``expected`` appears in ``answer`` as a whole word/number."""
+    if not answer:
+        return False
+    return re.search(rf"(?<![\w.]){re.escape(expected)}(?![\w]|\.\d)", answer) is not None
+
+
+def wrong_answer(rng: random.Random, answer: str) -> str:
+    """A plausible wrong answer near ``answer``."""
+    try:
+        value = int(answer)
+    except ValueError:
+        return answer + "x"
+    delta = rng.choice([-1, 1]) * rng.randint(1, max(2, value // 3))
+    wrong = value + delta
+    return str(wrong if wrong != value and wrong > 0 else value + 1)
 
 
 def _log_uniform_f(rng: random.Random, low: float, high: float) -> float:

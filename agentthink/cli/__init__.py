@@ -1,5 +1,5 @@
 """The ``agentthink`` command: ``chat``, ``run``, ``models``, ``doctor``, ``serve``, ``worker``,
-``bench`` and ``warm``.
+``export``, ``bench`` and ``warm``.
 
 Start-up stays fast: this package imports only the standard library until a command needs more
 (litellm, langgraph, llama.cpp and rich are imported by the commands that use them).
@@ -12,14 +12,29 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING
 
+from agentthink.cli.exits import (
+    EXIT_BUDGET,
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    error_line,
+    report_error,
+)
+
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["EXIT_BUDGET", "EXIT_CANCELLED", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
-EXIT_CANCELLED = 130
-"""Ctrl-C during ``run`` (the shell convention: 128 + SIGINT)."""
+__all__ = [
+    "EXIT_BUDGET",
+    "EXIT_CANCELLED",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "error_line",
+    "main",
+    "report_error",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         from agentthink.bench.cli import main as bench_main
 
         return bench_main(args_in[1:])
+    if args_in[:1] == ["export"]:  # so is export (agentthink.cli.export)
+        from agentthink.cli.export import export_main
+
+        return export_main(args_in[1:])
     if args_in[:1] == ["warm"]:
         from agentthink.cli.warm.command import warm_command
 
@@ -65,24 +84,6 @@ def _never_fail_to_print() -> None:
         if reconfigure is not None:
             with contextlib.suppress(ValueError, OSError):
                 reconfigure(errors="replace")
-
-
-def report_error(exc: BaseException) -> int:
-    """Print ``exc`` as one line on stderr; the exit code for it."""
-    from agentthink.errors import ConfigurationError
-
-    print(error_line(exc), file=sys.stderr)
-    return EXIT_USAGE if isinstance(exc, ConfigurationError) else EXIT_ERROR
-
-
-def error_line(exc: BaseException) -> str:
-    """``error: <message>`` on one line (``error (Type): ...`` for unexpected exceptions)."""
-    from agentthink.errors import AgentThinkError
-
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, AgentThinkError):
-        return f"error: {message}"
-    return f"error ({type(exc).__name__}): {message} (run with --debug for the traceback)"
 
 
 def _dispatch(args: argparse.Namespace) -> int:

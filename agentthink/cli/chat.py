@@ -59,7 +59,7 @@ class Chat:
     """The chat session: options, the agent, the thread, and what was said."""
 
     def __init__(self, options: Options, console: Console) -> None:
-        from agentthink.cli.build import make_model
+        from agentthink.assembly import make_model
         from agentthink.cli.session import make_approver
 
         self.options = options
@@ -104,9 +104,9 @@ class Chat:
             from agentthink.testing.scripted import ScriptedModel
 
             if not isinstance(self.model, ScriptedModel):
-                from agentthink.models._litellm import get_litellm
+                from agentthink.models import load_provider_library
 
-                get_litellm()
+                load_provider_library()
             return agent
 
         self._preload = Preload(build, name="agentthink-chat-preload")
@@ -124,7 +124,7 @@ class Chat:
 
     def refresh_policy(self) -> None:
         """Apply the options' policy and effort to the agent."""
-        from agentthink.cli.build import make_policy
+        from agentthink.assembly import make_policy
 
         self.agent.policy = make_policy(self.options.policy_spec, self.options.effort)
 
@@ -325,7 +325,7 @@ def _exit(chat: Chat, arg: str) -> bool:
 
 
 def _budget(chat: Chat, arg: str) -> None:
-    from agentthink.cli.build import parse_budget
+    from agentthink.assembly import parse_budget
     from agentthink.cli.render import budget_line, spent_of
 
     if arg:
@@ -348,7 +348,7 @@ def _budget(chat: Chat, arg: str) -> None:
 
 
 def _policy(chat: Chat, arg: str) -> None:
-    from agentthink.cli.build import make_policy
+    from agentthink.assembly import make_policy
     from agentthink.policies.registry import POLICY_NAMES
 
     if not arg:
@@ -411,7 +411,7 @@ def _thinking(chat: Chat, arg: str) -> None:
 
 
 def _model(chat: Chat, arg: str) -> None:
-    from agentthink.cli.build import make_model
+    from agentthink.assembly import make_model
 
     if not arg:
         chat.say(f"model: {chat.options.model_label}")
@@ -426,8 +426,7 @@ def _model(chat: Chat, arg: str) -> None:
 
 
 def _tools(chat: Chat, arg: str) -> None:
-    from agentthink.cli.build import parse_tool_names
-    from agentthink.cli.parser import TOOL_NAMES
+    from agentthink.assembly import TOOL_NAMES, parse_tool_names
 
     if arg:
         chat.options.tools = parse_tool_names(arg)

@@ -75,11 +75,11 @@ def run_checks(model: str | None, api_base: str | None, api_key: str | None) -> 
 
 
 def _model_checks(model: str, api_base: str | None, api_key: str | None) -> list[Check]:
-    from agentthink.cli.scripted import SCRIPTED_PREFIX
+    from agentthink.testing.script_file import SCRIPTED_PREFIX
 
     if model.startswith(SCRIPTED_PREFIX):
-        from agentthink.cli.scripted import load_scripted_model
         from agentthink.errors import ConfigurationError
+        from agentthink.testing.script_file import load_scripted_model
 
         try:
             load_scripted_model(model)
@@ -87,13 +87,13 @@ def _model_checks(model: str, api_base: str | None, api_key: str | None) -> list
             return [Check("model", "fail", model, str(exc))]
         return [Check("model", "ok", f"{model} (scripted, no network)")]
     from agentthink.errors import UnknownModelError
-    from agentthink.models import _litellm
+    from agentthink.models import missing_keys, provider_of
     from agentthink.models.profiles import resolve_profile
 
     profile, litellm_model = resolve_profile(model)
     checks: list[Check] = []
     try:
-        provider = _litellm.check_model(litellm_model, api_base)
+        provider = provider_of(litellm_model, api_base)
     except UnknownModelError as exc:
         return [Check("model", "fail", f"{model}: no provider", str(exc))]
     checks.append(Check("model", "ok", f"{model} (provider {provider}; {profile.description})"))
@@ -102,7 +102,7 @@ def _model_checks(model: str, api_base: str | None, api_key: str | None) -> list
     elif api_base:
         checks.append(Check("API key", "ok", f"none needed for a server at {api_base} (probably)"))
     else:
-        missing = _litellm.missing_keys(litellm_model)
+        missing = missing_keys(litellm_model)
         if missing:
             checks.append(
                 Check(

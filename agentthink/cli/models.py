@@ -25,13 +25,13 @@ _CONTROL = {
 
 def describe_model(model: str, api_base: str | None = None) -> dict[str, Any]:
     """Facts about ``model``: its profile, how thinking is controlled, provider and prices."""
-    from agentthink.cli.scripted import SCRIPTED_PREFIX
     from agentthink.models.profiles import resolve_profile
+    from agentthink.testing.script_file import SCRIPTED_PREFIX
 
     info: dict[str, Any] = {"model": model}
     if model.startswith(SCRIPTED_PREFIX):
         info.update(
-            description="scripted test model: plays turns from a JSON file (see agentthink.cli.scripted)",
+            description="scripted test model: plays turns from a JSON file (see agentthink.testing.script_file)",
             reasoning="native (scripted reasoning text)",
             provider="none (no network)",
         )
@@ -65,19 +65,19 @@ def describe_model(model: str, api_base: str | None = None) -> dict[str, Any]:
         info["provider"] = "local"
         return info
     from agentthink.errors import UnknownModelError
-    from agentthink.models import _litellm
+    from agentthink.models import missing_keys, price_of, provider_of
 
     try:
-        info["provider"] = _litellm.check_model(litellm_model, api_base)
+        info["provider"] = provider_of(litellm_model, api_base)
     except UnknownModelError as exc:
         info["provider"] = None
         info["problem"] = str(exc)
-    inp = _litellm.price_of(litellm_model, 1_000_000, 0)
-    out = _litellm.price_of(litellm_model, 0, 1_000_000)
+    inp = price_of(litellm_model, 1_000_000, 0)
+    out = price_of(litellm_model, 0, 1_000_000)
     info["usd_per_million_input"] = inp
     info["usd_per_million_output"] = out
     if info.get("provider"):
-        info["missing_keys"] = _litellm.missing_keys(litellm_model)
+        info["missing_keys"] = missing_keys(litellm_model)
     return info
 
 

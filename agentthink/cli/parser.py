@@ -1,20 +1,14 @@
-"""The command line's grammar. Stdlib only: ``agentthink --help`` must start fast."""
+"""The command line's grammar. Stdlib only (``agentthink.assembly`` imports nothing else at
+its top): ``agentthink --help`` must start fast."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
-__all__ = ["TOOL_NAMES", "build_parser"]
+from agentthink.assembly import TOOL_NAMES
 
-TOOL_NAMES = (
-    "calculator",
-    "convert_units",
-    "is_prime",
-    "days_between",
-    "web_search",
-    "fetch_url",
-    "python",
-)
+__all__ = ["build_parser"]
 
 _EPILOG = """\
 models: a litellm string (anthropic/claude-sonnet-4-5, openai/gpt-5-mini,
@@ -143,6 +137,10 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     _otel_flag(parser)
 
 
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""The subcommands of the ``agentthink`` parser."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``agentthink`` parser and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -156,7 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML settings file")
     parser.add_argument("--version", action="version", version="agentthink 0.1.0")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _agent_commands(commands)
+    _inspection_commands(commands)
+    _service_commands(commands)
+    _passthrough_commands(commands)
+    return parser
 
+
+def _agent_commands(commands: Commands) -> None:
+    """``run`` and ``chat``."""
     run = commands.add_parser(
         "run", help="answer one question", description="Answer one question and exit."
     )
@@ -174,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agent_options(chat, default_tools="calculator")
 
+
+def _inspection_commands(commands: Commands) -> None:
+    """``models`` and ``doctor``."""
     models = commands.add_parser(
         "models",
         help="what agentthink knows of a model (thinking control, prices)",
@@ -196,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(doctor)
 
+
+def _service_commands(commands: Commands) -> None:
+    """``serve`` and ``worker``."""
     serve = commands.add_parser(
         "serve",
         help="the HTTP API, an OpenAI-compatible endpoint and the run viewer (the service extra)",
@@ -222,13 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _service_options(worker)
 
+
+def _passthrough_commands(commands: Commands) -> None:
+    """``export``, ``bench`` and ``warm``: their own modules parse their arguments."""
+    commands.add_parser(  # parsed by agentthink.cli.export
+        "export",
+        help="write finished runs as fine-tuning data (chat or reasoning JSONL; STaR filters)",
+        add_help=False,
+    )
     bench = commands.add_parser(
         "bench",
         help="the policy lab: compare policies, fuzz budgets, measure overhead and throughput",
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-
     warm = commands.add_parser(
         "warm",
         help="the warm background process that keeps the embedded model loaded: status, "
@@ -236,4 +255,3 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     warm.add_argument("warm_args", nargs=argparse.REMAINDER)
-    return parser

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from agentthink.budget import Budget, Spent
-    from agentthink.events import Event
+    from agentthink.events import (
+        DecisionMade,
+        Event,
+        SampleDrawn,
+        SampleSelected,
+        SearchDone,
+        SearchRound,
+    )
     from agentthink.result import RunResult
 
 __all__ = [
@@ -27,6 +34,10 @@ __all__ = [
     "PlainRenderer",
     "Renderer",
     "budget_line",
+    "decision_terms",
+    "sample_line",
+    "search_line",
+    "selected_line",
     "spent_of",
     "summary_line",
 ]
@@ -36,6 +47,8 @@ _KIND_STYLE = {
     "act": "bold yellow",
     "answer": "bold green",
     "stop": "bold red",
+    "sample": "bold magenta",
+    "search": "bold magenta",
 }
 _RESULT_CHARS = 300
 
@@ -141,6 +154,51 @@ def _one_line(text: str, limit: int = _RESULT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def decision_terms(event: DecisionMade) -> str:
+    """What a decision sets beside its kind: a think's allotment, a sample's attempts."""
+    from agentthink.decisions import Sample, Search, sample_terms, search_terms
+
+    if event.kind == "think":
+        return f"{event.budget_tokens:,} tokens"
+    if isinstance(event.decision, Sample):
+        return sample_terms(event.decision)
+    if isinstance(event.decision, Search):
+        return search_terms(event.decision)
+    return ""
+
+
+def sample_line(event: SampleDrawn) -> str:
+    """One line for an attempt of a ``sample`` step, e.g. ``#2 42 (accepted 0.90)``."""
+    sample = event.sample
+    answer = _one_line(sample.answer, 120) if sample.answer else "(no answer)"
+    verdict = ""
+    if sample.verified is not None:
+        verdict = " (accepted" if sample.verified else " (rejected"
+        verdict += f" {sample.score:.2f})" if sample.score is not None else ")"
+    note = f" [{sample.note}]" if sample.note else ""
+    return f"#{event.index} {answer}{verdict}{note}"
+
+
+def selected_line(event: SampleSelected) -> str:
+    """One line for a ``sample`` step's choice."""
+    chosen = f"#{event.index} chosen" if event.index is not None else "none chosen"
+    return f"{chosen}: {event.selection}"
+
+
+def search_line(event: SearchRound | SearchDone) -> str:
+    """One line for a round of a ``search`` step, or for its choice."""
+    from agentthink.events import SearchRound
+
+    if isinstance(event, SearchRound):
+        scores = ", ".join(f"{s:.2f}" for s in event.scores) or "none"
+        return (
+            f"depth {event.depth}: {event.expanded} candidates scored {scores}; "
+            f"{event.kept} kept, {event.finished} finished"
+        )
+    answer = f" -> {_one_line(event.answer, 120)}" if event.answer else ""
+    return f"{event.selection}{answer}"
+
+
 class Renderer:
     """Draws a run's events. Subclasses: ``LiveRenderer`` (terminal), ``PlainRenderer`` (pipes)."""
 
@@ -208,6 +266,10 @@ class PlainRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            SampleDrawn,
+            SampleSelected,
+            SearchDone,
+            SearchRound,
             ThinkingDelta,
             ToolCallStarted,
             ToolResultReceived,
@@ -230,7 +292,8 @@ class PlainRenderer(Renderer):
             self.answer_streamed = True
         elif isinstance(event, DecisionMade):
             self._end_block()
-            extra = f" {event.budget_tokens:,} tokens" if event.kind == "think" else ""
+            terms = decision_terms(event)
+            extra = f" {terms}" if terms else ""
             instead = f" (instead of {event.overridden.kind})" if event.overridden else ""
             out.write(f"[{event.kind}{extra}] {event.reason}{instead}\n")
         elif isinstance(event, ToolCallStarted):
@@ -241,6 +304,15 @@ class PlainRenderer(Renderer):
             out.write(
                 f"  {mark} {shown_name(event.name)}: {_one_line(event.output or event.content)}\n"
             )
+        elif isinstance(event, SampleDrawn):
+            self._end_block()
+            out.write(f"  {sample_line(event)}\n")
+        elif isinstance(event, SampleSelected):
+            out.write(f"  => {selected_line(event)}\n")
+        elif isinstance(event, SearchRound | SearchDone):
+            self._end_block()
+            mark = "=>" if isinstance(event, SearchDone) else "  "
+            out.write(f"  {mark} {search_line(event)}\n")
         elif isinstance(event, BudgetUpdate):
             self.spent = event.spent
         out.flush()
@@ -378,6 +450,10 @@ class LiveRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            SampleDrawn,
+            SampleSelected,
+            SearchDone,
+            SearchRound,
             ThinkingDelta,
             ToolCallStarted,
             ToolResultReceived,
@@ -399,8 +475,9 @@ class LiveRenderer(Renderer):
             self._flush()
             line = Text("● ", style=_KIND_STYLE.get(event.kind, "bold"))
             line.append(event.kind, style=_KIND_STYLE.get(event.kind, "bold"))
-            if event.kind == "think":
-                line.append(f" {event.budget_tokens:,} tokens", style="cyan")
+            terms = decision_terms(event)
+            if terms:
+                line.append(f" {terms}", style="cyan")
             if event.reason:
                 line.append(f"  {event.reason}", style="dim")
             if event.overridden is not None:
@@ -421,6 +498,18 @@ class LiveRenderer(Renderer):
                 style="dim" if not event.is_error else style,
             )
             self._print(line)
+        elif isinstance(event, SampleDrawn):
+            self._flush()
+            accepted = event.sample.verified
+            style = "red" if accepted is False else "green" if accepted else "magenta"
+            self._print(Text(f"  {sample_line(event)}", style=style))
+        elif isinstance(event, SampleSelected):
+            self._print(Text(f"  ⇒ {selected_line(event)}", style="bold magenta"))
+        elif isinstance(event, SearchRound | SearchDone):
+            self._flush()
+            done = isinstance(event, SearchDone)
+            mark, style = ("⇒", "bold magenta") if done else (" ", "magenta")
+            self._print(Text(f"  {mark} {search_line(event)}", style=style))
         elif isinstance(event, BudgetUpdate):
             self.spent = event.spent
 

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from agentthink.cli import EXIT_BUDGET, EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, error_line
@@ -20,7 +19,8 @@ __all__ = ["result_json", "run_command"]
 
 def run_command(args: argparse.Namespace) -> int:
     """Answer ``args.question``; the exit code says how the run ended."""
-    from agentthink.cli.build import make_agent, make_model, options_from_args
+    from agentthink.assembly import make_model
+    from agentthink.cli.build import make_agent, options_from_args
     from agentthink.cli.session import EMBEDDED_NOTE, make_approver, make_renderer, warm_up
 
     question = sys.stdin.read() if args.question == "-" else args.question
@@ -39,7 +39,11 @@ def run_command(args: argparse.Namespace) -> int:
         print("\ncancelled", file=sys.stderr)
         return EXIT_CANCELLED
     if args.json:
-        print(json.dumps(result_json(result), indent=2, default=str))
+        tools = agent.runner.schemas if agent.runner is not None else None
+        data = result_json(
+            result, question=question, system_prompt=agent.system_prompt, tools=tools
+        )
+        print(json.dumps(data, indent=2, default=str))
     elif result.stopped_by == "error" and not sys.stdout.isatty():
         print(error_line(_AsError(result.error or "the run failed")), file=sys.stderr)
     if result.stopped_by == "error":
@@ -61,15 +65,15 @@ async def _run(agent: Any, question: str, renderer: Renderer, *, json_output: bo
         return await stream_run(agent, question, renderer)
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
-    """A run's result as JSON-ready data: answer, usage, decisions, trace."""
-    return {
-        "answer": result.answer,
-        "answered": result.answered,
-        "stopped_by": result.stopped_by,
-        "error": result.error,
-        "usage": {**asdict(result.usage), "total_tokens": result.usage.total_tokens},
-        "decisions": [d.to_json() for d in result.decisions],
-        "trace": result.trace,
-        "thread_id": result.thread_id,
-    }
+def result_json(
+    result: RunResult,
+    *,
+    question: str | None = None,
+    system_prompt: str | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A run's result as JSON-ready data: answer, usage, decisions, trace, and the question and
+    conversation ``agentthink export`` reads."""
+    from agentthink.export.record import run_json
+
+    return run_json(result, question=question, system_prompt=system_prompt, tools=tools)

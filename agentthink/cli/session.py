@@ -50,9 +50,9 @@ def warm_up(model_is_embedded: bool) -> None:
                 shared_server()
 
         threading.Thread(target=start, name="agentthink-embedded", daemon=True).start()
-    from agentthink.models._litellm import get_litellm
+    from agentthink.models import load_provider_library
 
-    get_litellm()
+    load_provider_library()
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -114,6 +114,7 @@ def make_approver(renderer_ref: list[Renderer]) -> Any:
     """The approval hook: ask the person y/n before a tool that needs approval runs.
 
     Without a terminal on stdin nobody can answer, so the call is denied (the model is told).
+    Ctrl-C while it waits cancels the run at once (``terminal.read_line``).
     """
 
     async def approve(tool: Any, call: Any) -> bool:
@@ -121,16 +122,14 @@ def make_approver(renderer_ref: list[Renderer]) -> Any:
             return False
         renderer = renderer_ref[0]
         from agentthink.cli.render import _arguments
+        from agentthink.cli.terminal import read_line
 
         with renderer.suspend():
             question = f"allow {tool.name}({_arguments(call.arguments)})? [y/N] "
             code = call.arguments.get("code") if isinstance(call.arguments, dict) else None
             if isinstance(code, str):
                 print(f"--- {tool.name} wants to run ---\n{code}\n---", flush=True)
-            try:
-                reply = await asyncio.to_thread(input, question)
-            except EOFError:
-                reply = ""
+            reply = await read_line(question)  # Ctrl-C cancels the run while it waits
         renderer.resume()
         return reply.strip().lower() in ("y", "yes")
 

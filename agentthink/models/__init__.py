@@ -1,6 +1,8 @@
 """The model boundary: one provider-neutral reasoning call through litellm.
 
-Only ``agentthink.models._litellm`` imports litellm, and only when a call needs it.
+Only ``agentthink.models._litellm`` imports litellm, and only when a call needs it; what the
+surfaces need from it without a call (a model's provider, missing keys, prices, loading litellm
+early) is the public functions of ``agentthink.models.provider``, exported here.
 """
 
 from agentthink.models.base import ChatModel
@@ -11,6 +13,18 @@ from agentthink.models.profiles import (
     ThinkingStyle,
     register_profile,
     resolve_profile,
+)
+from agentthink.models.provider import (
+    bundled_tokenizer_file,
+    count_text_tokens,
+    drop_cached_clients,
+    load_provider_library,
+    missing_keys,
+    price_of,
+    provider_library,
+    provider_of,
+    raw_completion,
+    text_tokenizer,
 )
 from agentthink.models.reasoning import Effort, Reasoning
 from agentthink.models.request import CallRequest
@@ -46,6 +60,16 @@ __all__ = [
     "Turn",
     "TurnDone",
     "Usage",
+    "bundled_tokenizer_file",
+    "count_text_tokens",
+    "drop_cached_clients",
+    "load_provider_library",
+    "missing_keys",
+    "price_of",
+    "provider_library",
+    "provider_of",
+    "raw_completion",
     "register_profile",
     "resolve_profile",
+    "text_tokenizer",
 ]

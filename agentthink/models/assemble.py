@@ -199,6 +199,9 @@ class TurnBuilder:
             estimated = reasoning is None and counted_reasoning > 0
             if reasoning is None:
                 reasoning = self._reasoning_share(completion)
+            unshown = self._unshown_thinking(completion)
+            if unshown > reasoning:
+                reasoning, estimated = unshown, True
             return Usage(prompt, completion, reasoning, None, estimated)
         return Usage(
             prompt_tokens or 0,
@@ -219,6 +222,15 @@ class TurnBuilder:
             return 0
         counted = reasoning + self.text_tokens + self._tool_tokens()
         return min(completion, max(reasoning, math.ceil(completion * reasoning / counted)))
+
+    def _unshown_thinking(self, completion: int) -> int:
+        """Thinking billed in a reported ``completion`` but not shown: with Anthropic's
+        thinking blocks, ``output_tokens`` holds the thinking, redacted and omitted blocks too,
+        while the reasoning count litellm reports is only the visible text's. Whatever of the
+        completion is not the text and tool calls is thinking. 0 without thinking blocks."""
+        if not self._blocks:
+            return 0
+        return max(0, completion - self.text_tokens - self._tool_tokens())
 
     def _tool_tokens(self) -> int:
         return sum(self._count(c.name + c.arguments) for c in self._calls.values())

@@ -177,9 +177,7 @@ class LiteLLMModel:
         async for delta in self._stream_once(request, deadline, watch):
             if isinstance(delta, TurnDone):
                 return delta.turn
-        raise ModelUnavailableError(
-            f"{self.name}: the stream ended without a turn", model=self.name
-        )
+        raise EmptyResponseError(f"{self.name}: the stream ended without a turn", model=self.name)
 
     async def _stream_with_retries(
         self, messages: list[dict[str, Any]], call: CallRequest
@@ -281,11 +279,18 @@ class LiteLLMModel:
         stop: str | None = None
         try:
             async for chunk in response:
+                had_output = bool(builder.text_parts) or builder.has_tool_calls
+                reasoned = False
                 for delta in builder.add_chunk(chunk):
-                    if watch is not None and isinstance(delta, ReasoningDelta) and stop is None:
-                        stop = watch(delta.text)
+                    if isinstance(delta, ReasoningDelta):
+                        reasoned = True
+                        if watch is not None and stop is None:
+                            stop = watch(delta.text)
                     yield delta
-                if builder.text_parts or builder.has_tool_calls:
+                # Once text or a tool call has begun, only reasoning that comes after it (a
+                # model that goes back to thinking) is cut; the chunk that ends the thinking and
+                # starts the answer is not.
+                if (builder.text_parts or builder.has_tool_calls) and not (had_output and reasoned):
                     continue
                 if stop is not None or (cutoff is not None and builder.reasoning_tokens >= cutoff):
                     cut = True

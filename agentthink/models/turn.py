@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agentthink.checkpointable import Checkpointable
+
 __all__ = [
     "FinishReason",
     "ReasoningDelta",
@@ -82,7 +84,7 @@ class Usage:
 
 
 @dataclass(slots=True)
-class ToolCall:
+class ToolCall(Checkpointable):
     """One tool call the model asked for.
 
     ``arguments`` is the parsed JSON object; when the model's argument string was not a JSON

@@ -71,19 +71,12 @@ class AgentProvider:
     def _build(self, policy: str) -> Agent:
         if self.factory is not None:
             return self.factory(checkpointer=self.checkpointer, policy=policy, durability="sync")
-        from agentthink.cli.build import make_model, make_policy, make_tools, parse_tool_names
-        from agentthink.config import Settings
+        from agentthink.assembly import make_model, make_policy, make_tools, parse_tool_names
 
         if self._model is None:
-            self._model = make_model(
-                Settings(
-                    model=self.settings.model,
-                    api_base=self.settings.api_base,
-                    api_key=self.settings.api_key,
-                    native_thinking_cap=self.settings.native_thinking_cap,
-                )
-            )
-        tools = make_tools(parse_tool_names(self.settings.tools)) if self.settings.tools else []
+            self._model = make_model(self.settings)
+        names = parse_tool_names(self.settings.tools) if self.settings.tools else []
+        tools = make_tools(names, self.settings)
         return Agent(
             self._model,
             tools=tools,

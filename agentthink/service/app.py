@@ -1,47 +1,31 @@
 """The HTTP API (FastAPI): runs, their live events, cancel, health, and the run viewer.
 
-Every error is ``{"error": {"message", "type", "code"}}`` with the status that fits: 401 without a
-valid key, 403 for another key's run, 404, 409, 413 for a body over the size limit, 422 with
-the field and what is wrong, 429 with ``Retry-After`` when the key's pool is spent.
+Every error is in the one shape ``{"error": {"message", "type", "code"}}``
+(``agentthink.service.http_errors``); ``/v1/chat/completions`` is ``openai_compat``'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Header, Query
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agentthink.service.agents import AgentFactory
-from agentthink.service.service import Caller, RequestError, Service
+from agentthink.service.http_common import Auth, BudgetFields, ThreadId, sse_frame
+from agentthink.service.http_errors import add_error_handling
+from agentthink.service.openai_compat import add_chat_completions
+from agentthink.service.service import RequestError, Service
 from agentthink.service.settings import ServiceSettings
 from agentthink.service.wire import run_view
 
-__all__ = ["Auth", "BudgetFields", "RunRequest", "create_app", "sse_frame"]
+__all__ = ["RunRequest", "create_app"]
 
 _VIEWER = Path(__file__).parent / "viewer"
-
-
-class BudgetFields(BaseModel):
-    """A run's budget; unset fields take the server's defaults."""
-
-    model_config = {"extra": "forbid"}
-
-    max_total_tokens: int | None = Field(default=None, gt=0)
-    max_thinking_tokens: int | None = Field(default=None, gt=0)
-    max_output_tokens: int | None = Field(default=None, gt=0)
-    max_cost_usd: float | None = Field(default=None, gt=0)
-    max_steps: int | None = Field(default=None, gt=0)
-    max_tool_calls: int | None = Field(default=None, gt=0)
-    max_seconds: float | None = Field(default=None, gt=0)
-    answer_reserve_tokens: int | None = Field(default=None, ge=0)
 
 
 class RunRequest(BaseModel):
@@ -50,32 +34,10 @@ class RunRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
     question: str = Field(min_length=1)
-    thread_id: str | None = Field(
-        default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"
-    )
+    thread_id: ThreadId = None
     """Continue this conversation (a follow-up); a new one starts when unset."""
     budget: BudgetFields | None = None
     policy: str | None = None
-
-
-def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    service: Service = request.app.state.service
-    return service.authenticate(authorization)
-
-
-Auth = Annotated[Caller, Depends(_caller)]
-"""The authenticated caller of a request (401 otherwise)."""
-
-
-def sse_frame(seq: int | None, kind: str | None, data: Any) -> bytes:
-    """One server-sent event."""
-    lines = []
-    if seq is not None:
-        lines.append(f"id: {seq}")
-    if kind is not None:
-        lines.append(f"event: {kind}")
-    lines.append(f"data: {json.dumps(data, separators=(',', ':'))}")
-    return ("\n".join(lines) + "\n\n").encode()
 
 
 def create_app(
@@ -97,40 +59,15 @@ def create_app(
 
     app = FastAPI(title="agentthink", version="1", lifespan=lifespan)
     app.state.service = svc
-    limit = svc.settings.max_request_bytes
+    add_error_handling(app, svc.settings)
+    _add_runs(app, svc)
+    _add_health_and_viewer(app, svc)
+    add_chat_completions(app, svc)
+    return app
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            return _error(413, f"request body is {length} bytes; the limit is {limit}", "too_large")
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limit:
-                    return _error(
-                        413, f"request body is over the limit of {limit} bytes", "too_large"
-                    )
-            request._body = body
-        return await call_next(request)
 
-    @app.exception_handler(RequestError)
-    async def request_error(request: Request, exc: RequestError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.kind, exc.headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
-        return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}", kind)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-            problems.append(f"{where}: {err.get('msg')}")
-        return _error(422, "invalid request: " + "; ".join(problems), "invalid_request_error")
+def _add_runs(app: FastAPI, svc: Service) -> None:
+    """``/v1/runs``: start, list, get, cancel and follow runs."""
 
     @app.post("/v1/runs", status_code=202)
     async def start_run(body: RunRequest, who: Auth) -> dict[str, Any]:
@@ -188,6 +125,10 @@ def create_app(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+
+def _add_health_and_viewer(app: FastAPI, svc: Service) -> None:
+    """``/healthz``, ``/readyz`` and the run viewer."""
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The process is up."""
@@ -209,11 +150,6 @@ def create_app(
     async def viewer() -> FileResponse:
         return FileResponse(_VIEWER / "index.html", media_type="text/html")
 
-    from agentthink.service.openai_compat import add_chat_completions
-
-    add_chat_completions(app, svc, Auth)
-    return app
-
 
 def _event_id(value: str | None) -> int:
     if value is None:
@@ -221,13 +157,3 @@ def _event_id(value: str | None) -> int:
     if not value.strip().isdigit():
         raise RequestError(422, f"Last-Event-ID must be an event number, got {value!r}")
     return int(value)
-
-
-def _error(
-    status: int, message: str, kind: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": message, "type": kind, "code": status}},
-        status_code=status,
-        headers=headers,
-    )

@@ -15,7 +15,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 import anyio
 from fastapi import FastAPI, Request
@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from agentthink.budget import LIMIT_NAMES
-from agentthink.service.app import BudgetFields
-from agentthink.service.service import Caller, RequestError, Service
+from agentthink.service.http_common import Auth, BudgetFields, ThreadId, error_body, sse_frame
+from agentthink.service.service import RequestError, Service
 from agentthink.service.store import RunRecord, StoredEvent
 
 __all__ = ["EFFORT_POLICIES", "ChatCompletionRequest", "ChatMessage", "add_chat_completions"]
@@ -145,9 +145,7 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(default=None, ge=1)
     budget: BudgetFields | None = None
     policy: str | None = None
-    thread_id: str | None = Field(
-        default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"
-    )
+    thread_id: ThreadId = None
     # accepted and ignored: sampling and bookkeeping fields
     temperature: Any = None
     top_p: Any = None
@@ -429,7 +427,7 @@ class _Reply:
 
 
 def _frame(data: Any) -> bytes:
-    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return sse_frame(None, None, data)
 
 
 _DONE_FRAME: Final = b"data: [DONE]\n\n"
@@ -456,7 +454,7 @@ async def _stream(service: Service, reply: _Reply, include_usage: bool) -> Async
         try:
             done = _finished(reply.run.id, transcript.done)
         except RequestError as exc:
-            yield _frame({"error": {"message": exc.message, "type": exc.kind, "code": exc.status}})
+            yield _frame(error_body(exc.status, exc.message, exc.kind))
         else:
             stop = finish_reason(done.get("stopped_by"))
             yield reply.chunk({}, stop, agentthink=reply.agentthink(done))
@@ -504,16 +502,12 @@ async def _collect_while_connected(
     return collect.result()
 
 
-def add_chat_completions(app: FastAPI, service: Service, auth: Any) -> None:
-    """Register ``POST /v1/chat/completions`` on ``app``; ``auth`` is the app's ``Auth``
-    dependency type (the authenticated caller)."""
-    authenticated = get_args(auth)[1]
+def add_chat_completions(app: FastAPI, service: Service) -> None:
+    """Register ``POST /v1/chat/completions`` on ``app``."""
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat_completions(
-        body: ChatCompletionRequest,
-        request: Request,
-        who: Annotated[Caller, authenticated],
+        body: ChatCompletionRequest, request: Request, who: Auth
     ) -> dict[str, Any] | StreamingResponse:
         """Answer the conversation's last message with an agent run (OpenAI-compatible)."""
         run = await service.submit(

@@ -119,9 +119,9 @@ class Service:
         if run_worker:
             saver = await self._stack.enter_async_context(open_checkpointer(s, pool_size=pool_size))
             # litellm takes seconds to import: do it now, off the event loop, not in a first run.
-            from agentthink.models import _litellm
+            from agentthink.models import load_provider_library
 
-            await asyncio.to_thread(_litellm.get_litellm)
+            await asyncio.to_thread(load_provider_library)
             agents = AgentProvider(s, saver, self.agent_factory)
             executor = RunExecutor(self.store, agents, notify=self.bus.notify)
             self.worker = Worker(s, self.store, executor)

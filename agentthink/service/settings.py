@@ -21,20 +21,15 @@ In the environment, ``AGENTTHINK_KEYS`` holds the same tables as JSON.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from agentthink.budget import Budget
-from agentthink.config import EMBEDDED_DEFAULT_BUDGET, REMOTE_DEFAULT_BUDGET, flags_env_then_file
 from agentthink.errors import ConfigurationError
+from agentthink.settings import REMOTE_DEFAULT_BUDGET, AgentSettings, load_settings_from
 
 __all__ = ["ApiKey", "ServiceSettings", "load_service_settings"]
 
@@ -56,8 +51,15 @@ class ApiKey(BaseModel):
     """Length of a pool period; periods start at multiples of it since the Unix epoch."""
 
 
-class ServiceSettings(BaseSettings):
-    """What ``agentthink serve`` and ``agentthink worker`` run with."""
+class ServiceSettings(AgentSettings):
+    """What ``agentthink serve`` and ``agentthink worker`` run with.
+
+    The model, policy, tools, sandbox and ``otel`` fields are ``AgentSettings``'. ``policy`` is
+    the one runs use unless a request names another; ``budget`` each run's budget unless the
+    request sets one; ``otel`` also traces runs of an ``agent`` factory's agents (``serve`` /
+    ``worker`` send the spans over OTLP/HTTP; an app embedding the service sets its own
+    provider).
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="AGENTTHINK_", extra="ignore", protected_namespaces=()
@@ -66,26 +68,9 @@ class ServiceSettings(BaseSettings):
     database: str = DEFAULT_DATABASE
     """``sqlite:///PATH`` (one process, nothing to start) or ``postgresql://...`` (many workers
     on many machines share the work through a pgqueuer queue)."""
-    model: str | None = None
-    """litellm model string, ``scripted:PATH.json``, or None for the embedded SmolLM2."""
-    api_base: str | None = None
-    api_key: str | None = Field(default=None, repr=False)
-    native_thinking_cap: bool = False
-    """The model server caps thinking per request (vLLM started with ``--reasoning-config``):
-    send ``thinking_token_budget`` on every call (see ``ModelProfile.native_thinking_budget``)."""
-    policy: str = "adaptive"
-    """The policy runs use unless a request names another."""
-    budget: str | None = None
-    """Each run's budget unless the request sets one (``Budget.parse`` form)."""
     max_run_budget: str | None = None
     """The most one request may ask for; None: no more than ``budget``'s token limit x 4."""
-    tools: str | None = None
-    """Comma-separated built-in tools the agent may use (calculator, web_search, fetch_url)."""
     system_prompt: str | None = None
-    otel: bool = False
-    """Trace every run with OpenTelemetry (also runs of an ``agent`` factory's agents).
-    ``agentthink serve`` / ``worker`` then send the spans over OTLP/HTTP to
-    ``OTEL_EXPORTER_OTLP_ENDPOINT``; an app embedding the service sets its own provider."""
     agent: str | None = None
     """``package.module:function`` building the Agent (your own tools and model); see
     ``agentthink.service.agents``. When set, model/tools/system_prompt above are not used."""
@@ -122,17 +107,6 @@ class ServiceSettings(BaseSettings):
             )
         return value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return flags_env_then_file(settings_cls, init_settings, env_settings)
-
     @property
     def is_postgres(self) -> bool:
         """True when the database is PostgreSQL."""
@@ -143,11 +117,16 @@ class ServiceSettings(BaseSettings):
         """The SQLite file (only for ``sqlite:///`` databases)."""
         return Path(self.database.removeprefix("sqlite:///")).expanduser()
 
+    def default_budget(self) -> str:
+        """The budget spec in force: the one set, else a default for the model (an ``agent``
+        factory's model counts as a real one)."""
+        if self.budget is None and self.model is None and self.agent is not None:
+            return REMOTE_DEFAULT_BUDGET
+        return super().default_budget()
+
     def run_budget(self) -> Budget:
         """Each run's default budget."""
-        embedded = self.model is None and self.agent is None
-        default = EMBEDDED_DEFAULT_BUDGET if embedded else REMOTE_DEFAULT_BUDGET
-        return Budget.parse(self.budget or default)
+        return Budget.parse(self.default_budget())
 
     def budget_ceiling(self) -> Budget:
         """The most a request may ask for (``max_run_budget``, else four times each limit of
@@ -170,31 +149,7 @@ def load_service_settings(
     Raises ``ConfigurationError`` naming the setting and where to fix it.
     """
     explicit = config_file or os.environ.get("AGENTTHINK_SERVICE_CONFIG")
-    cls: type[ServiceSettings] = ServiceSettings
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise ConfigurationError(
-                f"config file {path} does not exist; create it or drop --config"
-            )
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as exc:
-            raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from None
-        cls = type(
-            "ServiceSettings",
-            (ServiceSettings,),
-            {"model_config": {**ServiceSettings.model_config, "toml_file": path}},
-        )
-    values = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return cls(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        where = (
-            f" (check {explicit} and AGENTTHINK_{field.split('.')[0].upper()})"
-            if explicit
-            else (f" (check AGENTTHINK_{field.split('.')[0].upper()})")
-        )
-        raise ConfigurationError(f"setting {field}: {first['msg']}{where}") from None
+    path = Path(explicit).expanduser() if explicit else None
+    if path is not None and not path.is_file():
+        raise ConfigurationError(f"config file {path} does not exist; create it or drop --config")
+    return load_settings_from(ServiceSettings, path, overrides)

@@ -299,6 +299,31 @@ class RunStore:
             )
         return [RunRecord.from_row(r) for r in rows]
 
+    async def finished_runs(
+        self,
+        *,
+        key_name: str | None = None,
+        after: tuple[float, str] = (0.0, ""),
+        limit: int = 500,
+    ) -> list[RunRecord]:
+        """Runs in a final status (all keys', or ``key_name``'s), oldest finished first, those
+        after ``(finished_at, id)``: page through with the last one's."""
+        where = (
+            "status IN ('done', 'failed', 'cancelled') AND (finished_at > ? OR "
+            "(finished_at = ? AND id > ?))"
+        )
+        params: list[Any] = [after[0], after[0], after[1]]
+        if key_name is not None:
+            where += " AND key_name = ?"
+            params.append(key_name)
+        async with self.db.connection() as tx:
+            rows = await tx.fetchall(
+                f"SELECT {_RUN_COLUMNS} FROM agentthink_runs WHERE {where} "
+                "ORDER BY finished_at, id LIMIT ?",
+                (*params, limit),
+            )
+        return [RunRecord.from_row(r) for r in rows]
+
     async def claim(self, run_id: str, worker: str, lease: float) -> RunRecord | float | None:
         """Take the run for ``worker`` (a new attempt) with a lease of ``lease`` seconds.
 
@@ -416,9 +441,13 @@ class RunStore:
         error: str | None = None,
         usage: dict[str, Any] | None = None,
         decisions: list[dict[str, Any]] | None = None,
+        trace: list[dict[str, Any]] | None = None,
+        messages: list[dict[str, Any]] | None = None,
     ) -> bool:
         """Move the run to a final status, append its ``done`` event (always the last) and
-        settle its pool, all at once; False when it already was final (a duplicate delivery)."""
+        settle its pool, all at once; False when it already was final (a duplicate delivery).
+        ``trace`` and ``messages`` (the run's steps and conversation) go in the ``done`` event
+        only, for ``agentthink export``."""
         assert status in FINAL
         now = time.time()
         spent_tokens = int((usage or {}).get("total_tokens") or 0)
@@ -458,9 +487,13 @@ class RunStore:
                 "usage": usage,
                 "decisions": decisions or [],
             }
+            if trace is not None:
+                done["trace"] = trace
+            if messages is not None:
+                done["messages"] = messages
             await tx.execute(
                 "INSERT INTO agentthink_events (run_id, seq, type, data) VALUES (?, ?, 'done', ?)",
-                (run_id, (int(last[0]) if last else 0) + 1, json.dumps(done)),
+                (run_id, (int(last[0]) if last else 0) + 1, json.dumps(done, default=str)),
             )
             await tx.execute(
                 "UPDATE agentthink_pools SET tokens_used = tokens_used + ?, "
@@ -524,6 +557,16 @@ class RunStore:
                     (json.dumps(spent), run_id),
                 )
         return seq
+
+    async def last_event(self, run_id: str) -> StoredEvent | None:
+        """The run's latest event (a finished run's is its ``done`` event)."""
+        async with self.db.connection() as tx:
+            row = await tx.fetchone(
+                "SELECT seq, type, data FROM agentthink_events WHERE run_id = ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (run_id,),
+            )
+        return StoredEvent(int(row[0]), row[1], json.loads(row[2])) if row else None
 
     async def events_after(self, run_id: str, after: int, *, limit: int = 500) -> list[StoredEvent]:
         """The run's events numbered above ``after``, in order."""

@@ -11,6 +11,10 @@ from agentthink.events import (
     DecisionMade,
     Done,
     Event,
+    SampleDrawn,
+    SampleSelected,
+    SearchDone,
+    SearchRound,
     ThinkingDelta,
     ToolCallStarted,
     ToolResultReceived,
@@ -32,7 +36,8 @@ def usage_dict(result: RunResult) -> dict[str, Any]:
 
 
 def result_fields(result: RunResult) -> dict[str, Any]:
-    """What the store keeps of a finished run."""
+    """What the store keeps of a finished run (the trace and the conversation in its ``done``
+    event, for ``agentthink export``)."""
     return {
         "status": "failed" if result.stopped_by == "error" else "done",
         "answer": result.answer,
@@ -40,6 +45,8 @@ def result_fields(result: RunResult) -> dict[str, Any]:
         "error": result.error,
         "usage": usage_dict(result),
         "decisions": [d.to_json() for d in result.decisions],
+        "trace": result.trace,
+        "messages": result.messages,
     }
 
 
@@ -66,6 +73,14 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
                 "remaining": dataclasses.asdict(remaining),
                 "status": status,
             }
+        case SampleDrawn():
+            return "sample", dataclasses.asdict(event)
+        case SampleSelected():
+            return "selected", dataclasses.asdict(event)
+        case SearchRound():
+            return "search_round", dataclasses.asdict(event)
+        case SearchDone():
+            return "search_done", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")

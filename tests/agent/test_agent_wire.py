@@ -194,3 +194,25 @@ async def test_a_watched_thinking_step_stops_where_the_reasoning_starts_to_hedge
     # the act call carries the reasoning so far and thinking off
     assert second["chat_template_kwargs"] == {"enable_thinking": False}
     assert "the watch stopped the thinking" in result.decisions[1].reason
+
+
+async def test_redacted_thinking_is_booked_as_thinking() -> None:
+    """Anthropic bills a redacted_thinking block in ``output_tokens`` without showing it: the
+    run's thinking (what max_thinking_tokens is checked against) holds it."""
+    from tests.fakes.anthropic_server import REDACTED_THINKING_TOKENS, AnthropicServer
+
+    thought = "I know the weather in Paris"
+    reply = Reply(reasoning=thought, redacted_thinking=True, text="Paris is sunny.")
+    with AnthropicServer([reply]) as server:
+        model = LiteLLMModel(
+            "anthropic/claude-sonnet-4-5", api_base=server.url, api_key="k", retry=FAST
+        )
+        agent = Agent(model, policy="fixed-low", budget=Budget(max_thinking_tokens=5000))
+        result = await agent.run("Weather in Paris?")
+        served = server.served_tokens
+    assert result.answer == "Paris is sunny."
+    assert result.usage.completion_tokens == served
+    hidden = len(tokens_of(thought)) + REDACTED_THINKING_TOKENS
+    # what the output holds beyond the text (4 cl100k tokens here for the server's 3 words)
+    assert hidden - 1 <= result.usage.reasoning_tokens <= hidden
+    assert result.trace[0]["thinking_tokens"] == result.usage.reasoning_tokens

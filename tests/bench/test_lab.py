@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentthink.bench.budget_fuzz import run_budget_fuzz
+from agentthink.bench.budget_fuzz import format_report, run_budget_fuzz
 from agentthink.bench.cli import main
 from agentthink.bench.lab import (
     build_tools,
@@ -94,6 +94,20 @@ async def test_budget_fuzz_small_has_no_overrun_on_agentthinks_books() -> None:
     assert report.ledger_overruns == 0
     assert report.tight_answered == report.tight_cases  # agentthink always answers
     assert report.bare_answered < report.tight_cases  # reasoning eats a bare call's cap
+    # the baseline: the same tight cases planned with the server's own count
+    assert len(report.oracle_unserved) == len(report.tight_unserved) == 10
+    assert report.oracle_overruns == 0 and len(report.margin_cost) == 10
+    assert all(0 <= share <= 1 for share in report.tight_unserved.values())
+
+
+async def test_budget_fuzz_with_a_server_that_counts_its_own_way() -> None:
+    report = await run_budget_fuzz(
+        cases=10, tight=10, seed=4, concurrency=8, token_rate=None, tokenizer="split3"
+    )
+    assert report.largest_overrun == 0 and report.errors == 0
+    assert report.oracle_overruns == 0 and len(report.margin_cost) == 10
+    text = format_report(report)
+    assert "tokens counted by split3" in text and "left unused by the margin" in text
 
 
 def test_cli_worlds_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,7 +139,7 @@ def test_cli_policies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "targets (adaptive vs fixed-high)" in out
+    assert "targets (adaptive vs the best fixed-effort baseline, fixed-high)" in out
     assert (tmp_path / "policies.png").exists()
 
 

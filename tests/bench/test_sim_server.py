@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agentthink.bench.sim_server import SimModel, SimServer
+from agentthink.bench.sim_model import SimModel
+from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import Task, World
 from agentthink.models._litellm import get_litellm
 
@@ -220,3 +221,22 @@ def test_overthinking_patterns_show_up(small_world: World, pattern: str) -> None
         assert not reply.calls and reply.text
     if pattern == "analysis_paralysis":
         assert len(reply.reasoning) > task.wanted
+
+
+@pytest.mark.parametrize("world", ["hidden-reasoning", "summarised-reasoning"])
+async def test_hosted_worlds_hide_or_summarise_but_count_the_reasoning(world: str) -> None:
+    server = SimServer(world, seed=1)
+    server.start()
+    try:
+        task = next(t for t in server.model.tasks.values() if not t.tool and t.need > 400)
+        out = await _stream(server.url, "h", messages=_user(task), max_tokens=30000)
+        books = server.books("h")
+        assert books.reasoning_tokens > 400 and "the answer is" in out["content"]
+        assert out["usage"].completion_tokens_details.reasoning_tokens == books.reasoning_tokens
+        if world == "hidden-reasoning":
+            assert out["reasoning"] == ""
+        else:
+            assert out["reasoning"] and "Step" not in out["reasoning"]
+            assert len(out["reasoning"]) < books.reasoning_tokens
+    finally:
+        server.stop()

@@ -94,3 +94,21 @@ def test_accuracy_rises_levels_off_and_declines(small_world: World) -> None:
     assert acc[0] == pytest.approx(0.2)
     assert acc[0] < acc[1] < acc[2] < acc[3] <= acc[4]
     assert acc[4] > acc[5] > acc[6]  # inverse scaling past the plateau
+
+
+def test_new_worlds_exercise_what_they_say() -> None:
+    from agentthink.signals import question_needs_tool
+
+    plain = load_world("plain-tools")
+    names = [t.name for t in plain.tool]
+    for seed in (1, 2):
+        tool_tasks = [t for t in plain.build_tasks(seed) if t.tool]
+        assert len(tool_tasks) > 80
+        assert not any(question_needs_tool(t.question, names) for t in tool_tasks)
+    assert load_world("hidden-reasoning").model.reasoning == "hidden"
+    assert load_world("summarised-reasoning").model.reasoning == "summary"
+    cues = load_world("unreliable-cues").model.cues
+    assert cues is not None and cues.before > 0 and cues.silent > 0 and cues.onset[1] > 2
+    tasks = load_world("distractors").build_tasks(1)
+    assert sum(t.distractor is not None for t in tasks) > 50
+    assert sum(t.tool_note is not None for t in tasks) > 5

@@ -139,6 +139,10 @@ def test_ctrl_c_cancels_a_slow_run_and_the_chat_goes_on(
     # a second Ctrl-C in a row at the prompt leaves
     child.sendintr()
     child.expect("Ctrl-C again to leave")
+    # a signal that lands between the printed hint and readline's wait is only seen by Python
+    # after readline returns: give the prompt time to start waiting
+    child.expect(PROMPT)
+    time.sleep(0.3)
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
@@ -176,5 +180,52 @@ def test_model_error_is_one_line_and_the_chat_goes_on(
     child.expect(PROMPT)
     out = clean(child.before)
     assert "the server fell over" in out and "Traceback" not in out
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_at_the_approval_prompt_cancels_at_once(
+    script: Callable[[Any], str], cli_env: dict[str, str]
+) -> None:
+    turns = [
+        {"tool_calls": [{"name": "python", "arguments": {"code": "print(6*7)"}}]},
+        {"text": "Back again."},
+    ]
+    child = spawn(script(turns), cli_env, "--tools", "python")
+    child.sendline("run some code")
+    child.expect(r"\[y/N\]")
+    time.sleep(0.3)
+    started = time.monotonic()
+    child.sendintr()
+    child.expect("cancelled", timeout=5)  # no Enter needed
+    child.expect(PROMPT, timeout=5)
+    assert time.monotonic() - started < 5
+    # nothing is left reading stdin: the next line reaches the chat
+    child.sendline("are you there?")
+    child.expect("Back again.")
+    child.expect(PROMPT)
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)  # and the exit is not held by a pending read
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_the_approval_prompt_reads_the_answer(
+    script: Callable[[Any], str], cli_env: dict[str, str]
+) -> None:
+    call = {"tool_calls": [{"name": "python", "arguments": {"code": "print(6*7)"}}]}
+    child = spawn(script([call, "Not run then.", call, "Ran it."]), cli_env, "--tools", "python")
+    child.sendline("run some code")
+    child.expect(r"\[y/N\]")
+    child.sendline("n")
+    child.expect("Not run then.")
+    assert "python: Error: the user did not approve" in clean(child.before)
+    child.expect(PROMPT)
+    child.sendline("again please")
+    child.expect(r"\[y/N\]")
+    child.sendline("y")
+    child.expect("Ran it.")
+    assert "python: 42" in clean(child.before)
+    child.expect(PROMPT)
     child.sendline("/exit")
     child.expect(pexpect.EOF)

@@ -254,7 +254,7 @@ async def test_the_configured_interpreter_is_used(
     private_venv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """AGENTTHINK_SANDBOX_PYTHON (or sandbox_python in the config file) reaches the tool."""
-    from agentthink.cli.build import make_tools
+    from agentthink.assembly import make_tools
     from agentthink.config import load_settings
 
     monkeypatch.setenv("AGENTTHINK_SANDBOX_PYTHON", str(private_venv / "bin" / "python"))

@@ -163,7 +163,8 @@ def test_a_guard_that_overrides_the_policy_is_recorded_and_a_budget_stop_is_no_e
     ]
     assert overridden, [attrs(s) for s in spans.named("step")]
     o = attrs(overridden[0])
-    assert o["agentthink.decision.overridden.kind"] == "think"
+    # fixed-low thinks, then acts on its cut reasoning: either is overridden by the budget
+    assert o["agentthink.decision.overridden.kind"] in ("think", "act")
     assert o["agentthink.decision.kind"] in ("answer", "stop")
     assert o["agentthink.decision.overridden.reason"] and o["agentthink.decision.reason"]
     run = spans.one("invoke_agent")

@@ -86,9 +86,9 @@ class WarmServer:
             server.launch()
         for module in _PRELOADED:
             importlib.import_module(module)
-        from agentthink.models._litellm import get_litellm
+        from agentthink.models import load_provider_library
 
-        get_litellm()
+        load_provider_library()
         if server.process is not None:
             try:
                 server.wait_ready()

@@ -14,11 +14,11 @@ WARM_UP_QUESTION = "What is 2 + 2?"
 def warm_up() -> None:
     """Run ``WARM_UP_QUESTION`` once, then drop the HTTP clients bound to its event loop."""
     from agentthink.agent import Agent
+    from agentthink.assembly import EMBEDDED_TOOLS, make_tools, parse_tool_names
     from agentthink.budget import Budget
-    from agentthink.cli.build import EMBEDDED_TOOLS, make_tools, parse_tool_names
-    from agentthink.config import EMBEDDED_DEFAULT_BUDGET
-    from agentthink.models import _litellm
+    from agentthink.models import drop_cached_clients
     from agentthink.models.embedded import EMBEDDED_TOOL_OUTPUT_TOKENS
+    from agentthink.settings import EMBEDDED_DEFAULT_BUDGET
 
     agent = Agent(
         None,
@@ -32,7 +32,4 @@ def warm_up() -> None:
             pass
 
     asyncio.run(once())
-    cache = getattr(_litellm.get_litellm(), "in_memory_llm_clients_cache", None)
-    flush = getattr(cache, "flush_cache", None)
-    if callable(flush):
-        flush()
+    drop_cached_clients()
