@@ -63,6 +63,7 @@ class _SimFake(OpenAIServer):
     def __init__(self, model: SimModel, **options: Any) -> None:
         super().__init__(dialect="vllm", **options)
         self.model = model
+        self.keep_requests = False  # a benchmark sends many thousands: the books are enough
 
     def model_names(self) -> list[str]:
         return ["sim"]

@@ -193,6 +193,7 @@ class FakeServer(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.replies: deque[Reply] = deque(replies or [])
         self.requests: list[RecordedRequest] = []
+        self.keep_requests = True  # False: record nothing (long benchmarks)
         self.served_tokens = 0
         self.served_reasoning_tokens = 0
         self.served_prompt_tokens = 0
@@ -205,6 +206,8 @@ class FakeServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def record(self, request: RecordedRequest) -> None:
+        if not self.keep_requests:
+            return
         with self._lock:
             self.requests.append(request)
 

@@ -10,8 +10,8 @@ is this server with a model behind it instead of a script (``respond``).
 
 Books: every token written is booked (``served_tokens``, ``served_reasoning_tokens``,
 ``served_prompt_tokens``) and also under the request's key (``X-Run-Id`` header, else the bearer
-token): ``books(key)``, ``all_books()``. A token is booked before the write that carries it and
-unbooked if the write fails.
+token): ``books(key)``, ``all_books()``, ``GET /sim/books`` as JSON. A token is booked before the
+write that carries it and unbooked if the write fails.
 
 Tokens: a tool call costs one token for its name plus its argument tokens; a call cut by the cap
 keeps its name and a prefix of its arguments (malformed JSON, as real servers produce).
