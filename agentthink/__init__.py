@@ -7,9 +7,14 @@ Public names are imported lazily so that ``import agentthink`` (and the CLI) sta
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentthink import _checkout
+
 __version__ = "0.1.0"
+
+_checkout.install(Path(__file__).parent)  # agentthink.tools/.policies from a source checkout
 
 _EXPORTS: dict[str, str] = {
     "Agent": "agentthink.agent",
@@ -25,6 +30,10 @@ _EXPORTS: dict[str, str] = {
     "Sample": "agentthink.decisions",
     "SamplePolicy": "agentthink.policies.sampling",
     "Search": "agentthink.decisions",
+    "Refocus": "agentthink.decisions",
+    "Force": "agentthink.decisions",
+    "ForcePolicy": "agentthink.policies.forcing",
+    "RefocusPolicy": "agentthink.policies.refocus",
     "SearchPolicy": "agentthink.policies.search",
     "StepScore": "agentthink.step_judges",
     "ModelStepJudge": "agentthink.step_judges",
@@ -55,11 +64,15 @@ __all__ = [
     "CallRequest",
     "Decision",
     "DecisionRecord",
+    "Force",
+    "ForcePolicy",
     "LiteLLMModel",
     "ModelJudge",
     "ModelProfile",
     "ModelStepJudge",
     "Reasoning",
+    "Refocus",
+    "RefocusPolicy",
     "RegexVerifier",
     "RunResult",
     "RunUsage",
@@ -88,7 +101,17 @@ if TYPE_CHECKING:
     from agentthink.agent import Agent
     from agentthink.budget import Budget
     from agentthink.context import StepContext
-    from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
+    from agentthink.decisions import (
+        Act,
+        Answer,
+        Decision,
+        Force,
+        Refocus,
+        Sample,
+        Search,
+        Stop,
+        Think,
+    )
     from agentthink.models import (
         CallRequest,
         LiteLLMModel,
@@ -100,6 +123,8 @@ if TYPE_CHECKING:
         Usage,
         register_profile,
     )
+    from agentthink.policies.forcing import ForcePolicy
+    from agentthink.policies.refocus import RefocusPolicy
     from agentthink.policies.sampling import SamplePolicy
     from agentthink.policies.search import SearchPolicy
     from agentthink.result import DecisionRecord, RunResult, RunUsage

@@ -325,6 +325,7 @@ class Agent:
                 reasons_natively=model.profile.native_reasoning,
                 supports_tools=True,
                 shows_reasoning=model.profile.reasoning_visible,
+                continues_messages=model.profile.continuation != "none",
             ),
             streaming=emit is not _ignore,
             journal=extras.journal,

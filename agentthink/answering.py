@@ -44,7 +44,7 @@ async def answer_node(state: AgentState, runtime: Runtime[RunContext]) -> Comman
     usable = last is not None and last.proposed_answer and last.verified is not False
     if run.decision.decision.use_proposed and last is not None and usable:
         return Command(update={"run": replace(run, answer=last.proposed_answer)}, goto=END)
-    messages = request_messages(rc, state.get("messages", []))
+    messages = request_messages(rc, state.get("messages", []), run.focus)
     plan = plan_call(rc, messages, None, 0, final=True, reasons_anyway=run.reasons_anyway)
     if not plan.possible:
         return Command(goto="controller")  # the books moved since the controller looked

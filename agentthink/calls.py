@@ -23,6 +23,7 @@ from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.request import CallRequest
 from agentthink.models.turn import ReasoningDelta, TextDelta, ThinkingStop, Turn, TurnDone, Usage
 from agentthink.runtime import RunContext
+from agentthink.state import Rewrite
 
 __all__ = [
     "CallFailure",
@@ -53,14 +54,20 @@ class CallFailure:
     """The exception behind the failure (for the call's span)."""
 
 
-def request_messages(rc: RunContext, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def request_messages(
+    rc: RunContext, messages: Sequence[dict[str, Any]], focus: Rewrite | None = None
+) -> list[dict[str, Any]]:
     """The conversation as sent: the system prompt (with the budget status when the model is
-    shown its budget) before the thread's messages."""
+    shown its budget) before the thread's messages, with the message a ``Refocus`` rewrote
+    (``focus``) sent as rewritten."""
     system = rc.system_prompt or ""
     if rc.budget_visibility:
         status = rc.ledger.status_text()
         system = f"{system}\n\n{status}" if system else status
-    return [{"role": "system", "content": system}, *messages] if system else list(messages)
+    thread = list(messages)
+    if focus is not None and 0 <= focus.index < len(thread):
+        thread[focus.index] = {**thread[focus.index], "content": focus.rewritten}
+    return [{"role": "system", "content": system}, *thread] if system else thread
 
 
 def plan_call(

@@ -22,6 +22,9 @@ class ModelCapabilities:
     shows_reasoning: bool = True
     """The model streams its reasoning text (False when the provider hides it, as OpenAI's
     chat completions do), so a thinking watch can read it."""
+    continues_messages: bool = False
+    """The server continues a partial assistant message (``ModelProfile.continuation``), which
+    budget forcing (``Force``) needs."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,13 +8,15 @@ first that fires replaces the policy's decision and says why:
 2. ``max_failures`` model calls failed in a row: ``Stop("error")``;
 3. the model returned nothing twice in a row: ``Answer``;
 4. no ``max_steps`` in the budget and ``safety_steps`` steps taken: ``Answer``;
-5. think or act, but the ledger cannot plan such a call: ``Answer`` (a fresh final call) when
-   an answer still fits (it resends no tool schemas, so it may fit where a step does not),
-   else ``Stop`` with the limit;
-6. a strategy whose first parallel calls do not all fit the budget at once: the same decision
+5. budget forcing on a server that cannot continue a partial assistant message: ``Think`` at
+   the same allotment (the cutoff and a re-ask);
+6. think, act, refocus or force, but the ledger cannot plan such a call: ``Answer`` (a fresh
+   final call) when an answer still fits (it resends no tool schemas, so it may fit where a
+   step does not), else ``Stop`` with the limit;
+7. a strategy whose first parallel calls do not all fit the budget at once: the same decision
    cut to what fits (a ``Sample``'s ``n``, a ``Search``'s ``candidates``); when not one fits, a
    fresh ``Answer`` when an answer fits, else ``Stop``;
-7. an answer (the policy's or the one rule 5 or 6 made) that needs a call the ledger cannot
+8. an answer (the policy's or the one rule 6 or 7 made) that needs a call the ledger cannot
    plan: ``Stop`` with the limit.
 
 No I/O: the ledger's plans for the next call come from two pure functions in the
@@ -32,6 +34,8 @@ from agentthink.decisions import (
     Act,
     Answer,
     Decision,
+    Force,
+    Refocus,
     Sample,
     Search,
     Stop,
@@ -109,7 +113,10 @@ def _guarded(decision: Decision, view: ControlView, guards: Guards) -> Decision:
         decision = Answer(
             f"{guards.safety_steps} steps without an answer: answering with what we have"
         )
-    if isinstance(decision, Think | Act):
+    if isinstance(decision, Force) and not view.context.capabilities.continues_messages:
+        why = "this server cannot continue a partial message: the cutoff and a re-ask instead"
+        decision = Think(decision.budget_tokens, f"{decision.reason} ({why})")
+    if isinstance(decision, Think | Act | Refocus | Force):
         decision = _within_budget(view.next_call(), view.final_call) or decision
     if isinstance(decision, Sample | Search):
         decision = _fitting(decision, view)

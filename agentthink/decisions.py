@@ -11,6 +11,10 @@ A policy returns one ``Decision``; the graph maps each variant to a node::
                              vote, by a verifier (best-of-N) or by a verifier-weighted vote
     Search(beam, ...)     -> reasoning grown a bounded step at a time, candidates scored by a
                              process judge, the best ``beam`` chains kept (beam search)
+    Refocus(reason)       -> System 2 Attention: the question rewritten without opinions,
+                             leading hints and distractions; later calls read the rewrite
+    Force(budget_tokens)  -> budget forcing (s1): thinking continued past an early end with
+                             "Wait", closed at the allotment with the answer forced
 
 Every decision carries a human-readable ``reason``; the CLI shows it next to the decision.
 """
@@ -31,6 +35,8 @@ __all__ = [
     "CarriesDecision",
     "Decision",
     "DecisionKind",
+    "Force",
+    "Refocus",
     "Sample",
     "Search",
     "SelectRule",
@@ -42,7 +48,7 @@ __all__ = [
     "search_terms",
 ]
 
-DecisionKind = Literal["think", "act", "answer", "stop", "sample", "search"]
+DecisionKind = Literal["think", "act", "answer", "stop", "sample", "search", "refocus", "force"]
 
 SelectRule = Literal["vote", "verifier", "weighted"]
 """How ``Sample`` picks its answer: the majority, the verifier's best (best-of-N), or a vote
@@ -211,7 +217,70 @@ class Search(Checkpointable):
         return "search"
 
 
-Decision = Think | Act | Answer | Stop | Sample | Search
+@dataclass(frozen=True, slots=True)
+class Refocus(Checkpointable):
+    """System 2 Attention (arXiv 2311.11829): one call rewrites the question to keep only what is
+    relevant and unbiased (opinions, leading hints, distracting or injected sentences dropped);
+    every later call of the run sends the rewrite in the question's place. The original stays in
+    the conversation, the rewrite in the step's trace."""
+
+    reason: str = "rewrite the question without distractions (S2A)"
+    """Why the policy chose to refocus (shown by the CLI)."""
+    max_tokens: int = 512
+    """The rewrite's length, at most."""
+
+    def __post_init__(self) -> None:
+        value = self.max_tokens
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidBudgetError(
+                f"Refocus max_tokens must be a whole number >= 1, got {value!r}"
+            )
+
+    @property
+    def kind(self) -> Literal["refocus"]:
+        """``"refocus"``."""
+        return "refocus"
+
+
+@dataclass(frozen=True, slots=True)
+class Force(Checkpointable):
+    """Think with budget forcing (s1, arXiv 2501.19393), on a server that continues a partial
+    assistant message (``ModelProfile.continuation``).
+
+    The thinking is a partial assistant message the server continues: when the model ends it
+    before ``min_tokens``, "Wait," is appended and it goes on (at most ``max_waits`` times); when
+    it reaches ``budget_tokens``, the thinking is closed and "Final answer:" appended, so the
+    answer comes within the allotment instead of the call being cut and asked again. Tools off.
+    Where the server cannot continue a message, the controller thinks with the cutoff instead.
+    """
+
+    budget_tokens: int
+    """The most thinking tokens; the answer is forced there."""
+    min_tokens: int = 0
+    """Thinking that ends before this is extended with "Wait"."""
+    reason: str = "think with budget forcing"
+    """Why the policy chose it (shown by the CLI)."""
+    max_waits: int = 2
+    """The most "Wait" extensions."""
+
+    def __post_init__(self) -> None:
+        value = self.budget_tokens
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidBudgetError(
+                f"Force budget_tokens must be a whole number >= 1, got {value!r}"
+            )
+        for name in ("min_tokens", "max_waits"):
+            got = getattr(self, name)
+            if isinstance(got, bool) or not isinstance(got, int) or got < 0:
+                raise InvalidBudgetError(f"Force {name} must be a whole number >= 0, got {got!r}")
+
+    @property
+    def kind(self) -> Literal["force"]:
+        """``"force"``."""
+        return "force"
+
+
+Decision = Think | Act | Answer | Stop | Sample | Search | Refocus | Force
 """What a policy returns for one step."""
 
 
@@ -223,7 +292,8 @@ class CarriesDecision:
 
     @property
     def kind(self) -> DecisionKind:
-        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``, ``search``)."""
+        """``think``, ``act``, ``answer``, ``stop`` or a strategy (``sample``, ``search``,
+        ``refocus``, ``force``)."""
         return self.decision.kind
 
     @property
@@ -233,8 +303,8 @@ class CarriesDecision:
 
     @property
     def budget_tokens(self) -> int:
-        """The thinking allotment of a ``think`` decision (0 otherwise)."""
-        return self.decision.budget_tokens if isinstance(self.decision, Think) else 0
+        """The thinking allotment of a ``think`` or ``force`` decision (0 otherwise)."""
+        return self.decision.budget_tokens if isinstance(self.decision, Think | Force) else 0
 
 
 def describe(decision: Decision) -> str:
@@ -246,6 +316,8 @@ def describe(decision: Decision) -> str:
         return f"sample ({sample_terms(decision)}): {decision.reason}"
     if isinstance(decision, Search):
         return f"search ({search_terms(decision)}): {decision.reason}"
+    if isinstance(decision, Force):
+        return f"force ({decision.budget_tokens:,} tokens): {decision.reason}"
     return f"{decision.kind}: {decision.reason}"
 
 

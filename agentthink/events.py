@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentthink.budget import Remaining, Spent
 from agentthink.decisions import CarriesDecision, Decision
@@ -19,11 +19,13 @@ __all__ = [
     "DecisionMade",
     "Done",
     "Event",
+    "Refocused",
     "SampleDrawn",
     "SampleSelected",
     "SearchDone",
     "SearchRound",
     "ThinkingDelta",
+    "ThinkingForced",
     "ToolCallStarted",
     "ToolResultReceived",
 ]
@@ -146,6 +148,29 @@ class SearchDone:
 
 
 @dataclass(frozen=True, slots=True)
+class Refocused:
+    """A ``refocus`` step rewrote the question (System 2 Attention); later calls send the
+    rewrite."""
+
+    step: int
+    original: str
+    rewritten: str
+    """Empty when the rewrite failed or did not fit (the original is kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingForced:
+    """Budget forcing stepped in: thinking that ended too early goes on after "Wait"
+    (``wait``), or thinking that reached its allotment is closed and the answer forced
+    (``answer``)."""
+
+    step: int
+    action: Literal["wait", "answer"]
+    thought: int
+    """Thinking tokens spent when it stepped in."""
+
+
+@dataclass(frozen=True, slots=True)
 class Done:
     """The run finished; the last event of every stream."""
 
@@ -163,5 +188,7 @@ Event = (
     | SampleSelected
     | SearchRound
     | SearchDone
+    | Refocused
+    | ThinkingForced
     | Done
 )

@@ -7,6 +7,8 @@
                         --stop-------> stop ----> END          tools --stop----> stop
                         --sample-----> sample --> controller
                         --search-----> search --> controller
+                        --refocus----> refocus -> controller
+                        --force------> force ---> controller
              model --answer / thinking only / failure--> controller
              answer --no answer / failure--> controller
 
@@ -26,7 +28,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agentthink.answering import answer_node
+from agentthink.forcing import force_node
 from agentthink.nodes import controller_node, model_node, stop_node
+from agentthink.refocus import refocus_node
 from agentthink.runtime import RunContext
 from agentthink.sampling import sample_node
 from agentthink.search import search_node
@@ -35,7 +39,7 @@ from agentthink.tool_step import tools_node
 
 __all__ = ["build_graph"]
 
-_DECIDED = ("model", "answer", "stop", "sample", "search")
+_DECIDED = ("model", "answer", "stop", "sample", "search", "refocus", "force")
 
 
 def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -48,6 +52,8 @@ def build_graph(checkpointer: Any = None) -> CompiledStateGraph[Any, Any, Any, A
     graph.add_node("stop", stop_node)
     graph.add_node("sample", sample_node, destinations=("controller",))
     graph.add_node("search", search_node, destinations=("controller",))
+    graph.add_node("refocus", refocus_node, destinations=("controller",))
+    graph.add_node("force", force_node, destinations=("controller",))
     graph.add_edge(START, "controller")
     graph.add_edge("stop", END)
     return graph.compile(checkpointer=checkpointer)

@@ -21,7 +21,14 @@ from agentthink.runtime import RunContext
 from agentthink.step_judges import ModelStepJudge, StepJudge, StepScore
 from agentthink.verifiers import ModelJudge, Verdict
 
-__all__ = ["judge_hold", "rejection_note", "score_steps", "step_judge_hold", "verify_answer"]
+__all__ = [
+    "graded_call",
+    "judge_hold",
+    "rejection_note",
+    "score_steps",
+    "step_judge_hold",
+    "verify_answer",
+]
 
 
 class _Graded(Protocol):
@@ -47,18 +54,23 @@ def _grader_hold(
     return Hold.of_call(prompt, cap, thinking=rc.always_reasons, prices=rc.prices)
 
 
-async def _graded(
+async def graded_call(
     rc: RunContext,
     model: ChatModel,
     messages: list[dict[str, Any]],
     cap: int,
     ask: Callable[[int | None], Awaitable[G]],
 ) -> G | None:
-    """A grader's call planned on the ledger, held while in flight, its usage booked (None: it
-    does not fit)."""
+    """A call on a fresh prompt (a grader's, a rewrite's: not the conversation, so the prompt
+    accounting learns nothing from it) planned on the ledger, held while in flight, its usage
+    booked; None when it does not fit."""
     prompt = _fresh_prompt(model, messages)
     plan = rc.ledger.plan_model_call(
-        prompt, final=False, model_max_output_tokens=cap, prices=rc.prices
+        prompt,
+        final=False,
+        model_max_output_tokens=cap,
+        prices=rc.prices,
+        always_reasons=rc.always_reasons,
     )
     if not plan.possible or plan.answer_only:
         return None
@@ -105,7 +117,9 @@ async def verify_answer(
     async def ask(cap: int | None) -> Verdict:
         return await judge.verify(question, answer, max_tokens=cap)
 
-    return await _graded(rc, judge.model, judge.messages(question, answer), judge.max_tokens, ask)
+    return await graded_call(
+        rc, judge.model, judge.messages(question, answer), judge.max_tokens, ask
+    )
 
 
 def step_judge_hold(
@@ -136,7 +150,9 @@ async def score_steps(
     async def ask(cap: int | None) -> StepScore:
         return await judge.score(question, steps, max_tokens=cap)
 
-    return await _graded(rc, judge.model, judge.messages(question, steps), judge.max_tokens, ask)
+    return await graded_call(
+        rc, judge.model, judge.messages(question, steps), judge.max_tokens, ask
+    )
 
 
 def rejection_note(reason: str) -> dict[str, Any]:

@@ -25,7 +25,17 @@ from agentthink.calls import (
     request_messages,
 )
 from agentthink.context import StepContext
-from agentthink.decisions import Act, Answer, Decision, Sample, Search, Stop, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Decision,
+    Force,
+    Refocus,
+    Sample,
+    Search,
+    Stop,
+    Think,
+)
 from agentthink.events import DecisionMade
 from agentthink.judging import rejection_note, verify_answer
 from agentthink.models.profiles import ThinkingStyle
@@ -81,6 +91,10 @@ def _node_for(decision: Decision) -> str:
             return "sample"
         case Search():
             return "search"
+        case Refocus():
+            return "refocus"
+        case Force():
+            return "force"
 
 
 def _view(
@@ -92,7 +106,7 @@ def _view(
 ) -> controller.ControlView:
     history = rc.history(steps)
     question = state.get("question", "")
-    sent = request_messages(rc, messages)
+    sent = request_messages(rc, messages, run.focus)
     halt = run.halt
     return controller.ControlView(
         context=StepContext.build(
@@ -141,7 +155,7 @@ async def model_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
     assert run.decision is not None
     decision, step = run.decision.decision, run.decision.step
     wanted = decision.budget_tokens if isinstance(decision, Think) else 0
-    messages = request_messages(rc, state.get("messages", []))
+    messages = request_messages(rc, state.get("messages", []), run.focus)
     tools = rc.tool_schemas
     plan = plan_call(rc, messages, tools, wanted, final=False, reasons_anyway=run.reasons_anyway)
     if not plan.possible or plan.answer_only:
@@ -156,11 +170,11 @@ async def model_node(state: AgentState, runtime: Runtime[RunContext]) -> Command
         return Command(update=failed(rc, run, outcome, kind), goto="controller")
     if not run.reasons_anyway and reasoned_unasked(rc, plan, outcome):
         run = replace(run, reasons_anyway=True)
-    return await _after_turn(rc, state, run, outcome, kind)
+    return await _after_turn(rc, state, run, outcome, kind, plan.thinking_tokens)
 
 
 async def _after_turn(
-    rc: RunContext, state: AgentState, run: RunState, turn: Turn, kind: StepKind
+    rc: RunContext, state: AgentState, run: RunState, turn: Turn, kind: StepKind, allotment: int
 ) -> Command[str]:
     """Tool calls go to the tools node; an answer or reasoning goes back to the controller."""
     spent = rc.ledger.spent()
@@ -171,12 +185,14 @@ async def _after_turn(
             failures=0,
             empty_replies=0,
             pending_calls=tuple(turn.tool_calls),
-            pending_step=record_of(kind, turn),
+            pending_step=record_of(kind, turn, allotment=allotment),
         )
         return Command(update={"messages": [turn.message], "run": pending}, goto="tools")
     if turn.text.strip() and turn.finish_reason != "thinking_budget":
         verdict, note = await _verify(rc, state.get("question", ""), turn.text)
-        step = record_of(kind, turn, proposed=turn.text.strip(), verified=verdict)
+        step = record_of(
+            kind, turn, proposed=turn.text.strip(), verified=verdict, allotment=allotment
+        )
         update: Update = {
             "messages": [turn.message, *([note] if note else [])],
             "steps": [step],
@@ -189,7 +205,7 @@ async def _after_turn(
     empty = 0 if said_something else run.empty_replies + 1
     update = {
         "messages": _reasoning_messages(rc, turn),
-        "steps": [record_of(kind, turn)],
+        "steps": [record_of(kind, turn, allotment=allotment)],
         "run": replace(run, spent=spent, failures=0, empty_replies=empty),
     }
     return Command(update=update, goto="controller")
@@ -206,9 +222,14 @@ def failed(rc: RunContext, run: RunState, failure: CallFailure, kind: StepKind) 
 
 
 def record_of(
-    kind: StepKind, turn: Turn, *, proposed: str | None = None, verified: bool | None = None
+    kind: StepKind,
+    turn: Turn,
+    *,
+    proposed: str | None = None,
+    verified: bool | None = None,
+    allotment: int = 0,
 ) -> StepRecord:
-    """The step a turn makes."""
+    """The step a turn makes (``allotment``: the thinking allotment its call was given)."""
     return StepRecord(
         kind=kind,
         reasoning=turn.reasoning,
@@ -217,6 +238,7 @@ def record_of(
         proposed_answer=proposed,
         verified=verified,
         thinking_stopped=turn.thinking_stopped,
+        thinking_budget=allotment,
         notes=tuple(turn.notes),
     )
 

@@ -198,7 +198,7 @@ async def sample_node(state: AgentState, runtime: Runtime[RunContext]) -> Comman
     run = state["run"]
     assert run.decision is not None and isinstance(run.decision.decision, Sample)
     decision, step = run.decision.decision, run.decision.step
-    messages = request_messages(rc, state.get("messages", []))
+    messages = request_messages(rc, state.get("messages", []), run.focus)
     question = state.get("question", "")
     rule = _rule(rc, decision)
     drawn: list[_Drawn] = []

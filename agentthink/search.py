@@ -177,7 +177,7 @@ async def search_node(state: AgentState, runtime: Runtime[RunContext]) -> Comman
     run = state["run"]
     assert run.decision is not None and isinstance(run.decision.decision, Search)
     decision, step = run.decision.decision, run.decision.step
-    base = request_messages(rc, state.get("messages", []))
+    base = request_messages(rc, state.get("messages", []), run.focus)
     question = state.get("question", "")
     found = _Search([_Chain()], [], [], rc.ledger.spent().reasoning_tokens)
     for depth in range(1, decision.max_depth + 1):

@@ -33,8 +33,10 @@ __all__ = [
     "load_settings_from",
 ]
 
-EMBEDDED_DEFAULT_BUDGET = "total=4000,steps=6"
-"""The budget when none is set and the model is the embedded SmolLM2 (its context is 2,048)."""
+EMBEDDED_DEFAULT_BUDGET = "total=8000,steps=6"
+"""The budget when none is set and the model is the embedded SmolLM2: a tool call and the
+answer after it (each prompt fits its 2,048-token context; before the server has billed a
+prompt, the ledger plans with generous margins for its unknown tokenizer and tools block)."""
 REMOTE_DEFAULT_BUDGET = "total=30k,steps=12,seconds=300"
 """The budget when none is set and a real model is configured."""
 

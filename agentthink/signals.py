@@ -21,6 +21,7 @@ from agentthink.models.turn import ToolCall
 __all__ = [
     "HEDGING_CUES",
     "HEDGING_PATTERN",
+    "UNSURE_ANSWER_PATTERN",
     "SampleRecord",
     "SignalTracker",
     "Signals",
@@ -36,7 +37,7 @@ __all__ = [
     "tool_call_key",
 ]
 
-StepKind = Literal["think", "act", "answer", "sample", "search"]
+StepKind = Literal["think", "act", "answer", "sample", "search", "refocus", "force"]
 
 HEDGING_CUES: Final[tuple[str, ...]] = (
     "wait",
@@ -61,6 +62,14 @@ _NEEDS_TOOL_RE: Final = re.compile(
     r"website|fetch|download|calculate|compute|run|execute)\b|\b20[2-9]\d\b",
     re.IGNORECASE,
 )
+UNSURE_ANSWER_PATTERN: Final = re.compile(
+    r"\b(?:can(?:not|'t) (?:check|verify|access|look (?:it )?up|see)|"
+    r"(?:do not|don't|doesn't|does not) have (?:access|the (?:data|record|figure)s?|real-time)|"
+    r"without (?:access|checking|looking)|(?:my )?best guess|an estimate|this is a guess|"
+    r"i(?:'m| am) not (?:sure|certain)|probably)\b",
+    re.IGNORECASE,
+)
+"""Matches an answer that says it could not check its facts or is guessing."""
 _BIG_ARITHMETIC_RE: Final = re.compile(
     r"\d{3,}\s*[-+*/^x×÷%]\s*\d{2,}|\d{2,}\s*[-+*/^x×÷%]\s*\d{3,}"
 )
@@ -118,6 +127,9 @@ class StepRecord(Checkpointable):
     """The verifier's verdict on ``proposed_answer``: True accepted, False rejected, None none."""
     thinking_stopped: str | None = None
     """Why a thinking watch stopped this step's reasoning early (None when it did not)."""
+    thinking_budget: int = 0
+    """The thinking allotment the step's call was given (0: thinking off). Reasoning tokens at
+    or near it mean the thinking was ended by the allotment, not by the model."""
     notes: tuple[str, ...] = ()
     """What the model boundary noted about the step's call (cuts, retries, dropped settings)."""
     samples: tuple[SampleRecord, ...] = ()
@@ -125,6 +137,8 @@ class StepRecord(Checkpointable):
     chains and final beam (``score`` the process judge's, ``note`` the chain's length)."""
     selection: str = ""
     """How a strategy step chose its answer (votes, verdicts, why it stopped early)."""
+    rewrite: str | None = None
+    """A ``refocus`` step's rewrite of the question (the original stays in the conversation)."""
 
     def __post_init__(self) -> None:
         # A serde without tuples hands lists back: keep the fields' types.
@@ -161,8 +175,10 @@ class StepRecord(Checkpointable):
             "proposed_answer": self.proposed_answer,
             "verified": self.verified,
             "thinking_stopped": self.thinking_stopped,
+            "thinking_budget": self.thinking_budget,
             "notes": list(self.notes),
             **(self._strategy_trace() if self.samples or self.selection else {}),
+            **({"rewrite": self.rewrite} if self.rewrite is not None else {}),
         }
 
     def _strategy_trace(self) -> dict[str, Any]:
@@ -191,8 +207,8 @@ class Signals:
     rogue_actions: int = 0
     """Steps that fired several tool calls at once right after a step whose tool failed."""
     premature_disengagement: bool = False
-    """The latest step proposed an answer though tools exist, none was ever used and the
-    question seems to need one."""
+    """The latest step proposed an answer though tools exist and none was ever used, and the
+    question seems to need one or the answer itself says it could not check or is guessing."""
     answer_streak: int = 0
     """How many consecutive proposed answers (ignoring steps without one) equal the latest,
     once normalized; 0 when no answer was proposed."""
@@ -392,7 +408,15 @@ class SignalTracker:
         tools_made = sum(self.keys.values())
         need = bool(tool_names) and (needs_tool or question_needs_tool)(question, tool_names)
         latest = history[-1] if history else None
-        premature = bool(latest is not None and latest.proposed_answer and tools_made == 0 and need)
+        unsure = bool(
+            latest is not None
+            and latest.proposed_answer
+            and tool_names
+            and UNSURE_ANSWER_PATTERN.search(latest.proposed_answer)
+        )
+        premature = bool(
+            latest is not None and latest.proposed_answer and tools_made == 0 and (need or unsure)
+        )
         notes = _notes(
             since_tokens, rep, top[0] if top else None, self._rogue, premature, streak, rate
         )

@@ -19,7 +19,17 @@ from typing import Annotated, Any, TypedDict
 
 from agentthink.budget import Spent
 from agentthink.checkpointable import Checkpointable
-from agentthink.decisions import Act, Answer, Sample, Search, Stop, StopCause, Think
+from agentthink.decisions import (
+    Act,
+    Answer,
+    Force,
+    Refocus,
+    Sample,
+    Search,
+    Stop,
+    StopCause,
+    Think,
+)
 from agentthink.errors import CheckpointVersionError
 from agentthink.models.turn import ToolCall
 from agentthink.result import DecisionRecord
@@ -31,6 +41,7 @@ __all__ = [
     "STATE_VERSION",
     "AgentState",
     "Halt",
+    "Rewrite",
     "RunState",
     "checkpoint_serde",
     "run_state_of",
@@ -52,6 +63,17 @@ class Halt(Checkpointable):
     """The limit that ended the run, or ``"error"``."""
     reason: str
     """What happened, for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite(Checkpointable):
+    """System 2 Attention's rewrite of one message: later calls send ``rewritten`` in its
+    place (the conversation keeps ``original``)."""
+
+    index: int
+    """The message's position in the conversation."""
+    original: str
+    rewritten: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +106,8 @@ class RunState(Checkpointable):
     """What went wrong when ``stopped_by == "error"``."""
     partial_answer: str | None = None
     """The best answer the run had when it stopped."""
+    focus: Rewrite | None = None
+    """The question as a ``Refocus`` rewrote it, sent by every later call of the run."""
     reasons_anyway: bool = False
     """The model reasoned on a call told not to think: from then on every call is planned as
     if all its output could be reasoning (``calls.plan_call``), so ``max_thinking_tokens``
@@ -144,8 +168,8 @@ def _version_message(thread_id: str, version: int) -> str:
 
 def _types() -> tuple[type[Any], ...]:
     return (
-        *(RunState, Halt, DecisionRecord, StepRecord, SampleRecord, ToolCall, Spent),
-        *(Think, Act, Answer, Stop, Sample, Search),
+        *(RunState, Halt, Rewrite, DecisionRecord, StepRecord, SampleRecord, ToolCall, Spent),
+        *(Think, Act, Answer, Stop, Sample, Search, Refocus, Force),
     )
 
 

@@ -19,9 +19,10 @@ from typing import Final
 from agentthink.errors import InvalidBudgetError
 from agentthink.signals import HEDGING_PATTERN
 
-__all__ = ["ThinkingWatch", "WatchState"]
+__all__ = ["ThinkingWatch", "WatchState", "stop_counts"]
 
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+")
+_STOP_REASON: Final = re.compile(r"hedged in (\d+) and repeated itself in (\d+) of")
 _WORD: Final = re.compile(r"[a-z0-9]+")
 
 
@@ -105,3 +106,11 @@ class WatchState:
         # a hedging sentence and a repeat may be the same sentence: it counts once
         hedged = HEDGING_PATTERN.search(sentence) is not None and not repeated
         self._recent.append((hedged and not opening, repeated and not opening))
+
+
+def stop_counts(reason: str | None) -> tuple[int, int] | None:
+    """``(hedging sentences, repeated sentences)`` from a watch's stop reason (``WatchState.feed``),
+    or None when ``reason`` is not one. Repeats are the surer sign that more thinking stops
+    paying: hedging alone is also how productive re-checking reads."""
+    match = _STOP_REASON.search(reason or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None

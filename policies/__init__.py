@@ -11,6 +11,10 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
 * ``sample`` / ``best-of-n`` — ``SamplePolicy``: draw attempts in parallel and keep the majority
   (or the verifier's best), stopping early once more attempts cannot change the choice.
 * ``beam`` — ``SearchPolicy``: step-level beam search scored by a process judge.
+* ``budget-forcing`` — ``ForcePolicy``: think once with s1 budget forcing ("Wait" past an early
+  end, the answer forced at the allotment) where the server continues a partial message.
+* ``s2a`` — ``RefocusPolicy``: rewrite the question without distractions (System 2 Attention),
+  then decide as another policy (``adaptive``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from agentthink.policies.base import Policy, budget_guard
 from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
+from agentthink.policies.forcing import ForcePolicy
+from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.registry import POLICY_NAMES, get_policy
 from agentthink.policies.sampling import SamplePolicy, affordable_samples
 from agentthink.policies.search import SearchPolicy
@@ -29,8 +35,10 @@ __all__ = [
     "AdaptivePolicy",
     "EscalatePolicy",
     "FixedPolicy",
+    "ForcePolicy",
     "NeverThinkPolicy",
     "Policy",
+    "RefocusPolicy",
     "SamplePolicy",
     "SearchPolicy",
     "affordable_samples",

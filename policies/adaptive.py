@@ -12,6 +12,7 @@ from agentthink.errors import InvalidBudgetError
 from agentthink.policies.base import budget_guard, think_or_act, thinking_room
 from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.signals import StepRecord
+from agentthink.watch import stop_counts
 
 __all__ = ["AdaptivePolicy"]
 
@@ -27,9 +28,14 @@ class AdaptivePolicy:
        answer when it is the same answer ``stable_answers`` times in a row (answer stability:
        more thinking stops paying); if the verifier did not reject it, act when it came without
        any tool though tools exist and the question seems to need one (premature disengagement,
-       arXiv 2502.08235; up to ``premature_checks`` answers), else answer; if rejected
-       ``max_rejections`` times, answer with the best so far; otherwise go on (rejections raise
-       the difficulty).
+       arXiv 2502.08235; up to ``premature_checks`` answers; the question's wording or the
+       answer itself saying it could not check or is guessing tells that a tool was needed);
+       take a second look when the answer came from thinking its allotment ended (the
+       reasoning tokens reached the allotment: the model had not finished, as with a native cap
+       or a provider's thinking budget): think again at ``escalation`` times the allotment,
+       until an answer comes before its cap, repeats the previous one, or the maximum is
+       reached; else answer. If rejected ``max_rejections`` times, answer with the best so far;
+       otherwise go on (rejections raise the difficulty).
     3. The same tool call (name and arguments) made ``max_tool_repeats`` times: answer (a loop).
     4. ``paralysis_tokens`` thinking tokens since the last action while a tool is available:
        act (analysis paralysis, arXiv 2502.08235: agents that act more do better).
@@ -39,7 +45,10 @@ class AdaptivePolicy:
        A thinking step that was cut at its allotment and already hedges or repeats itself is
        followed by acting, thinking off (s1 budget forcing, arXiv 2501.19393), not more thinking.
     7. A thinking step the watch stopped early (its reasoning began to hedge or loop, past what
-       the question needs: early exit, DEER arXiv 2504.15895) is followed by acting on it.
+       the question needs: early exit, DEER arXiv 2504.15895) is followed by acting on it, unless
+       the stop rests on hedging alone (no sentence repeated): hedging is also how productive
+       re-checking reads, and models hedge early on some questions, so the thinking resumes,
+       watched, up to ``second_looks`` times (a loop stops it for good).
     8. Think at a budget set by difficulty (arXiv 2408.03314): geometric between a minimum
        (easy-looking questions, TALE arXiv 2412.18547, "2+3" arXiv 2412.21187) and a maximum
        (hard ones, or after failures), never more than half the thinking room left (all of it
@@ -84,6 +93,14 @@ class AdaptivePolicy:
     growth: int = 2
     """After each allotment spent while the reasoning was still productive, the next is this
     many times larger (up to the maximum)."""
+    second_looks: int = 1
+    """Times the thinking resumes after a watch stop that rests on hedging alone."""
+    escalation: int = 4
+    """After an answer whose thinking reached its allotment, think again at this many times it."""
+    cap_looks: int = 2
+    """Second looks after answers whose thinking reached its allotment, at most."""
+    cap_hit: float = 0.9
+    """Reasoning tokens at this share of the allotment or more: the allotment ended it."""
     name: ClassVar[str] = "adaptive"
 
     def __post_init__(self) -> None:
@@ -102,11 +119,17 @@ class AdaptivePolicy:
             "max_rejections",
             "paralysis_tokens",
             "growth",
+            "escalation",
+            "cap_looks",
         ):
             if getattr(self, name) < 1:
                 raise InvalidBudgetError(f"AdaptivePolicy {name} must be >= 1")
-        if self.premature_checks < 0:
-            raise InvalidBudgetError("AdaptivePolicy premature_checks must be >= 0")
+        if self.premature_checks < 0 or self.second_looks < 0:
+            raise InvalidBudgetError(
+                "AdaptivePolicy premature_checks and second_looks must be >= 0"
+            )
+        if not 0 < self.cap_hit <= 1:
+            raise InvalidBudgetError("AdaptivePolicy cap_hit must be in (0, 1]")
 
     def decide(self, ctx: StepContext) -> Decision:
         """Apply the rules above."""
@@ -127,6 +150,9 @@ class AdaptivePolicy:
         if not ctx.capabilities.reasons_natively:
             return Act(f"{reason}; the model has no native thinking")
         if last is not None and last.thinking_stopped is not None:
+            resumed = self._resume(ctx, budget, reason, watched)
+            if resumed is not None:
+                return resumed
             # early exit (DEER, arXiv 2504.15895): the watch stopped the thinking where it began
             # to hedge or loop, past what the question needs: act on what it found.
             return Act(f"{reason}; the watch stopped the thinking ({last.thinking_stopped}): act")
@@ -175,6 +201,58 @@ class AdaptivePolicy:
         steps = ctx.remaining.steps
         return room if steps is not None and steps <= 2 else room // 2
 
+    def _resume(self, ctx: StepContext, budget: int, reason: str, watched: bool) -> Think | None:
+        """Think on after a watch stop that rests on hedging alone, up to ``second_looks``."""
+        counts = stop_counts(ctx.last_step.thinking_stopped if ctx.last_step else None)
+        if not watched or counts is None or counts[1] > 0:
+            return None
+        stops = 0
+        for step in reversed(ctx.history):
+            if not _thought_without_acting(step) or step.thinking_stopped is None:
+                break
+            stops += 1
+        if stops > self.second_looks:
+            return None
+        why = (
+            f"{reason}; the watch stopped the thinking on hedging alone ({counts[0]} hedging "
+            "sentences, none repeated): productive re-checking reads so too, so think on"
+        )
+        decision = think_or_act(
+            ctx, budget, why, minimum=self.min_budget, cap=self.share_of_room(ctx)
+        )
+        return (
+            Think(decision.budget_tokens, decision.reason, watch=True)
+            if isinstance(decision, Think)
+            else None
+        )
+
+    def _second_look(self, ctx: StepContext) -> Think | None:
+        """Think again, ``escalation`` times larger, after an answer whose thinking its
+        allotment ended."""
+        last = ctx.last_step
+        if last is None or last.kind != "think" or last.thinking_budget <= 0:
+            return None
+        if not _capped(last, self.cap_hit):
+            return None  # the model finished thinking on its own: its answer stands
+        if sum(_capped(step, self.cap_hit) for step in ctx.history) > self.cap_looks:
+            return None
+        high = self.watched_max_budget
+        wanted = min(high, last.thinking_budget * self.escalation)
+        if wanted <= last.thinking_budget:
+            return None
+        why = (
+            f"the answer came when the thinking reached its allotment ({last.thinking_tokens:,} of "
+            f"{last.thinking_budget:,} tokens): the model had not finished, so take a second "
+            "look with more"
+        )
+        decision = think_or_act(
+            ctx, wanted, why, minimum=2 * last.thinking_budget, cap=self.share_of_room(ctx)
+        )
+        if not isinstance(decision, Think):
+            return None
+        watched = self.watch and ctx.capabilities.shows_reasoning
+        return Think(decision.budget_tokens, decision.reason, watch=watched)
+
     def _signal_rules(self, ctx: StepContext) -> Decision | None:
         signals, last = ctx.signals, ctx.last_step
         if last is not None and last.proposed_answer is not None:
@@ -193,6 +271,9 @@ class AdaptivePolicy:
                         "answer proposed without using any tool though the question seems to "
                         "need one: check with a tool first (premature disengagement)"
                     )
+                second = self._second_look(ctx)
+                if second is not None:
+                    return second
                 return Answer("the model proposed an answer")
             if ctx.verifier_rejections >= self.max_rejections:
                 return Answer(
@@ -233,6 +314,16 @@ def _thought_without_acting(step: StepRecord | None) -> bool:
         and step.kind == "think"
         and not step.tool_calls
         and step.proposed_answer is None
+    )
+
+
+def _capped(step: StepRecord, share: float) -> bool:
+    """A thinking step that proposed an answer when its reasoning reached its allotment."""
+    return (
+        step.kind == "think"
+        and step.proposed_answer is not None
+        and step.thinking_budget > 0
+        and step.thinking_tokens >= share * step.thinking_budget
     )
 
 

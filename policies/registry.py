@@ -12,6 +12,8 @@ from agentthink.policies.adaptive import AdaptivePolicy
 from agentthink.policies.base import Policy
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
+from agentthink.policies.forcing import ForcePolicy
+from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.sampling import SamplePolicy
 from agentthink.policies.search import SearchPolicy
 
@@ -27,13 +29,17 @@ _FACTORIES: Final[dict[str, Callable[[], Policy]]] = {
     "sample": SamplePolicy,
     "best-of-n": lambda: SamplePolicy(select="verifier"),
     "beam": SearchPolicy,
+    "s2a": RefocusPolicy,
+    "budget-forcing": ForcePolicy,
 }
 
 POLICY_NAMES: Final[tuple[str, ...]] = tuple(_FACTORIES)
 """Names ``get_policy`` accepts. ``fixed``/``fixed-low``/``fixed-high`` think at the medium,
 low and high effort budgets (2,048, 1,024 and 4,096 tokens). ``sample`` draws up to 5 attempts
 at 1,024 thinking tokens each and keeps the majority; ``best-of-n`` keeps the verifier's best;
-``beam`` searches step by step (2 chains x 2 candidates, 256-token steps) with the process judge."""
+``beam`` searches step by step (2 chains x 2 candidates, 256-token steps) with the process judge;
+``s2a`` rewrites the question without distractions first, then decides as ``adaptive``;
+``budget-forcing`` thinks once with s1 budget forcing (at most 2,048 tokens), then answers."""
 
 
 def get_policy(policy: str | Policy | None = None) -> Policy:

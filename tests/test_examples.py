@@ -23,4 +23,10 @@ def test_example_runs(example: Path, tmp_path: Path) -> None:
 
 
 def test_there_are_examples() -> None:
-    assert {p.stem for p in EXAMPLES} >= {"embed_in_app", "custom_policy", "custom_tool"}
+    assert {p.stem for p in EXAMPLES} >= {
+        "embed_in_app",
+        "custom_policy",
+        "custom_tool",
+        "best_of_n_verifier",
+        "strategy_menu",
+    }

@@ -11,8 +11,8 @@ import litellm
 import pytest
 from litellm.exceptions import MidStreamFallbackError
 
-from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
-from tests.fakes.openai_server import OpenAIServer
+from agentthink.testing.openai_fake import OpenAIServer, PlannedReply
+from agentthink.testing.replies import Reply, ScriptedToolCall, count_tokens
 
 litellm.suppress_debug_info = True
 HTTP = httpx.Client(timeout=5)  # one client: building one costs ~30 ms (its SSL context)
@@ -624,3 +624,62 @@ def test_prompt_tokens_count_text_parts() -> None:
     with OpenAIServer([Reply(text="ok")]) as server:
         data = post(server, {"model": "x", "messages": messages}).json()
     assert data["usage"]["prompt_tokens"] == 4
+
+
+# ------------------------------------------------------------------------------------------------
+# reasoning generated but not shown; the package imports without extras
+# ------------------------------------------------------------------------------------------------
+class _HiddenReasoning(OpenAIServer):
+    """A hosted model that generates reasoning and shows none of it (as the lab's worlds do)."""
+
+    def respond(self, body: dict[str, Any], key: str) -> PlannedReply:
+        planned = super().respond(body, key)
+        planned.generation.shown = [""] * len(planned.generation.reasoning)
+        return planned
+
+
+def test_hidden_reasoning_is_paced_booked_and_stops_when_the_client_hangs_up() -> None:
+    body = {"model": "m", "messages": USER, "stream": True, "max_tokens": 5000}
+    with _HiddenReasoning([reasoning_reply()], dialect="vllm") as server:
+        events = sse_events(post(server, body))
+        assert not any(e["choices"][0]["delta"].get("reasoning_content") for e in events[:-1])
+        assert server.served_reasoning_tokens == 7  # generated and billed, not shown
+    long = Reply(reasoning=" ".join(["w"] * 2000), text="never reached")
+    with _HiddenReasoning([long], dialect="vllm", token_rate=1000) as server:
+        with HTTP.stream("POST", server.url + "/v1/chat/completions", json=body) as response:
+            next(response.iter_lines())  # the role event, then the client hangs up
+        time.sleep(0.5)
+        served = server.served_reasoning_tokens
+        time.sleep(0.3)
+        assert server.served_reasoning_tokens == served  # the server saw the hang-up and stopped
+    assert 0 < served < 1500
+
+
+def test_the_fake_imports_and_serves_without_optional_extras() -> None:
+    """``agentthink.testing`` needs only the base install (no aiohttp, no service extras)."""
+    script = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is an optional extra")
+BLOCKED = {"aiohttp", "fastapi", "uvicorn", "aiosqlite", "psycopg", "psycopg_pool", "pgqueuer",
+           "opentelemetry", "mcp", "ddgs", "langchain", "reasoning_gym", "llama_cpp", "pyseccomp"}
+sys.meta_path.insert(0, Block())
+import json, urllib.request
+from agentthink.testing.openai_fake import OpenAIServer, PlannedReply
+from agentthink.testing.replies import Reply
+with OpenAIServer([Reply(reasoning="hm", text="ok")], dialect="vllm") as server:
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(server.url + "/v1/chat/completions", body)
+    reply = json.load(urllib.request.urlopen(request))
+print(reply["choices"][0]["message"]["content"])
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

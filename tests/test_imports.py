@@ -37,10 +37,7 @@ def package_modules() -> dict[str, Path]:
     modules: dict[str, Path] = {}
     for base, prefix in SOURCES:
         for path in sorted(base.rglob("*.py")):
-            rel = path.relative_to(base)
-            if any((base / Path(*rel.parts[: i + 1])).is_symlink() for i in range(len(rel.parts))):
-                continue  # a symlinked folder is read once, where it really is
-            parts = list(rel.with_suffix("").parts)
+            parts = list(path.relative_to(base).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
             modules[".".join([prefix, *parts])] = path

@@ -102,6 +102,8 @@ def test_registry_names() -> None:
         "sample",
         "best-of-n",
         "beam",
+        "s2a",
+        "budget-forcing",
     }
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)
@@ -248,18 +250,69 @@ def test_adaptive_gives_easy_questions_small_budgets_and_hard_ones_more(
     assert easy.watch is hard.watch is shows_reasoning
 
 
-def test_adaptive_acts_when_the_watch_stopped_the_thinking() -> None:
+def _watch_stop(hedges: int, repeats: int, start: int = 0) -> StepRecord:
     productive = " ".join(
-        f"Step {i}: the partial sum {i} adds {i * i} to the total." for i in range(40)
+        f"Step {i}: the partial sum {i} adds {i * i} to the total."
+        for i in range(start, start + 40)
     )
-    stopped = StepRecord(
-        "think", reasoning=productive + " Wait, the total. Hmm, again. Wait, let me check.",
+    return StepRecord(
+        "think",
+        reasoning=productive + " Wait, the total. Hmm, again. Wait, let me check.",
         thinking_tokens=900,
-        thinking_stopped="the reasoning hedged in 3 and repeated itself in 0 of its last 6 sentences",
-    )  # fmt: skip
-    decision = AdaptivePolicy().decide(ctx(HARD, [stopped]))
+        thinking_budget=4096,
+        thinking_stopped=f"the reasoning hedged in {hedges} and repeated itself in {repeats} of "
+        "its last 6 sentences",
+    )
+
+
+def test_adaptive_acts_when_the_watch_stopped_the_thinking_in_a_loop() -> None:
+    decision = AdaptivePolicy().decide(ctx(HARD, [_watch_stop(2, 1)]))
     assert isinstance(decision, Act)
     assert "the watch stopped the thinking" in decision.reason
+
+
+def test_adaptive_thinks_on_after_a_stop_on_hedging_alone_once() -> None:
+    policy = AdaptivePolicy()
+    first = policy.decide(ctx(HARD, [_watch_stop(3, 0)]))
+    assert isinstance(first, Think) and first.watch
+    assert "hedging alone" in first.reason
+    again = policy.decide(ctx(HARD, [_watch_stop(3, 0), _watch_stop(3, 0, start=40)]))
+    assert isinstance(again, Act)  # second_looks=1: the second stop is final
+    assert isinstance(AdaptivePolicy(second_looks=0).decide(ctx(HARD, [_watch_stop(3, 0)])), Act)
+    # hidden reasoning is never watched, so never resumed on a watch's word
+    assert isinstance(policy.decide(ctx(HARD, [_watch_stop(3, 0)], shows_reasoning=False)), Act)
+
+
+def test_adaptive_takes_a_second_look_when_the_allotment_ended_the_thinking() -> None:
+    policy = AdaptivePolicy()
+    capped = StepRecord("think", proposed_answer="41", thinking_tokens=1024, thinking_budget=1024)
+    look = policy.decide(ctx(HARD, [capped], shows_reasoning=False))
+    assert isinstance(look, Think) and look.budget_tokens == 4096 and not look.watch
+    assert "had not finished" in look.reason
+    finished = dataclasses.replace(capped, thinking_tokens=600)
+    assert policy.decide(ctx(HARD, [finished])) == Answer("the model proposed an answer")
+    # the same answer after a second look has converged
+    agreed = [capped, dataclasses.replace(capped, thinking_budget=4096, thinking_tokens=4096)]
+    assert isinstance(policy.decide(ctx(HARD, agreed)), Answer)
+    # at most cap_looks second looks
+    changing = [
+        dataclasses.replace(capped, proposed_answer=str(n), thinking_budget=b, thinking_tokens=b)
+        for n, b in ((1, 1024), (2, 4096), (3, 16384))
+    ]
+    assert isinstance(policy.decide(ctx(HARD, changing[:2])), Think)
+    assert isinstance(policy.decide(ctx(HARD, changing)), Answer)
+    # no room for a larger look: answer with what there is
+    tight = Remaining(thinking_tokens=1500)
+    assert isinstance(policy.decide(ctx(HARD, [capped], remaining=tight)), Answer)
+
+
+def test_adaptive_checks_an_answer_that_says_it_is_a_guess() -> None:
+    policy = AdaptivePolicy()
+    question = "What balance does account AC-0042 have?"  # no tool-need keyword
+    guess = [StepRecord("think", proposed_answer="I can't check AC-0042, my best guess is 12")]
+    assert isinstance(policy.decide(ctx(question, guess, tools=("get_balance",))), Act)
+    sure = [StepRecord("think", proposed_answer="The balance is 12.")]
+    assert isinstance(policy.decide(ctx(question, sure, tools=("get_balance",))), Answer)
 
 
 def test_adaptive_grows_the_allotment_while_the_thinking_stays_productive() -> None:

@@ -242,3 +242,18 @@ def test_step_context_build_computes_signals_and_rejections() -> None:
         ).verifier_rejections
         == 5
     )
+
+
+def test_an_answer_that_says_it_guessed_is_premature_without_a_tool_keyword() -> None:
+    from agentthink.signals import StepRecord, compute_signals
+
+    guess = StepRecord(
+        "act", proposed_answer="I can't check REC-7 from here, so 41 is my best guess"
+    )
+    plain = "What value does record REC-7 hold?"
+    assert compute_signals([guess], question=plain, tool_names=("lookup",)).premature_disengagement
+    sure = StepRecord("act", proposed_answer="It holds 41.")
+    assert not compute_signals(
+        [sure], question=plain, tool_names=("lookup",)
+    ).premature_disengagement
+    assert not compute_signals([guess], question=plain).premature_disengagement  # no tools

@@ -105,3 +105,14 @@ def test_reading_word_by_word_fires_no_later_than_any_chunking(
     if coarse is not None:
         assert fine_reason is not None
         assert coarse_at is not None and fine_at <= coarse_at + 1
+
+
+def test_stop_counts_reads_a_stop_reason_back() -> None:
+    from agentthink.watch import ThinkingWatch, stop_counts
+
+    state = ThinkingWatch().start()
+    words = " ".join(f"Step {i}: the sum {i} adds {i * i} to the total." for i in range(12))
+    reason = state.feed(words + " Wait, hmm. Wait, let me check. Hmm, wait again. Actually no. ")
+    counts = stop_counts(reason)
+    assert counts is not None and counts[0] >= 3 and counts[1] == 0
+    assert stop_counts("cut at the allotment") is None and stop_counts(None) is None

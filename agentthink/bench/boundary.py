@@ -2,8 +2,9 @@
 
 Run: ``python -m agentthink.bench.boundary [--calls 200] [--rounds 5]``
 
-All three clients call the same instant loopback stub in interleaved rounds, so machine noise
-hits them alike; the figures are medians over rounds, and the ratio is what to read.
+All three clients call the same loopback OpenAI server (``agentthink.testing.openai_fake``,
+answering "ok" at once) in interleaved rounds, so machine noise hits them alike; the figures are
+medians over rounds, and the ratio is what to read.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agentthink.bench.stub_server import InstantStub
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply
 
 __all__ = ["main", "measure"]
 
@@ -37,7 +39,8 @@ async def measure(calls: int = 200, rounds: int = 5) -> dict[str, float]:
     from agentthink.models.request import CallRequest
 
     litellm = provider_library()
-    with InstantStub() as url:
+    with OpenAIServer(lambda body: Reply(text="ok"), dialect="openai") as server:
+        url = server.url + "/v1"
         model = LiteLLMModel("openai/stub", api_base=url, api_key="k")
         sdk = AsyncOpenAI(base_url=url, api_key="k", max_retries=0)
 

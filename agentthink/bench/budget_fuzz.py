@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from agentthink.bench.lab import build_tools, sim_model
-from agentthink.bench.provider_count import ProviderTokenizer
 from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import World, load_world, stable_rng
+from agentthink.testing.provider_count import ProviderTokenizer
 
 __all__ = ["BudgetReport", "format_report", "random_budget", "run_budget_fuzz"]
 

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
-from agentthink.bench.provider_count import KINDS
+from agentthink.testing.provider_count import KINDS
 
 __all__ = ["main"]
 

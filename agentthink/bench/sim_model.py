@@ -33,7 +33,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from agentthink.bench.provider_count import ProviderTokenizer, text_of
 from agentthink.bench.sim_text import (
     HEDGES,
     LEGACY_CUES,
@@ -49,6 +48,7 @@ from agentthink.bench.sim_text import (
 )
 from agentthink.bench.world import Task, World, answer_matches, stable_rng, wrong_answer
 from agentthink.signals import HEDGING_PATTERN
+from agentthink.testing.provider_count import ProviderTokenizer, text_of
 
 __all__ = ["EFFORT_SCALE", "PlannedCall", "Reply", "SimModel"]
 
@@ -304,10 +304,13 @@ class SimModel:
 
         calls: list[PlannedCall] = []
         answer: str | None = None
+        guessed = False
         if can_call:
             if rng.random() < m.premature_disengagement:
                 out.patterns.append("premature_disengagement")
-                answer = self._anchored(rng, state, thinking) or self._guess(rng, task)
+                answer = self._anchored(rng, state, thinking)
+                guessed = answer is None
+                answer = answer or self._guess(rng, task)
             else:
                 calls = self._tool_calls(rng, task, state)
                 if len(calls) > 1:
@@ -323,7 +326,9 @@ class SimModel:
             calls = [self._call(rng, task, task.tool_argument or "", state, 0)]
         elif needs_tool:
             # no tool offered: it can only guess
-            answer = self._anchored(rng, state, thinking) or self._guess(rng, task)
+            answer = self._anchored(rng, state, thinking)
+            guessed = answer is None
+            answer = answer or self._guess(rng, task)
         elif self.legacy:
             p = m.accuracy(total_thought, task.need, task.base, task.peak)
             answer = task.answer if rng.random() < p else wrong_answer(rng, task.answer)
@@ -332,6 +337,8 @@ class SimModel:
                 rng, task, state, total_thought, slips, sample
             )
         text = "" if answer is None else self._answer_text(rng, answer)
+        if guessed and not self.legacy and rng.random() < m.guess_hedges:
+            text = f"I can't check {task.tool_argument} from here, so this is my best guess: {text}"
         self._fill(out, pieces, text, calls, knobs.cap, knobs.budget)
         return out
 

@@ -74,13 +74,14 @@ HEDGES: Final[tuple[str, ...]] = (
 )
 """Hedging sentences of the version-1 model."""
 _RECHECKS: Final[tuple[str, ...]] = (
-    "Wait, let me double-check step {j}: the {n} there still holds.",
-    "Hmm, is the {n} in step {j} right? Let me re-check it.",
-    "Actually, let me verify step {j} once more before going on.",
-    "Wait, I'm not sure about the {n}; going back to step {j}.",
+    "Wait, let me double-check step {j}: the {n} of {k} there still holds.",
+    "Hmm, is the {n} of {k} in step {j} right? Let me re-check it.",
+    "Actually, let me verify the {n} {k} of step {j} once more before going on.",
+    "Wait, I'm not sure about the {n} {k}; going back to step {j}.",
     "Alternatively, the {n} could be {k}. Let me compare with step {j}.",
 )
-"""Hedging sentences of the version-2 model: re-checks that name a step."""
+"""Hedging sentences of the version-2 model: re-checks that name a step and a value, so that two
+of them are seldom the same sentence (a repeated sentence reads as a loop)."""
 _SUMMARIES: Final[tuple[str, ...]] = (
     "I worked through the {n} and the {m}.",
     "I related the {n} to the {m} and moved on.",
@@ -134,7 +135,7 @@ def hedge(rng: Any, k: int) -> str:
     """A version-2 hedge: a re-check naming one of the ``k`` steps so far."""
     template = rng.choice(_RECHECKS)
     return str(
-        template.format(n=rng.choice(NOUNS), j=rng.randint(1, max(1, k)), k=rng.randint(2, 99))
+        template.format(n=rng.choice(NOUNS), j=rng.randint(1, max(1, k)), k=rng.randint(2, 999))
     )
 
 

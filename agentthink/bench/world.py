@@ -75,11 +75,12 @@ file a missing key takes the realistic default given here::
                                   # some tasks this model gets wrong again and again
     wrong_agreement = 0.6         # P(a wrong answer is the task's usual wrong answer) (v1: 0)
     anchoring = 0.7               # P(asked again with nothing new, it repeats its answer) (v1: 0)
-    slip_rate = 0.03              # P(a reasoning step is a slip) (v1: 0) ...
-    slip_cost = 0.8               # ... each slip in context multiplies accuracy by this (v1: 1)
+    slip_rate = 0.005             # P(a reasoning step is a slip) (v1: 0) ...
+    slip_cost = 0.85              # ... each slip in context multiplies accuracy by this (v1: 1)
     wait_extension = [0.3, 0.8]   # thinking after a "Wait" continuation, times the task's need
     independent_samples = true    # the k-th identical request is the k-th sample (v1: false:
                                   # the same request always gets the same reply)
+    guess_hedges = 0.5            # P(an answer guessed without the tool says so) (v1: 0)
 
     [model.cues]                  # how the reasoning shows that more thinking stops paying
     onset = [0.6, 2.5]            # hedging begins at this x the task's need (log-uniform)
@@ -253,6 +254,7 @@ class ModelSpec(_Strict):
     slip_cost: Prob = 1.0
     wait_extension: tuple[float, float] = (0.3, 0.8)
     independent_samples: bool = False
+    guess_hedges: Prob = 0.0
     cues: Cues | None = None
 
     @field_validator("overthinking", "paralysis_factor", "wait_extension")
@@ -293,6 +295,7 @@ _V2_MODEL_KEYS: tuple[str, ...] = (
     "slip_rate",
     "slip_cost",
     "independent_samples",
+    "guess_hedges",
     "cues",
 )
 """Model keys that switch a version-1 world to the version-2 model (``summary_every``,
@@ -303,9 +306,10 @@ V2_MODEL_DEFAULTS: dict[str, Any] = {
     "task_spread": 1.0,
     "wrong_agreement": 0.6,
     "anchoring": 0.7,
-    "slip_rate": 0.03,
-    "slip_cost": 0.8,
+    "slip_rate": 0.005,
+    "slip_cost": 0.85,
     "independent_samples": True,
+    "guess_hedges": 0.5,
     "cues": {},
 }
 """The model keys a version-2 world gets when it does not set them (realistic defaults)."""

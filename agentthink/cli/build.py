@@ -130,9 +130,12 @@ def make_agent(
         from agentthink.tracing import configure_otlp
 
         configure_otlp()
+    from agentthink.models.embedded import EMBEDDED_TOOL_OUTPUT_TOKENS
+
     return Agent(
         model,
         tools=make_tools(options.tools, options.settings),
+        tool_output_tokens=EMBEDDED_TOOL_OUTPUT_TOKENS if model is None else 2000,
         policy=make_policy(options.policy_spec, options.effort),
         budget=options.budget,
         system_prompt=options.system,

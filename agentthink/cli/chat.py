@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from agentthink.agent import Agent
     from agentthink.cli.build import Options
+    from agentthink.cli.preload import Preload
     from agentthink.cli.render import Renderer
     from agentthink.models.base import ChatModel
     from agentthink.result import RunResult
@@ -68,11 +69,47 @@ class Chat:
         self.model: ChatModel | None = make_model(options.settings)
         self._renderer_ref: list[Renderer] = []
         self._approve = make_approver(self._renderer_ref)
-        self.agent: Agent = self._build_agent(checkpointer=None)
+        self._agent: Agent | None = None
+        self._preload: Preload[Agent] | None = None
         self.last: RunResult | None = None
         self.transcript: list[dict[str, Any]] = []
 
     # --- the agent -----------------------------------------------------------------------------
+
+    @property
+    def agent(self) -> Agent:
+        """The agent (built in the background while the person types; waits for it)."""
+        if self._agent is None:
+            if self._preload is None:
+                self.preload()
+            assert self._preload is not None
+            if not self._preload.ready:
+                with self.console.status("loading the agent..."):
+                    self._agent = self._preload.get()
+            self._agent = self._preload.get()
+        return self._agent
+
+    @agent.setter
+    def agent(self, agent: Agent) -> None:
+        self._agent = agent
+
+    def preload(self) -> None:
+        """Build the agent in the background: LangGraph, litellm and (for the embedded model)
+        its server load while the person types the first question."""
+        from agentthink.cli.preload import Preload
+
+        def build() -> Agent:
+            agent = self._build_agent(checkpointer=None)
+            _ = agent.model  # starts the embedded server
+            from agentthink.testing.scripted import ScriptedModel
+
+            if not isinstance(self.model, ScriptedModel):
+                from agentthink.models import load_provider_library
+
+                load_provider_library()
+            return agent
+
+        self._preload = Preload(build, name="agentthink-chat-preload")
 
     def _build_agent(self, checkpointer: Any) -> Agent:
         from agentthink.cli.build import make_agent
@@ -98,9 +135,13 @@ class Chat:
         from rich.text import Text
 
         self._banner()
-        self._import_litellm_in_background()
-        if self.model is None and not self._start_embedded():
-            return 1
+        if self.model is None:
+            from rich.text import Text
+
+            from agentthink.cli.session import EMBEDDED_NOTE
+
+            self.console.print(Text(EMBEDDED_NOTE, style="dim"))
+        self.preload()
         history = self._setup_readline()
         armed = False
         try:
@@ -153,34 +194,6 @@ class Chat:
         self.console.print(
             Text("/help for commands · Ctrl-C cancels a run · Ctrl-C twice leaves", style="dim")
         )
-
-    def _import_litellm_in_background(self) -> None:
-        """litellm takes seconds to import: do it while the person types the first question."""
-        from agentthink.testing.scripted import ScriptedModel
-
-        if isinstance(self.model, ScriptedModel):
-            return
-        import threading
-
-        from agentthink.models import load_provider_library
-
-        threading.Thread(
-            target=load_provider_library, name="agentthink-import", daemon=True
-        ).start()
-
-    def _start_embedded(self) -> bool:
-        from rich.text import Text
-
-        from agentthink.cli.session import EMBEDDED_NOTE
-
-        self.console.print(Text(EMBEDDED_NOTE, style="dim"))
-        try:
-            with self.console.status("starting the embedded model..."):
-                _ = self.agent.model
-        except Exception as exc:
-            self.console.print(Text(error_line(exc), style="bold red"))
-            return False
-        return True
 
     def _setup_readline(self) -> Path | None:
         try:

@@ -115,8 +115,9 @@ def _export(args: argparse.Namespace) -> int:
     )
     if skipped:
         print(
-            f"export: {len(skipped)} stored run(s) hold no conversation (finished before export "
-            f"existed, or cancelled before they started), e.g. {skipped[0]}",
+            f"export: skipped {len(skipped)} stored run(s) holding no conversation (finished "
+            "before export existed, cancelled before they started, or failed outside the "
+            f"agent), e.g. {skipped[0]}",
             file=sys.stderr,
         )
     if report.read and not report.written and options.accepted_only:

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from agentthink.events import (
         DecisionMade,
         Event,
+        Refocused,
         SampleDrawn,
         SampleSelected,
         SearchDone,
         SearchRound,
+        ThinkingForced,
     )
     from agentthink.result import RunResult
 
@@ -35,6 +37,8 @@ __all__ = [
     "Renderer",
     "budget_line",
     "decision_terms",
+    "forced_line",
+    "refocus_line",
     "sample_line",
     "search_line",
     "selected_line",
@@ -49,6 +53,8 @@ _KIND_STYLE = {
     "stop": "bold red",
     "sample": "bold magenta",
     "search": "bold magenta",
+    "refocus": "bold blue",
+    "force": "bold cyan",
 }
 _RESULT_CHARS = 300
 
@@ -160,6 +166,8 @@ def decision_terms(event: DecisionMade) -> str:
 
     if event.kind == "think":
         return f"{event.budget_tokens:,} tokens"
+    if event.kind == "force":
+        return f"{event.budget_tokens:,} tokens, forced"
     if isinstance(event.decision, Sample):
         return sample_terms(event.decision)
     if isinstance(event.decision, Search):
@@ -183,6 +191,20 @@ def selected_line(event: SampleSelected) -> str:
     """One line for a ``sample`` step's choice."""
     chosen = f"#{event.index} chosen" if event.index is not None else "none chosen"
     return f"{chosen}: {event.selection}"
+
+
+def forced_line(event: ThinkingForced) -> str:
+    """One line for budget forcing stepping in."""
+    if event.action == "wait":
+        return f"thinking ended at {event.thought:,} tokens: 'Wait' appended, thinking goes on"
+    return f"thinking closed at {event.thought:,} tokens: the answer forced"
+
+
+def refocus_line(event: Refocused) -> str:
+    """One line for a rewritten question (System 2 Attention)."""
+    if not event.rewritten:
+        return "(the question is kept as it is)"
+    return f"rewritten: {_one_line(event.rewritten, 200)}"
 
 
 def search_line(event: SearchRound | SearchDone) -> str:
@@ -266,11 +288,13 @@ class PlainRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            Refocused,
             SampleDrawn,
             SampleSelected,
             SearchDone,
             SearchRound,
             ThinkingDelta,
+            ThinkingForced,
             ToolCallStarted,
             ToolResultReceived,
         )
@@ -309,6 +333,12 @@ class PlainRenderer(Renderer):
             out.write(f"  {sample_line(event)}\n")
         elif isinstance(event, SampleSelected):
             out.write(f"  => {selected_line(event)}\n")
+        elif isinstance(event, Refocused):
+            self._end_block()
+            out.write(f"  {refocus_line(event)}\n")
+        elif isinstance(event, ThinkingForced):
+            self._end_block()
+            out.write(f"  {forced_line(event)}\n")
         elif isinstance(event, SearchRound | SearchDone):
             self._end_block()
             mark = "=>" if isinstance(event, SearchDone) else "  "
@@ -450,11 +480,13 @@ class LiveRenderer(Renderer):
             AnswerDelta,
             BudgetUpdate,
             DecisionMade,
+            Refocused,
             SampleDrawn,
             SampleSelected,
             SearchDone,
             SearchRound,
             ThinkingDelta,
+            ThinkingForced,
             ToolCallStarted,
             ToolResultReceived,
         )
@@ -505,6 +537,12 @@ class LiveRenderer(Renderer):
             self._print(Text(f"  {sample_line(event)}", style=style))
         elif isinstance(event, SampleSelected):
             self._print(Text(f"  ⇒ {selected_line(event)}", style="bold magenta"))
+        elif isinstance(event, Refocused):
+            self._flush()
+            self._print(Text(f"  {refocus_line(event)}", style="blue"))
+        elif isinstance(event, ThinkingForced):
+            self._flush()
+            self._print(Text(f"  {forced_line(event)}", style="cyan"))
         elif isinstance(event, SearchRound | SearchDone):
             self._flush()
             done = isinstance(event, SearchDone)

@@ -212,6 +212,7 @@ class LiteLLMModel:
             tools=call.tool_list,
             tool_choice=call.tool_choice,
             temperature=call.temperature,
+            continue_final=call.continue_final,
         )
         request.params.update(self.extra_params)
         request.cap_thinking(call.thinking_cap)

@@ -4,8 +4,10 @@
 When the agent offers tools and no tool result has come in since the question, the call is
 sent without ``tools`` but with ``response_format={"type": "json_object", "schema": ...}``,
 which llama.cpp's server compiles into a grammar; the JSON reply comes back as an ordinary
-``ToolCall``. Other calls see the conversation rendered as plain text. The rules and the
-schema are in ``agentthink.models.tool_grammar``.
+``ToolCall``. After the tool result (and on calls without tools) the model answers in one line
+of text, held to it by a GBNF grammar (it rambles for paragraphs otherwise, or repeats the JSON
+call), and sees the conversation as plain text. Thinking calls (prompted, in ``<think>`` tags)
+are left free. The rules and the schema are in ``agentthink.models.tool_grammar``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from agentthink.models.client import LiteLLMModel
 from agentthink.models.request import CallRequest
 from agentthink.models.tool_grammar import (
+    ONE_LINE_GRAMMAR,
     call_schema,
     last_question,
     needs_tool_call,
@@ -31,14 +34,28 @@ from agentthink.models.turn import StreamDelta, TextDelta, Turn, TurnDone
 __all__ = ["ConstrainedToolModel"]
 
 _PLAIN = CallRequest()
-_ANSWER_ONLY = "Answer the question in one short sentence, using the tool results above."
+_ANSWER_ONLY = "Answer the question in one short sentence, using the tool's result."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _GrammarRequest(CallRequest):
-    """A call whose reply must match ``response_format``'s schema."""
+    """A call whose reply must match ``response_format``'s schema (a tool call) or the GBNF
+    ``grammar`` (an answer)."""
 
-    response_format: dict[str, Any]
+    response_format: dict[str, Any] | None = None
+    grammar: str | None = None
+
+    @property
+    def is_tool_call(self) -> bool:
+        """True for a forced tool call."""
+        return self.response_format is not None
+
+
+def _fields(request: CallRequest) -> dict[str, Any]:
+    """``request``'s fields without tools (the grammar request carries its own shape)."""
+    fields = {name: getattr(request, name) for name in CallRequest.__slots__}
+    fields.update(tools=None, tool_choice=None)
+    return fields
 
 
 class ConstrainedToolModel(LiteLLMModel):
@@ -49,32 +66,25 @@ class ConstrainedToolModel(LiteLLMModel):
     ) -> tuple[list[dict[str, Any]], CallRequest]:
         """The messages and request actually sent for the agent's ``messages`` and ``request``."""
         tools = request.tool_list
-        has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
-        if not tools and not has_history:
-            return messages, request
-        if (
-            tools
-            and needs_tool_call(messages)
-            and not request.reasoning.enabled
-            and request.tool_choice != "none"
-        ):
+        if request.reasoning.enabled:  # prompted thinking: free text, tools listed
+            system = tools_prompt(tools) if tools else ""
+            return render_history(messages, system, answering=True), replace(request, tools=None)
+        if tools and needs_tool_call(messages) and request.tool_choice != "none":
             schema = call_schema(tools, last_question(messages))
-            sent = render_history(messages, tools_prompt(tools))
-            fields = {name: getattr(request, name) for name in CallRequest.__slots__}
-            fields.update(tools=None, tool_choice=None)
             forced = _GrammarRequest(
-                **fields, response_format={"type": "json_object", "schema": schema}
+                **_fields(request), response_format={"type": "json_object", "schema": schema}
             )
-            return sent, forced
-        system = tools_prompt(tools) if tools else _ANSWER_ONLY
-        return render_history(messages, system), replace(request, tools=None, tool_choice=None)
+            return render_history(messages, tools_prompt(tools)), forced
+        has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
+        sent = render_history(messages, _ANSWER_ONLY, answering=True) if has_history else messages
+        return sent, _GrammarRequest(**_fields(request), grammar=ONE_LINE_GRAMMAR)
 
     async def stream(
         self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
     ) -> AsyncIterator[StreamDelta]:
         """Stream a turn; a forced tool call streams nothing until it is complete."""
         sent, call = self.plan(messages, request)
-        forced = isinstance(call, _GrammarRequest)
+        forced = isinstance(call, _GrammarRequest) and call.is_tool_call
         async for delta in super().stream(sent, call):
             if forced and isinstance(delta, TurnDone):
                 yield TurnDone(_as_tool_call(delta.turn))
@@ -85,7 +95,8 @@ class ConstrainedToolModel(LiteLLMModel):
         """One whole turn (a forced call comes back as a tool call)."""
         sent, call = self.plan(messages, request)
         turn = await super().complete(sent, call)
-        return _as_tool_call(turn) if isinstance(call, _GrammarRequest) else turn
+        forced = isinstance(call, _GrammarRequest) and call.is_tool_call
+        return _as_tool_call(turn) if forced else turn
 
     def count_tokens(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
@@ -96,8 +107,12 @@ class ConstrainedToolModel(LiteLLMModel):
 
     def _prepare(self, messages: list[dict[str, Any]], call: CallRequest) -> PreparedRequest:
         request = super()._prepare(messages, call)
-        if isinstance(call, _GrammarRequest):
+        if isinstance(call, _GrammarRequest) and call.response_format is not None:
             request.params["response_format"] = call.response_format
+        elif isinstance(call, _GrammarRequest) and call.grammar is not None:
+            extra = dict(request.params.get("extra_body") or {})
+            extra["grammar"] = call.grammar  # llama-cpp-python's server reads GBNF here
+            request.params["extra_body"] = extra
         return request
 
 

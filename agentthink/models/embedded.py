@@ -29,6 +29,7 @@ from agentthink.models.profiles import ModelProfile, ThinkingStyle
 __all__ = [
     "EMBEDDED_MODEL",
     "EMBEDDED_PROFILE",
+    "EMBEDDED_TOOL_OUTPUT_TOKENS",
     "EmbeddedServer",
     "adopt_shared",
     "embedded_gguf_path",
@@ -46,6 +47,10 @@ EMBEDDED_PROFILE = ModelProfile(
     output_cost_per_token=0.0,
     description="Embedded SmolLM2-135M-Instruct (llama.cpp on loopback): a tiny demo model, prompted thinking",
 )
+
+EMBEDDED_TOOL_OUTPUT_TOKENS = 512
+"""The most tokens one tool turn may add for the embedded model (its context holds 2,048), so
+the default budget leaves room for a tool call and the answer after it."""
 
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _INSTALL_HINT = (
@@ -103,8 +108,9 @@ class EmbeddedServer:
             raise ConfigurationError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
         model_path = embedded_gguf_path()
         self.port = _free_port()
+        child = str(Path(__file__).with_name("embedded_child.py"))  # ends with this process
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, child, str(os.getpid()),
             "--model", str(model_path),
             "--model_alias", "smollm2",
             "--host", "127.0.0.1",

@@ -57,6 +57,12 @@ class ThinkingStyle(StrEnum):
 
 ReplayField = Literal["none", "reasoning_content", "thinking_blocks"]
 
+Continuation = Literal["none", "prefill", "vllm"]
+"""How a server continues a partial assistant message (the last message of a request):
+``prefill`` continues it as it is (llama.cpp's server does by default), ``vllm`` when the
+request says ``continue_final_message`` (with ``add_generation_prompt`` false); ``none``: it
+cannot (hosted APIs with thinking on)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ModelProfile:
@@ -104,6 +110,9 @@ class ModelProfile:
     thinking there and acts or answers in the same call (the client cuts the stream only if the
     server overshoots), and a call with thinking off carries a small cap, so a model that reasons
     anyway is stopped and answers."""
+    continuation: Continuation = "none"
+    """Whether and how the server continues a partial assistant message: what budget forcing
+    (``Force``) needs; without it the controller thinks with the cutoff and re-asks instead."""
     exact_prompt_count: bool = False
     """The model's ``count_tokens`` is the provider's own count (same tokenizer and template):
     prompts are planned as counted. Otherwise the ledger plans with a margin for the provider's
@@ -253,6 +262,7 @@ _BUILTIN: list[tuple[str, ModelProfile]] = [
         replace(
             _LOCAL_TEMPLATE,
             style=ThinkingStyle.GRANITE,
+            continuation="vllm",
             description="Granite hybrid on vLLM: chat_template_kwargs.thinking",
         ),
     ),
@@ -261,6 +271,7 @@ _BUILTIN: list[tuple[str, ModelProfile]] = [
         replace(
             _LOCAL_TEMPLATE,
             replay="reasoning_content",
+            continuation="vllm",
             description="vLLM: chat_template_kwargs.enable_thinking",
         ),
     ),
@@ -269,6 +280,7 @@ _BUILTIN: list[tuple[str, ModelProfile]] = [
         replace(
             _LOCAL_TEMPLATE,
             litellm_model="openai/{name}",
+            continuation="prefill",
             description="llama.cpp server: chat_template_kwargs.enable_thinking",
         ),
     ),

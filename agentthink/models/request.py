@@ -40,6 +40,9 @@ class CallRequest:
     past it (what is left of the run's ``max_thinking_tokens``)."""
     watch: ThinkingStop | None = None
     """Fed each piece of reasoning as it streams; a returned reason closes the stream early."""
+    continue_final: bool = False
+    """The last message is a partial assistant message for the model to continue (budget
+    forcing); sent as the profile's ``continuation`` says."""
 
     @property
     def tool_list(self) -> list[dict[str, Any]] | None:

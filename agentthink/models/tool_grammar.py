@@ -27,6 +27,7 @@ from agentthink.models.untrusted import parse_tool_arguments
 
 __all__ = [
     "MAX_SPANS",
+    "ONE_LINE_GRAMMAR",
     "call_schema",
     "last_question",
     "needs_tool_call",
@@ -45,6 +46,8 @@ _EDGE_PUNCTUATION = "?!.,;:\"'()[]"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
 _EXAMPLE = re.compile(r"e\.g\.\s*(\"[^\"]*\"|-?\d+(?:\.\d+)?)")
 
+ONE_LINE_GRAMMAR = "root ::= [^{\\n] [^\\n]*"
+"""GBNF for an answer: one line of text that does not start a JSON object."""
 _INTRO = (
     "You answer questions with tools. First call the one tool that fits the question by "
     'replying with JSON: {"name": TOOL, "arguments": {...}}, copying the numbers and words '
@@ -214,40 +217,48 @@ _WRAPPED = re.compile(
 )
 
 
-def _result_line(name: str, message: dict[str, Any]) -> str:
-    """A tool result as one plain line: the untrusted-data wrapper is dropped (a 135M model
-    copies it rather than heeds it) and an error says so."""
+def _result_line(call: tuple[str, dict[str, Any]], message: dict[str, Any]) -> str:
+    """A tool result as one plain line naming the call: the untrusted-data wrapper is dropped
+    (a 135M model copies it rather than heeds it) and an error says so."""
+    name, arguments = call
+    shown = ", ".join(str(v) for v in arguments.values())
     text = _text_of(message.get("content")).strip()
     match = _WRAPPED.match(text)
     if match is not None:
         kind, text = match.group(1), match.group(2).strip()
         if kind.startswith("Error"):
-            return f"Error from {name}: {text}"
-    return f"Result of {name}: {text}"
+            return f"Error from {name}({shown}): {text}"
+    return f"Result of {name}({shown}): {text}"
 
 
-def render_history(messages: Sequence[dict[str, Any]], system: str) -> list[dict[str, Any]]:
+def render_history(
+    messages: Sequence[dict[str, Any]], system: str, *, answering: bool = False
+) -> list[dict[str, Any]]:
     """The conversation as a model without tool messages reads it: ``system`` first (merged
-    with any system message), tool calls as their JSON, tool results as user messages."""
+    with any system message), tool results as user messages naming the call. Tool calls are
+    shown as their JSON, or left out when ``answering`` (the model then writes the answer, not
+    another call)."""
     extra = [_text_of(m.get("content")) for m in messages if m.get("role") == "system"]
     merged = "\n\n".join(part for part in (system, *extra) if part)
     rendered: list[dict[str, Any]] = [{"role": "system", "content": merged}] if merged else []
-    names: dict[str, str] = {}
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
     for message in messages:
         role = message.get("role")
         if role == "system":
             continue
         if role == "assistant" and message.get("tool_calls"):
-            calls = []
+            shown = []
             for call in message["tool_calls"]:
                 function = call.get("function", {})
-                names[str(call.get("id"))] = str(function.get("name", "tool"))
                 arguments, _ = parse_tool_arguments(str(function.get("arguments") or ""))
-                calls.append(json.dumps({"name": function.get("name"), "arguments": arguments}))
-            rendered.append({"role": "assistant", "content": "\n".join(calls)})
+                name = str(function.get("name", "tool"))
+                calls[str(call.get("id"))] = (name, arguments)
+                shown.append(json.dumps({"name": name, "arguments": arguments}))
+            if not answering:
+                rendered.append({"role": "assistant", "content": "\n".join(shown)})
         elif role == "tool":
-            name = names.get(str(message.get("tool_call_id")), "the tool")
-            rendered.append({"role": "user", "content": _result_line(name, message)})
+            call = calls.get(str(message.get("tool_call_id")), ("the tool", {}))
+            rendered.append({"role": "user", "content": _result_line(call, message)})
         else:
             rendered.append({"role": role, "content": _text_of(message.get("content"))})
     return rendered

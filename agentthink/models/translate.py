@@ -77,11 +77,17 @@ def build_request(
     tools: list[dict[str, Any]] | None = None,
     tool_choice: str | dict[str, Any] | None = None,
     temperature: float | None = None,
+    continue_final: bool = False,
 ) -> PreparedRequest:
-    """Build the provider-specific request for ``reasoning`` on a model of ``profile``."""
+    """Build the provider-specific request for ``reasoning`` on a model of ``profile``
+    (``continue_final``: the last message is a partial assistant message to continue)."""
     notes: list[str] = []
     params: dict[str, Any] = dict(profile.extra_params)
     params["max_tokens"] = max_tokens
+    if continue_final and profile.continuation == "vllm":
+        extra = dict(params.get("extra_body") or {})
+        extra.update(continue_final_message=True, add_generation_prompt=False)
+        params["extra_body"] = extra
     thinking_on = _THINKING_TRANSLATORS[profile.style](
         profile, reasoning, params, max_tokens, notes
     )

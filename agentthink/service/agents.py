@@ -12,6 +12,7 @@ built with them (that is what makes runs durable), for example::
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from agentthink.errors import ConfigurationError
 from agentthink.service.settings import ServiceSettings
 from agentthink.spans import tracing_for
 
-__all__ = ["AgentProvider", "load_factory"]
+__all__ = ["AgentProvider", "check_settings", "load_factory", "model_server_problem"]
 
 AgentFactory = Callable[..., Agent]
 
@@ -38,6 +39,38 @@ def load_factory(spec: str) -> AgentFactory:
     if not callable(factory):
         raise ConfigurationError(f"agent factory {spec!r} is not callable")
     return factory  # type: ignore[no-any-return]
+
+
+def check_settings(settings: ServiceSettings, factory: AgentFactory | None = None) -> None:
+    """Refuse, before anything starts, settings every run would fail on, with the message the
+    run would give (``ConfigurationError``): an agent factory that cannot be loaded, or else an
+    unknown policy or tool, or a model string no provider serves (or whose API key is not set).
+    The model server is not contacted (see ``model_server_problem``)."""
+    if factory is not None:
+        return
+    if settings.agent:
+        load_factory(settings.agent)
+        return
+    from agentthink.assembly import make_model, make_policy, make_tools, parse_tool_names
+
+    make_policy(settings.policy)
+    make_tools(parse_tool_names(settings.tools or ""), settings)
+    make_model(settings, reach_local=False)
+
+
+async def model_server_problem(settings: ServiceSettings) -> str | None:
+    """Why the configured model server (``api_base``) cannot be reached now, or None (also when
+    no server is configured, or an agent factory chooses the model)."""
+    if settings.agent or not settings.api_base:
+        return None
+    from agentthink.assembly import reach_server
+    from agentthink.errors import ModelUnavailableError
+
+    try:
+        await asyncio.to_thread(reach_server, settings.model or "model", settings.api_base)
+    except ModelUnavailableError as exc:
+        return str(exc)
+    return None
 
 
 class AgentProvider:

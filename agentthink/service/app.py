@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from agentthink.service.agents import AgentFactory
-from agentthink.service.http_common import Auth, BudgetFields, ThreadId, sse_frame
+from agentthink.service.http_common import Auth, BudgetFields, Question, ThreadId, sse_frame
 from agentthink.service.http_errors import add_error_handling
 from agentthink.service.openai_compat import add_chat_completions
 from agentthink.service.service import RequestError, Service
@@ -33,7 +33,7 @@ class RunRequest(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    question: str = Field(min_length=1)
+    question: Question
     thread_id: ThreadId = None
     """Continue this conversation (a follow-up); a new one starts when unset."""
     budget: BudgetFields | None = None

@@ -12,11 +12,20 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
-from agentthink.service.service import Caller, Service
+from agentthink.service.service import Caller, Service, storable_problem
 
-__all__ = ["Auth", "BudgetFields", "ThreadId", "error_body", "error_response", "sse_frame"]
+__all__ = [
+    "Auth",
+    "BudgetFields",
+    "Question",
+    "ThreadId",
+    "error_body",
+    "error_response",
+    "sse_frame",
+]
 
 
 class BudgetFields(BaseModel):
@@ -33,6 +42,18 @@ class BudgetFields(BaseModel):
     max_seconds: float | None = Field(default=None, gt=0)
     answer_reserve_tokens: int | None = Field(default=None, ge=0)
 
+
+def _question(text: str) -> str:
+    problem = storable_problem(text)
+    if problem is None and not text.strip():
+        problem = "the question has no text, only white space"
+    if problem is not None:
+        raise PydanticCustomError("invalid_question", problem)
+    return text
+
+
+Question = Annotated[str, Field(min_length=1), AfterValidator(_question)]
+"""A run's question: text that is not only white space, and storable."""
 
 ThreadId = Annotated[str | None, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 """A conversation to continue (a follow-up); a new one starts when unset."""

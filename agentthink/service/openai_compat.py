@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from agentthink.budget import LIMIT_NAMES
 from agentthink.service.http_common import Auth, BudgetFields, ThreadId, error_body, sse_frame
-from agentthink.service.service import RequestError, Service
+from agentthink.service.service import RequestError, Service, storable_problem
 from agentthink.service.store import RunRecord, StoredEvent
 
 __all__ = ["EFFORT_POLICIES", "ChatCompletionRequest", "ChatMessage", "add_chat_completions"]
@@ -103,7 +103,11 @@ class ChatMessage(BaseModel):
     @field_validator("content")
     @classmethod
     def _text_only(cls, content: str | list[dict[str, Any]] | None) -> str:
-        return _text_of(content)
+        text = _text_of(content)
+        problem = storable_problem(text)
+        if problem is not None:
+            raise _invalid(problem)
+        return text
 
     @field_validator("tool_calls")
     @classmethod

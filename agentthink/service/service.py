@@ -14,7 +14,12 @@ from typing import Any
 from agentthink.budget import Budget
 from agentthink.errors import ConfigurationError
 from agentthink.policies.registry import get_policy
-from agentthink.service.agents import AgentFactory, AgentProvider
+from agentthink.service.agents import (
+    AgentFactory,
+    AgentProvider,
+    check_settings,
+    model_server_problem,
+)
 from agentthink.service.checkpoints import open_checkpointer
 from agentthink.service.db import open_database
 from agentthink.service.executor import RunExecutor
@@ -67,6 +72,20 @@ class EventBus:
             self._waiters.pop(run_id, None)
 
 
+def storable_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as it is on every database backend, or None.
+
+    PostgreSQL's text and JSON types cannot hold a NUL character (SQLite can): the service
+    refuses such text on every backend alike.
+    """
+    if "\x00" in text:
+        return (
+            f"contains a NUL character (U+0000) at offset {text.index(chr(0))}, which cannot "
+            "be stored; remove it"
+        )
+    return None
+
+
 @dataclasses.dataclass(slots=True)
 class Caller:
     """The authenticated key."""
@@ -96,6 +115,7 @@ class Service:
             self.keys = {"default": ApiKey(key=self.generated_key)}
         self._default_budget = settings.run_budget()
         self._ceiling = settings.budget_ceiling()
+        check_settings(settings, agent_factory)
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -153,6 +173,8 @@ class Service:
             return f"database unreachable: {exc}"
         if self._worker_task is not None and self._worker_task.done():
             return "the worker stopped"
+        if self.agent_factory is None:
+            return await model_server_problem(self.settings)
         return None
 
     # --- operations -----------------------------------------------------------------------
@@ -183,6 +205,13 @@ class Service:
         ceiling; 422 naming the field otherwise."""
         merged = {f.name: getattr(self._default_budget, f.name) for f in dataclasses.fields(Budget)}
         merged.update({k: v for k, v in (fields or {}).items() if v is not None})
+        cost, most_cost = (fields or {}).get("max_cost_usd"), self.settings.max_run_cost_usd
+        if cost is not None and self._ceiling.max_cost_usd is None and cost > most_cost:
+            raise RequestError(
+                422,
+                f"budget.max_cost_usd={cost} is above this server's ceiling of {most_cost}; "
+                "ask for less",
+            )
         for f in dataclasses.fields(Budget):
             asked, most = merged[f.name], getattr(self._ceiling, f.name)
             if most is None:
@@ -212,12 +241,7 @@ class Service:
     ) -> RunRecord:
         """Queue a run for ``caller``: budget checked, pool reserved, job enqueued."""
         assert self.store is not None
-        if len(question) > self.settings.max_question_chars:
-            raise RequestError(
-                422,
-                f"question is {len(question)} characters; the limit is "
-                f"{self.settings.max_question_chars}",
-            )
+        self._check_texts(question, history or [])
         if policy is not None:
             try:
                 get_policy(policy)
@@ -273,6 +297,26 @@ class Service:
         elif self.worker is not None:
             self.worker.wake()
         return run
+
+    def _check_texts(self, question: str, history: list[dict[str, Any]]) -> None:
+        """422 naming the field for a question that is blank, too long or not storable, and
+        for history text that is not storable."""
+        if len(question) > self.settings.max_question_chars:
+            raise RequestError(
+                422,
+                f"question is {len(question)} characters; the limit is "
+                f"{self.settings.max_question_chars}",
+            )
+        if not question.strip():
+            raise RequestError(422, "question: the question has no text, only white space")
+        texts = [("question", question)]
+        texts += [
+            (f"history.{i}.content", str(m.get("content") or "")) for i, m in enumerate(history)
+        ]
+        for field, text in texts:
+            problem = storable_problem(text)
+            if problem is not None:
+                raise RequestError(422, f"{field}: {problem}")
 
     async def get_owned(self, caller: Caller, run_id: str) -> RunRecord:
         """The run, when it is the caller's (404 unknown, 403 another key's)."""

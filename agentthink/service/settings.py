@@ -70,6 +70,9 @@ class ServiceSettings(AgentSettings):
     on many machines share the work through a pgqueuer queue)."""
     max_run_budget: str | None = None
     """The most one request may ask for; None: no more than ``budget``'s token limit x 4."""
+    max_run_cost_usd: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    """The most ``budget.max_cost_usd`` one request may ask for, in US dollars, when
+    ``max_run_budget`` sets no ``cost`` (a run that asks for no cost limit is not given one)."""
     system_prompt: str | None = None
     agent: str | None = None
     """``package.module:function`` building the Agent (your own tools and model); see

@@ -11,11 +11,13 @@ from agentthink.events import (
     DecisionMade,
     Done,
     Event,
+    Refocused,
     SampleDrawn,
     SampleSelected,
     SearchDone,
     SearchRound,
     ThinkingDelta,
+    ThinkingForced,
     ToolCallStarted,
     ToolResultReceived,
 )
@@ -81,6 +83,10 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
             return "search_round", dataclasses.asdict(event)
         case SearchDone():
             return "search_done", dataclasses.asdict(event)
+        case Refocused():
+            return "refocused", dataclasses.asdict(event)
+        case ThinkingForced():
+            return "forced", dataclasses.asdict(event)
         case Done(result=result):
             return "done", result_fields(result)
     raise TypeError(f"not an agentthink event: {event!r}")

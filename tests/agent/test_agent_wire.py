@@ -6,9 +6,9 @@ from agentthink import Agent, Budget
 from agentthink.decisions import Act
 from agentthink.events import DecisionMade, ThinkingDelta
 from agentthink.models import LiteLLMModel, RetryPolicy
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall, tokens_of
 from agentthink.tools import tool
-from tests.fakes.base import Reply, ScriptedToolCall, tokens_of
-from tests.fakes.openai_server import OpenAIServer
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
 
@@ -54,13 +54,14 @@ async def test_agent_through_litellm_with_tools_and_thinking() -> None:
 
 async def test_a_model_that_thinks_when_told_not_to_is_cut_at_the_thinking_budget() -> None:
     long_thought = " ".join(f"w{i}" for i in range(300))
+    # the server ignores enable_thinking=false (reasoning_parser on) and has no native cap
     with OpenAIServer(
-        lambda body: Reply(reasoning=long_thought, text="done"), dialect="vllm"
+        lambda body: Reply(reasoning=long_thought, text="done"),
+        dialect="vllm",
+        thinks=lambda body: True,
+        honour_thinking_token_budget=False,
     ) as server:
-        server.honour_thinking_token_budget = False
         model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
-        # the server ignores enable_thinking=false (reasoning_parser on, thinking forced below)
-        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
         result = await Agent(
             model, policy="never", budget=Budget(max_thinking_tokens=40, max_steps=3)
         ).run("hi")
@@ -97,9 +98,10 @@ async def test_an_answer_call_that_got_only_reasoning_is_asked_again_within_the_
         Reply(reasoning=" ".join(f"r{i}" for i in range(400)), text="Four."),
         Reply(text="Four."),
     ]
-    with OpenAIServer(replies, dialect="vllm") as server:
-        # reasons though told not to, on the first call only
-        server.thinking_mode = lambda body: len(body["messages"]) == 1  # type: ignore[method-assign]
+    # reasons though told not to, on the first call only
+    with OpenAIServer(
+        replies, dialect="vllm", thinks=lambda body: len(body["messages"]) == 1
+    ) as server:
         model = LiteLLMModel("hosted_vllm/q", api_base=server.url + "/v1", api_key="k", retry=FAST)
         agent = Agent(model, tools=[weather], policy="never", budget=Budget(max_total_tokens=600))
         result = await agent.run("What is 2 + 2?")
@@ -122,9 +124,10 @@ async def test_a_native_thinking_cap_lets_a_model_that_reasons_anyway_answer() -
 
     long_thought = " ".join(f"w{i}" for i in range(600))
     with OpenAIServer(
-        lambda body: Reply(reasoning=long_thought, text="Four."), dialect="vllm"
+        lambda body: Reply(reasoning=long_thought, text="Four."),
+        dialect="vllm",
+        thinks=lambda body: True,
     ) as server:
-        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
         profile = dataclasses.replace(
             resolve_profile("hosted_vllm/q")[0], native_thinking_budget=True
         )
@@ -168,8 +171,15 @@ async def test_a_watched_thinking_step_stops_where_the_reasoning_starts_to_hedge
     productive = " ".join(
         f"Step {i}: the square of {i} adds {i * i} to the sum." for i in range(30)
     )
+    # hedging and going round in circles (a repeated step): a stop on hedging alone would be
+    # resumed (productive re-checking reads so too), a loop is final
     hedging = " ".join(
-        ["Wait, let me double-check the sum.", "Hmm, maybe I slipped.", "Actually, redo it."] * 30
+        [
+            "Wait, let me double-check the sum.",
+            "Step 1: the square of 1 adds 1 to the sum.",
+            "Hmm, maybe I slipped.",
+        ]
+        * 30
     )
     replies = [
         Reply(reasoning=productive + " " + hedging, text="The sum is 8555.", chunk_delay=0.002),

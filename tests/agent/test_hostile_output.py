@@ -14,9 +14,9 @@ from agentthink import Agent, Budget
 from agentthink.models import LiteLLMModel, RetryPolicy
 from agentthink.result import RunResult
 from agentthink.testing import RecordedCall, ScriptedCall, ScriptedModel, ScriptedTurn
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall
 from agentthink.tools import tool
-from tests.fakes.base import Reply, ScriptedToolCall
-from tests.fakes.openai_server import OpenAIServer
 from tests.strategies import any_text, hostile_arguments
 
 FAST = RetryPolicy(max_attempts=1, base_delay=0.01, max_delay=0.05)

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentthink import Agent, Budget
-from agentthink.bench.provider_count import ProviderTokenizer
 from agentthink.models import LiteLLMModel, RetryPolicy
 from agentthink.testing import ScriptedModel, ScriptedTurn
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.provider_count import ProviderTokenizer
+from agentthink.testing.replies import Reply, ScriptedToolCall
 from agentthink.tools import tool
-from tests.fakes.base import Reply, ScriptedToolCall
-from tests.fakes.openai_server import OpenAIServer
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
 

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentthink import Agent, Budget
-from agentthink.bench.provider_count import ProviderTokenizer
 from agentthink.models import LiteLLMModel, RetryPolicy
 from agentthink.policies import SamplePolicy
-from tests.fakes.base import Reply
-from tests.fakes.openai_server import OpenAIServer
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.provider_count import ProviderTokenizer
+from agentthink.testing.replies import Reply
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from agentthink import Agent, Budget
 from agentthink.policies import SearchPolicy
 from agentthink.step_judges import ModelStepJudge
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply
 from tests.agent.test_sampling_wire import _Concurrency, _model
-from tests.fakes.base import Reply
-from tests.fakes.openai_server import OpenAIServer
 
 STEP = re.compile(r"Step (\d+): (good|bad)")
 

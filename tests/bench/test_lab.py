@@ -72,7 +72,7 @@ def test_answer_check_and_pareto() -> None:
 
 
 def test_targets_report(small_world: World) -> None:
-    from agentthink.bench.lab import LabResult, PolicyScore
+    from agentthink.bench.lab import LabResult, PolicyScore, best_baseline
 
     def score(name: str, acc: float, tokens: float, cop: float, pareto: bool) -> PolicyScore:
         return PolicyScore(name, 10, acc, tokens, 0, 0, cop, {}, 0, 0, pareto)
@@ -85,6 +85,30 @@ def test_targets_report(small_world: World) -> None:
         [score("adaptive", 0.9, 400, 1.0, True), score("fixed-high", 0.905, 1000, 2.0, True)],
     )
     assert all(met for _, met, _ in targets(result))
+    # against the best of the fixed-effort baselines: the most accurate, then the cheapest
+    result.scores += [
+        score("fixed-low", 0.95, 900, 1.5, True),
+        score("fixed", 0.95, 950, 1.6, False),
+    ]
+    best = best_baseline(result)
+    assert best is not None and best.policy == "fixed-low"
+    checks = dict((name, met) for name, met, _ in targets(result))
+    assert checks == {
+        "on the Pareto front": True,
+        "accuracy within 1 point of fixed-low": False,
+        "at most half the tokens of fixed-low": True,
+        "best cost-of-pass": True,
+    }
+
+
+def test_the_model_a_world_is_served_as() -> None:
+    from agentthink.bench.lab import sim_model
+    from agentthink.bench.world import load_world
+
+    hidden = sim_model(load_world("hidden-reasoning"), "http://127.0.0.1:1/v1", "k").profile
+    assert not hidden.reasoning_visible and hidden.native_thinking_budget
+    raw = sim_model(load_world("mostly-easy"), "http://127.0.0.1:1/v1", "k").profile
+    assert raw.reasoning_visible and not raw.native_thinking_budget
 
 
 async def test_budget_fuzz_small_has_no_overrun_on_agentthinks_books() -> None:

@@ -18,6 +18,8 @@ from agentthink.bench.cli import main
 from agentthink.bench.task_source import load_tasks, system_prompt
 from agentthink.bench.tasks import format_tasks_table, run_tasks, write_task_outputs
 from agentthink.testing import RecordedCall, ScriptedModel, ScriptedTurn
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply
 
 DATASET = "reasoning-gym:basic_arithmetic,leg_counting"
 
@@ -79,6 +81,42 @@ async def test_policies_on_tasks_with_a_scripted_model(tmp_path: Path) -> None:
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_gpu_command_against_a_loopback_vllm_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command BENCHMARKS.md gives a GPU user, against a loopback server speaking vLLM's
+    dialect (reasoning in ``reasoning_content``) that knows the arithmetic answers."""
+    tasks = load_tasks("reasoning-gym:basic_arithmetic", 3, seed=4)
+    right = {t.question: t.answer for t in tasks}
+
+    def reply(body: dict[str, object]) -> Reply:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        question = messages[-1]["content"]
+        return Reply(reasoning="Left to right.", text=f"<answer>{right[question]}</answer>")
+
+    with OpenAIServer(reply, dialect="vllm") as server:
+        code = main(
+            [
+                "tasks", "--dataset", "reasoning-gym:basic_arithmetic", "-n", "3", "--seed", "4",
+                "--model", "hosted_vllm/Qwen/Qwen3-8B", "--api-base", f"{server.url}/v1",
+                "--policies", "never,fixed-low", "--out", str(tmp_path),
+            ]
+        )  # fmt: skip
+        served = len(server.bodies)
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "model hosted_vllm/Qwen/Qwen3-8B" in out
+    payload = json.loads((tmp_path / "tasks.json").read_text())
+    assert [(s["policy"], s["accuracy"]) for s in payload["scores"]] == [
+        ("never", 1.0),
+        ("fixed-low", 1.0),
+    ]
+    assert served == sum(r["steps"] for r in payload["runs"]) >= 6
+    fixed = [r for r in payload["runs"] if r["policy"] == "fixed-low"]
+    assert all(r["reasoning_tokens"] > 0 for r in fixed)  # the server's reasoning, on its books
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -106,7 +144,7 @@ def test_the_path_on_the_embedded_model(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(
         [
             "tasks", "--dataset", "reasoning-gym:basic_arithmetic", "-n", "5", "--seed", "1",
-            "--policies", "never,fixed-low", "--budget", "total=1500,steps=4",
+            "--policies", "never,fixed-low", "--budget", "total=3000,steps=4",
             "--out", str(tmp_path),
         ]
     )  # fmt: skip
@@ -116,5 +154,9 @@ def test_the_path_on_the_embedded_model(tmp_path: Path, capsys: pytest.CaptureFi
     payload = json.loads((tmp_path / "tasks.json").read_text())
     assert [s["n"] for s in payload["scores"]] == [5, 5] and len(payload["runs"]) == 10
     assert all(r["prompt_tokens"] > 0 for r in payload["runs"])
-    assert all(r["prompt_tokens"] + r["completion_tokens"] <= 1500 for r in payload["runs"])
+    assert all(r["prompt_tokens"] + r["completion_tokens"] <= 3000 for r in payload["runs"])
+    # the budget leaves fixed-low room to think first: the thinking path ran on a real model
+    assert any(
+        r["decisions"].startswith("think") for r in payload["runs"] if r["policy"] == "fixed-low"
+    )
     assert all(r["error"] is None for r in payload["runs"])

@@ -154,8 +154,8 @@ def test_run_json_on_the_embedded_model_with_the_calculator(run_cli: Run) -> Non
 
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_native_thinking_cap_setting_reaches_the_server(run_cli: Run, how: str) -> None:
-    from tests.fakes.base import Reply
-    from tests.fakes.openai_server import OpenAIServer
+    from agentthink.testing.openai_fake import OpenAIServer
+    from agentthink.testing.replies import Reply
 
     with OpenAIServer(lambda body: Reply(text="Four."), dialect="vllm") as server:
         args = ["run", "q", "--json", "--model", "hosted_vllm/q", "--api-base", server.url + "/v1"]

@@ -64,13 +64,12 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakes.base import ProviderHandler, RecordedRequest, Reply
-from tests.fakes.openai_server import (
-    ChunkedStreamMixin,
+from agentthink.testing.loopback import ChunkedHandler, RecordedRequest, ScriptedServer
+from agentthink.testing.replies import (
     Generation,
     PlannedToolCall,
+    Reply,
     Script,
-    ScriptedServer,
     plan_generation,
     prompt_tokens_of,
 )
@@ -112,7 +111,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _OllamaHandler(ChunkedStreamMixin, ProviderHandler):
+class _OllamaHandler(ChunkedHandler):
     server: OllamaServer
 
     def do_POST(self) -> None:

@@ -60,3 +60,39 @@ async def test_max_tokens_is_a_hard_cap(server: EmbeddedServer) -> None:
     turn = await embedded_model(server).complete(QUESTION, CallRequest(max_tokens=5, temperature=0))
     assert turn.finish_reason == "length"
     assert turn.usage.completion_tokens == 5
+
+
+def test_the_server_ends_with_a_process_killed_without_clean_up() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from agentthink.models.embedded import EmbeddedServer\n"
+        "import sys, time\n"
+        "s = EmbeddedServer(n_ctx=512).start()\n"
+        "assert s.process is not None\n"
+        "print(s.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        server_pid = int(owner.stdout.readline())
+    finally:
+        owner.send_signal(signal.SIGKILL)  # no atexit, no stop(): only the watchdog can end it
+        owner.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{server_pid}/stat") as stat:  # a zombie has ended too
+            if stat.read().split(") ")[1].startswith("Z"):
+                return
+        time.sleep(0.2)
+    os.kill(server_pid, signal.SIGKILL)
+    raise AssertionError("the embedded server outlived the process that started it")

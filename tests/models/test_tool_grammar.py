@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from agentthink.models.constrained import ConstrainedToolModel
+from agentthink.models.reasoning import Reasoning
 from agentthink.models.request import CallRequest
 from agentthink.models.tool_grammar import (
     call_schema,
@@ -105,7 +106,9 @@ def test_the_history_is_rendered_as_text() -> None:
         "name": "calculator",
         "arguments": {"expression": "2 + 2"},
     }
-    assert rendered[3] == {"role": "user", "content": "Result of calculator: 4"}
+    assert rendered[3] == {"role": "user", "content": "Result of calculator(2 + 2): 4"}
+    answering = render_history(messages, "SYSTEM", answering=True)
+    assert [m["role"] for m in answering] == ["system", "user", "user"]  # no JSON to copy
     assert needs_tool_call([*messages, {"role": "user", "content": "And 3 + 3?"}])
 
 
@@ -118,7 +121,13 @@ def test_the_model_forces_a_call_only_before_a_tool_result() -> None:
     assert params["response_format"]["type"] == "json_object"
     assert "anyOf" in params["response_format"]["schema"]
     sent, request = model.plan(_conversation(), CallRequest(tools=TOOLS))
-    assert request.tools is None and "response_format" not in model._prepare(sent, request).params
-    assert sent[-1]["content"] == "Result of calculator: 4"
+    params = model._prepare(sent, request).params
+    assert request.tools is None and "response_format" not in params
+    assert params["extra_body"]["grammar"].startswith("root ::=")  # one line of text
+    assert sent[-1]["content"] == "Result of calculator(2 + 2): 4"
     plain = [{"role": "user", "content": "hi"}]
-    assert model.plan(plain, CallRequest()) == (plain, CallRequest())
+    sent, request = model.plan(plain, CallRequest())
+    assert sent == plain and "grammar" in model._prepare(sent, request).params["extra_body"]
+    thinking = CallRequest(tools=TOOLS, reasoning=Reasoning.on(budget_tokens=100))
+    sent, request = model.plan(question, thinking)
+    assert request.tools is None and "extra_body" not in model._prepare(sent, request).params

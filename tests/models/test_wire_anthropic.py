@@ -1,48 +1,28 @@
 """The boundary against a loopback Anthropic Messages server: exact request bodies for budget
-and adaptive thinking, tool rounds that replay signed thinking blocks (streamed and not), the
-hard thinking cutoff, usage as billed, retries and errors."""
+and adaptive thinking, tool rounds that replay signed thinking blocks (streamed and not),
+redacted thinking, usage as billed. Retries, errors, the cutoff and broken streams for every
+provider are in ``test_provider_contract.py``."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import pytest
 
-from agentthink.errors import ModelAuthError, ModelRequestError
+from agentthink.errors import ModelRequestError
 from agentthink.models import (
     LiteLLMModel,
     Reasoning,
-    ReasoningDelta,
     RetryPolicy,
-    TextDelta,
-    ToolCallDelta,
     Turn,
-    TurnDone,
 )
 from agentthink.models.request import CallRequest
 from tests.fakes.anthropic_server import REDACTED_THINKING_TOKENS, AnthropicServer
 from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
+from tests.models.wire import TOOL_MODES, TOOLS, USER, run_tool_rounds, two_tool_rounds
 
 SONNET = "anthropic/claude-sonnet-4-5"  # budget-style thinking
 OPUS = "anthropic/claude-opus-4-7"  # adaptive thinking only
-USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "weather",
-            "description": "Weather in a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    }
-]
-LONG_THOUGHT = " ".join(f"step{i}" for i in range(200))
 
 
 def _model(name: str, server: AnthropicServer, retry: RetryPolicy) -> LiteLLMModel:
@@ -90,7 +70,7 @@ async def test_budget_model_request_bodies(
 
 @pytest.mark.parametrize(
     ("budget", "max_tokens", "native"),
-    [(500, 8000, 1024), (9000, 8000, 7999), (1024, 1025, 1024)],
+    [(20, 4000, 1024), (500, 8000, 1024), (9000, 8000, 7999), (1024, 1025, 1024)],
 )
 async def test_budget_is_clamped_to_what_the_api_accepts(
     budget: int, max_tokens: int, native: int, fast_retry: RetryPolicy
@@ -203,79 +183,22 @@ async def test_temperature_is_dropped_where_the_model_accepts_none(
 # --- two rounds of tool calls, signed thinking blocks sent back ------------------------------
 
 
-def _two_tool_rounds(*, redacted: bool = False) -> list[Reply]:
-    return [
-        Reply(
-            reasoning="I need Paris first",
-            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
-            redacted_thinking=redacted,
-        ),
-        Reply(reasoning="Now Rome", tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
-        Reply(reasoning="Both known", text="Paris is sunny, Rome is rainy."),
-    ]
-
-
-async def _one_turn(
-    model: LiteLLMModel, messages: list[dict[str, Any]], reasoning: Reasoning, mode: str
-) -> Turn:
-    if mode == "stream":
-        deltas = [
-            d
-            async for d in model.stream(
-                messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
-            )
-        ]
-        assert isinstance(deltas[-1], TurnDone)
-        assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == (
-            deltas[-1].turn.reasoning
-        )
-        return deltas[-1].turn
-    return await model.complete(
-        messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
-    )
-
-
-async def _run_tool_rounds(
-    model: LiteLLMModel, reasoning: Reasoning, mode: str = "complete"
-) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = list(USER)
-    results = {"Paris": "sunny", "Rome": "rainy"}
-    for _ in range(3):
-        turn = await _one_turn(model, messages, reasoning, mode)
-        messages.append(turn.message)
-        if not turn.tool_calls:
-            assert turn.text == "Paris is sunny, Rome is rainy."
-            assert turn.finish_reason == "stop"
-            return messages
-        assert turn.finish_reason == "tool_calls"
-        blocks = turn.message["thinking_blocks"]
-        assert blocks[0]["type"] == "thinking" and blocks[0]["signature"]
-        assert blocks[0]["thinking"] == turn.reasoning
-        for call in turn.tool_calls:
-            assert call.error is None and call.id.startswith("toolu_")
-            messages.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": call.id,
-                    "content": results[call.arguments["city"]],
-                }
-            )
-    raise AssertionError("the model never answered")
-
-
-TOOL_MODES = [
-    ("complete", Reasoning.on(effort="low")),  # no cutoff: the non-streaming path
-    ("complete", Reasoning.on(budget_tokens=2000)),  # a cutoff: the streaming path
-    ("stream", Reasoning.on(effort="low")),
-]
+def _signed_thinking(turn: Turn) -> None:
+    """A tool turn carries its signed thinking block, the reasoning itself."""
+    blocks = turn.message["thinking_blocks"]
+    assert blocks[0]["type"] == "thinking" and blocks[0]["signature"]
+    assert blocks[0]["thinking"] == turn.reasoning
+    assert all(call.id.startswith("toolu_") for call in turn.tool_calls)
 
 
 @pytest.mark.parametrize(("mode", "reasoning"), TOOL_MODES)
 async def test_two_tool_rounds_replay_signed_thinking_blocks(
     mode: str, reasoning: Reasoning, fast_retry: RetryPolicy
 ) -> None:
-    with AnthropicServer(_two_tool_rounds()) as server:
-        messages = await _run_tool_rounds(_model(SONNET, server, fast_retry), reasoning, mode)
+    with AnthropicServer(two_tool_rounds()) as server:
+        messages = await run_tool_rounds(
+            _model(SONNET, server, fast_retry), reasoning, mode, on_tool_turn=_signed_thinking
+        )
         bodies = server.bodies
     streamed = mode == "stream" or reasoning.budget_tokens is not None
     assert [b.get("stream", False) for b in bodies] == [streamed] * 3
@@ -292,41 +215,16 @@ async def test_two_tool_rounds_replay_signed_thinking_blocks(
 async def test_two_tool_rounds_on_an_adaptive_model(
     mode: str, reasoning: Reasoning, fast_retry: RetryPolicy
 ) -> None:
-    with AnthropicServer(_two_tool_rounds()) as server:
-        await _run_tool_rounds(_model(OPUS, server, fast_retry), reasoning, mode)
+    with AnthropicServer(two_tool_rounds()) as server:
+        await run_tool_rounds(
+            _model(OPUS, server, fast_retry), reasoning, mode, on_tool_turn=_signed_thinking
+        )
         assert all(b["thinking"]["type"] == "adaptive" for b in server.bodies)
-
-
-async def test_stream_yields_reasoning_text_and_tool_deltas(fast_retry: RetryPolicy) -> None:
-    reply = Reply(
-        reasoning="think a bit",
-        text="Calling.",
-        tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
-    )
-    with AnthropicServer([reply]) as server:
-        model = _model(SONNET, server, fast_retry)
-        deltas = [
-            d
-            async for d in model.stream(
-                USER,
-                CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000),
-            )
-        ]
-        served = server.served_tokens
-    kinds = [type(d) for d in deltas]
-    assert kinds[0] is ReasoningDelta and TextDelta in kinds and ToolCallDelta in kinds
-    assert kinds[-1] is TurnDone
-    turn = deltas[-1].turn  # type: ignore[union-attr]
-    assert turn.reasoning == "think a bit" and turn.text == "Calling."
-    assert turn.tool_calls[0].arguments == {"city": "Paris"}
-    assert turn.finish_reason == "tool_calls"
-    assert turn.usage.completion_tokens == served  # as billed: thinking, text and tool input
-    assert not turn.usage.estimated and turn.usage.prompt_tokens > 0
 
 
 async def test_stripping_the_thinking_blocks_is_rejected(fast_retry: RetryPolicy) -> None:
     """The server enforces Anthropic's rule: a tool turn must start with its thinking block."""
-    with AnthropicServer(_two_tool_rounds()) as server:
+    with AnthropicServer(two_tool_rounds()) as server:
         model = _model(SONNET, server, fast_retry)
         first = await model.complete(
             USER, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000)
@@ -346,8 +244,10 @@ async def test_stripping_the_thinking_blocks_is_rejected(fast_retry: RetryPolicy
 async def test_redacted_thinking_survives_the_round_trip(
     mode: str, reasoning: Reasoning, fast_retry: RetryPolicy
 ) -> None:
-    with AnthropicServer(_two_tool_rounds(redacted=True)) as server:
-        messages = await _run_tool_rounds(_model(SONNET, server, fast_retry), reasoning, mode)
+    with AnthropicServer(two_tool_rounds(redacted=True)) as server:
+        messages = await run_tool_rounds(
+            _model(SONNET, server, fast_retry), reasoning, mode, on_tool_turn=_signed_thinking
+        )
         replayed = server.bodies[1]["messages"][1]["content"]
     blocks = messages[1]["thinking_blocks"]
     assert [b["type"] for b in blocks] == ["thinking", "redacted_thinking"]
@@ -356,7 +256,7 @@ async def test_redacted_thinking_survives_the_round_trip(
     assert replayed[1]["data"] == blocks[1]["data"]
 
 
-# --- usage, the hard thinking cutoff ---------------------------------------------------------
+# --- usage ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -381,116 +281,3 @@ async def test_usage_is_as_billed_thinking_included(stream: bool, fast_retry: Re
     assert turn.usage.estimated
     assert turn.usage.prompt_tokens == count_tokens(USER[0]["content"])
     assert turn.finish_reason == "stop" and not turn.thinking_truncated
-
-
-async def test_thinking_cutoff_closes_the_stream(fast_retry: RetryPolicy) -> None:
-    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
-    with AnthropicServer([reply]) as server:
-        turn = await _model(SONNET, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
-        )
-        body = _sent(server)
-        await asyncio.sleep(0.05)
-        served = server.served_tokens
-    # the native budget has a floor of 1024; agentthink's cutoff enforces the 20
-    assert body["thinking"] == {"type": "enabled", "budget_tokens": 1024}
-    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
-    assert 20 <= turn.usage.reasoning_tokens <= 22
-    assert turn.usage.completion_tokens >= turn.usage.reasoning_tokens
-    assert turn.reasoning.startswith("step0 step1") and turn.text == ""
-    assert turn.tool_calls == []
-    assert turn.usage.estimated and turn.usage.prompt_tokens > 0
-    assert any("thinking cut at" in note for note in turn.notes)
-    assert served < 200  # the server stopped generating long before the end of the thought
-
-
-async def test_thinking_cutoff_on_stream(fast_retry: RetryPolicy) -> None:
-    reply = Reply(reasoning=LONG_THOUGHT, text="never reached")
-    with AnthropicServer([reply]) as server:
-        model = _model(SONNET, server, fast_retry)
-        deltas = [
-            d
-            async for d in model.stream(
-                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000)
-            )
-        ]
-    assert not any(isinstance(d, TextDelta) for d in deltas)
-    turn = deltas[-1].turn  # type: ignore[union-attr]
-    assert turn.finish_reason == "thinking_budget"
-    assert 30 <= turn.usage.reasoning_tokens <= 32
-
-
-# --- retries and errors ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("reasoning", [Reasoning.off(), Reasoning.on(budget_tokens=1500)])
-async def test_retry_after_wins_over_the_backoff(reasoning: Reasoning) -> None:
-    slow = RetryPolicy(max_attempts=3, base_delay=5.0, max_delay=5.0)
-    replies = [
-        Reply(text="warm"),
-        Reply(error=429, headers={"retry-after": "0.05"}),
-        Reply(text="ok"),
-    ]
-    with AnthropicServer(replies) as server:
-        model = _model(SONNET, server, slow)
-        await model.complete(
-            USER, CallRequest(max_tokens=100)
-        )  # litellm's first call imports a lot
-        started = time.monotonic()
-        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=4000))
-        assert time.monotonic() - started < 1.0  # waited 0.05 s, not up to 5
-        assert turn.text == "ok" and len(server.bodies) == 3
-
-
-async def test_rate_limit_then_overloaded_then_success(fast_retry: RetryPolicy) -> None:
-    replies = [
-        Reply(error=429, headers={"retry-after": "0.05"}),
-        Reply(error=529),
-        Reply(text="ok"),
-    ]
-    with AnthropicServer(replies) as server:
-        turn = await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert turn.text == "ok"
-        assert len(server.bodies) == 3
-
-
-async def test_overloaded_is_retried_on_the_stream(fast_retry: RetryPolicy) -> None:
-    with AnthropicServer([Reply(error=529), Reply(reasoning="hm", text="ok")]) as server:
-        turn = await _model(SONNET, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
-        )
-        assert turn.text == "ok"
-        assert len(server.bodies) == 2
-
-
-async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
-    with AnthropicServer([Reply(error=400), Reply(text="never")]) as server:
-        with pytest.raises(ModelRequestError, match="not retried"):
-            await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert len(server.bodies) == 1
-
-
-async def test_wrong_key_is_an_auth_error(fast_retry: RetryPolicy) -> None:
-    with AnthropicServer([Reply(text="x")], api_keys=["right"]) as server:
-        with pytest.raises(ModelAuthError, match="API key"):
-            await _model(SONNET, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert len(server.bodies) == 1
-
-
-async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: RetryPolicy) -> None:
-    # events: message_start, content_block_start, ping, then one thinking delta per token
-    replies = [
-        Reply(reasoning=LONG_THOUGHT, break_after_chunks=15),
-        Reply(reasoning="short", text="done"),
-    ]
-    with AnthropicServer(replies) as server:
-        turn = await _model(SONNET, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
-        )
-        served = server.served_tokens
-        assert len(server.bodies) == 2
-    assert turn.text == "done" and turn.reasoning == "short"
-    assert served == 12 + 2  # twelve thinking tokens broken off, then "short done"
-    assert turn.usage.reasoning_tokens >= 12 + 1  # the broken attempt's tokens are still counted
-    assert turn.usage.completion_tokens >= served
-    assert any("broken stream" in note for note in turn.notes)

@@ -1,48 +1,30 @@
 """The boundary against a loopback Gemini API server: exact thinking configs for Gemini 2.5
-(budget) and Gemini 3 (level), tool rounds that keep thought signatures (streamed and not), the
-hard thinking cutoff, usage as billed, retries and errors."""
+(budget) and Gemini 3 (level), tool rounds that keep thought signatures (streamed and not),
+usage as billed, refused permission. Retries, errors, the cutoff and broken streams for every
+provider are in ``test_provider_contract.py``."""
 
 from __future__ import annotations
 
-import asyncio
-import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from agentthink.errors import ModelAuthError, ModelRequestError, ModelUnavailableError
+from agentthink.errors import ModelAuthError
 from agentthink.models import (
     LiteLLMModel,
     Reasoning,
-    ReasoningDelta,
     RetryPolicy,
-    TextDelta,
     Turn,
-    TurnDone,
 )
 from agentthink.models.request import CallRequest
 from tests.fakes.base import Reply, ScriptedToolCall, count_tokens
 from tests.fakes.gemini_server import GeminiServer
+from tests.models.wire import TOOL_MODES, TOOLS, USER, run_tool_rounds, two_tool_rounds
 
 FLASH = "gemini/gemini-2.5-flash"
 PRO25 = "gemini/gemini-2.5-pro"
 PRO3 = "gemini/gemini-3-pro-preview"
-USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "weather",
-            "description": "Weather in a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    }
-]
-LONG_THOUGHT = " ".join(f"step{i}" for i in range(200))
 
 
 def _model(name: str, server: GeminiServer, retry: RetryPolicy) -> LiteLLMModel:
@@ -156,75 +138,18 @@ async def test_budget_is_clamped_to_what_the_model_accepts(
 # --- two rounds of tool calls, thought signatures kept ---------------------------------------
 
 
-def _two_tool_rounds() -> list[Reply]:
-    return [
-        Reply(
-            reasoning="I need Paris first",
-            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
-        ),
-        Reply(reasoning="Now Rome", tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
-        Reply(reasoning="Both known", text="Paris is sunny, Rome is rainy."),
-    ]
+def _signatures(server: GeminiServer, signatures: list[str]) -> Callable[[Turn], None]:
+    """Check each tool turn's thought signature and collect it."""
 
-
-async def _one_turn(
-    model: LiteLLMModel, messages: list[dict[str, Any]], reasoning: Reasoning, mode: str
-) -> Turn:
-    if mode == "stream":
-        deltas = [
-            d
-            async for d in model.stream(
-                messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
-            )
-        ]
-        assert isinstance(deltas[-1], TurnDone)
-        assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == (
-            deltas[-1].turn.reasoning
-        )
-        return deltas[-1].turn
-    return await model.complete(
-        messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=4000)
-    )
-
-
-async def _run_tool_rounds(
-    model: LiteLLMModel, server: GeminiServer, reasoning: Reasoning, mode: str
-) -> list[str]:
-    """Run the conversation; return the thought signature of each tool turn."""
-    messages: list[dict[str, Any]] = list(USER)
-    results = {"Paris": "sunny", "Rome": "rainy"}
-    signatures: list[str] = []
-    for _ in range(3):
-        turn = await _one_turn(model, messages, reasoning, mode)
-        messages.append(turn.message)
-        if not turn.tool_calls:
-            assert turn.text == "Paris is sunny, Rome is rainy."
-            assert turn.finish_reason == "stop"
-            return signatures
-        assert turn.finish_reason == "tool_calls"
+    def check(turn: Turn) -> None:
         (raw,) = turn.message["tool_calls"]
         signature = raw["provider_specific_fields"]["thought_signature"]
         assert server.signature_valid(signature)
         assert raw["id"] == turn.tool_calls[0].id  # untouched: litellm folds the signature in
         assert raw["id"].endswith("__thought__" + signature)
         signatures.append(signature)
-        for call in turn.tool_calls:
-            assert call.error is None
-            messages.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": call.id,
-                    "content": results[call.arguments["city"]],
-                }
-            )
-    raise AssertionError("the model never answered")
 
-
-TOOL_MODES = [
-    ("complete", Reasoning.on(effort="low")),  # no cutoff: the non-streaming path
-    ("complete", Reasoning.on(budget_tokens=2000)),  # a cutoff: the streaming path
-    ("stream", Reasoning.on(effort="low")),
-]
+    return check
 
 
 @pytest.mark.parametrize("name", [FLASH, PRO3])
@@ -232,9 +157,13 @@ TOOL_MODES = [
 async def test_two_tool_rounds_keep_thought_signatures(
     name: str, mode: str, reasoning: Reasoning, fast_retry: RetryPolicy
 ) -> None:
-    with GeminiServer(_two_tool_rounds()) as server:
-        signatures = await _run_tool_rounds(
-            _model(name, server, fast_retry), server, reasoning, mode
+    signatures: list[str] = []
+    with GeminiServer(two_tool_rounds()) as server:
+        await run_tool_rounds(
+            _model(name, server, fast_retry),
+            reasoning,
+            mode,
+            on_tool_turn=_signatures(server, signatures),
         )
         last = _sent(server)
         paths = [r.path for r in server.requests if r.method == "POST"]
@@ -285,7 +214,7 @@ async def test_parallel_calls_only_the_first_is_signed(fast_retry: RetryPolicy) 
 
 async def test_losing_the_signature_is_noticed(fast_retry: RetryPolicy) -> None:
     """Without the boundary's care (id cut, fields dropped) litellm sends a placeholder."""
-    with GeminiServer(_two_tool_rounds()) as server:
+    with GeminiServer(two_tool_rounds()) as server:
         model = _model(PRO3, server, fast_retry)
         first = await model.complete(
             USER, CallRequest(reasoning=Reasoning.on(effort="low"), tools=TOOLS, max_tokens=4000)
@@ -303,7 +232,7 @@ async def test_losing_the_signature_is_noticed(fast_retry: RetryPolicy) -> None:
         assert server.skip_signatures_seen == 1
 
 
-# --- usage, the hard thinking cutoff ---------------------------------------------------------
+# --- usage ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -334,144 +263,17 @@ async def test_hidden_thoughts_are_billed_when_thinking_is_off_on_pro(
     assert turn.usage.completion_tokens == 4
 
 
-@pytest.mark.parametrize("name", [PRO3, FLASH])
-async def test_thinking_cutoff_closes_the_stream(name: str, fast_retry: RetryPolicy) -> None:
-    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
-    with GeminiServer([reply]) as server:
-        turn = await _model(name, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
-        )
-        await asyncio.sleep(0.05)
-        served = server.served_tokens
-    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
-    assert 20 <= turn.usage.reasoning_tokens <= 22
-    assert turn.usage.completion_tokens >= turn.usage.reasoning_tokens
-    assert turn.reasoning.startswith("step0 step1") and turn.text == ""
-    assert turn.tool_calls == []
-    assert turn.usage.prompt_tokens > 0
-    assert any("thinking cut at" in note for note in turn.notes)
-    if name == PRO3:  # no budget knob on Gemini 3: only agentthink's cutoff stopped it
-        assert served < 200
-
-
-async def test_thinking_cutoff_on_stream(fast_retry: RetryPolicy) -> None:
-    with GeminiServer([Reply(reasoning=LONG_THOUGHT, text="never reached")]) as server:
-        model = _model(PRO3, server, fast_retry)
-        deltas = [
-            d
-            async for d in model.stream(
-                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=30), max_tokens=4000)
-            )
-        ]
-    assert not any(isinstance(d, TextDelta) for d in deltas)
-    turn = deltas[-1].turn  # type: ignore[union-attr]
-    assert turn.finish_reason == "thinking_budget"
-    assert 30 <= turn.usage.reasoning_tokens <= 32
-
-
-# --- retries and errors ----------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("reasoning", [Reasoning.off(), Reasoning.on(budget_tokens=1500)])
-async def test_retry_after_wins_over_the_backoff(reasoning: Reasoning) -> None:
-    slow = RetryPolicy(max_attempts=3, base_delay=5.0, max_delay=5.0)
-    replies = [
-        Reply(text="warm"),
-        Reply(error=429, headers={"Retry-After": "0.05"}),
-        Reply(text="ok"),
-    ]
-    with GeminiServer(replies) as server:
-        model = _model(FLASH, server, slow)
-        await model.complete(
-            USER, CallRequest(max_tokens=100)
-        )  # litellm's first call imports a lot
-        started = time.monotonic()
-        turn = await model.complete(USER, CallRequest(reasoning=reasoning, max_tokens=4000))
-        assert time.monotonic() - started < 1.0  # waited 0.05 s, not up to 5
-        assert turn.text == "ok" and len(server.bodies) == 3
-
-
-async def test_streamed_call_refused_up_front_is_not_a_broken_stream(
-    fast_retry: RetryPolicy,
+async def test_no_permission_is_an_auth_error(
+    reasoning: Reasoning, fast_retry: RetryPolicy
 ) -> None:
-    """litellm sends a streamed Gemini request on the first read: a refusal surfaces there."""
-    with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
-        with pytest.raises(ModelRequestError, match="not retried") as info:
-            await _model(FLASH, server, fast_retry).complete(
-                USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
-            )
-        assert len(server.bodies) == 1  # not retried
-    assert "broke" not in str(info.value)
-
-
-async def test_unavailable_then_rate_limited_then_success(fast_retry: RetryPolicy) -> None:
-    replies = [
-        Reply(error=503),
-        Reply(error=429, headers={"Retry-After": "0.05"}),
-        Reply(text="ok"),
-    ]
-    with GeminiServer(replies) as server:
-        turn = await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert turn.text == "ok"
-        assert len(server.bodies) == 3
-
-
-async def test_unavailable_is_retried_on_the_stream(fast_retry: RetryPolicy) -> None:
-    with GeminiServer([Reply(error=503), Reply(reasoning="hm", text="ok")]) as server:
-        turn = await _model(FLASH, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
-        )
-        assert turn.text == "ok" and turn.reasoning == "hm"
-        assert len(server.bodies) == 2
-
-
-async def test_retries_give_up_and_say_so(fast_retry: RetryPolicy) -> None:
-    with GeminiServer([Reply(error=503)] * 5) as server:
-        with pytest.raises(ModelUnavailableError, match="overloaded"):
-            await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert len(server.bodies) == fast_retry.max_attempts
-
-
-async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
-    with GeminiServer([Reply(error=400), Reply(text="never")]) as server:
-        with pytest.raises(ModelRequestError, match="not retried"):
-            await _model(FLASH, server, fast_retry).complete(USER, CallRequest(max_tokens=100))
-        assert len(server.bodies) == 1
-
-
-@pytest.mark.parametrize("reasoning", [Reasoning.off(), Reasoning.on(budget_tokens=1500)])
-@pytest.mark.parametrize(
-    "refusal",
-    ["invalid key", "permission denied"],  # 400 API_KEY_INVALID; 403 PERMISSION_DENIED
-)
-async def test_refused_credentials_are_an_auth_error(
-    refusal: str, reasoning: Reasoning, fast_retry: RetryPolicy
-) -> None:
-    if refusal == "invalid key":
-        server = GeminiServer([Reply(text="x")], api_keys=["right"])
-    else:
-        server = GeminiServer([Reply(error=403), Reply(text="x")])
-    with server:
+    """403 PERMISSION_DENIED (a wrong key, 400 API_KEY_INVALID, is in the provider contract)."""
+    with GeminiServer([Reply(error=403), Reply(text="x")]) as server:
         with pytest.raises(ModelAuthError, match="API key"):
             await _model(FLASH, server, fast_retry).complete(
                 USER, CallRequest(reasoning=reasoning, max_tokens=4000)
             )
         assert len(server.bodies) == 1
-
-
-async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: RetryPolicy) -> None:
-    replies = [
-        Reply(reasoning=LONG_THOUGHT, break_after_chunks=12),
-        Reply(reasoning="short", text="done"),
-    ]
-    with GeminiServer(replies) as server:
-        turn = await _model(FLASH, server, fast_retry).complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=1500), max_tokens=4000)
-        )
-        served = server.served_tokens
-        assert len(server.bodies) == 2
-    assert turn.text == "done" and turn.reasoning == "short"
-    assert served == 12 + 2
-    assert turn.usage.reasoning_tokens >= 12 + 1  # the broken attempt's tokens are still counted
-    assert turn.usage.completion_tokens >= served
-    assert any("broken stream" in note for note in turn.notes)

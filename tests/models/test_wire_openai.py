@@ -1,18 +1,18 @@
 """The boundary against loopback servers speaking OpenAI chat completions (OpenAI, vLLM,
-DeepSeek dialects) and Ollama: exact request bodies, tool rounds, cutoff, retries, errors."""
+DeepSeek dialects) and Ollama: what only these protocols have (exact request bodies, DeepSeek's
+reasoning_content rule, think tags, vLLM's reasoning when thinking is off), and the boundary's
+own errors. Retries, cutoffs, tool rounds and broken streams for every provider are in
+``test_provider_contract.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
 
 from agentthink.errors import (
-    EmptyResponseError,
     MissingCredentialsError,
-    ModelAuthError,
     ModelRequestError,
     ModelUnavailableError,
     StreamInterruptedError,
@@ -23,31 +23,12 @@ from agentthink.models import (
     Reasoning,
     ReasoningDelta,
     RetryPolicy,
-    TextDelta,
-    ToolCallDelta,
-    TurnDone,
 )
 from agentthink.models.request import CallRequest
-from tests.fakes.base import Reply, ScriptedToolCall
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall
 from tests.fakes.ollama_server import OllamaServer
-from tests.fakes.openai_server import OpenAIServer
-
-USER = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "weather",
-            "description": "Weather in a city",
-            "parameters": {
-                "type": "object",
-                "properties": {"city": {"type": "string"}},
-                "required": ["city"],
-            },
-        },
-    }
-]
-LONG_THOUGHT = " ".join(f"step{i}" for i in range(200))
+from tests.models.wire import LONG_THOUGHT, TOOLS, USER, run_tool_rounds, two_tool_rounds
 
 
 def _model(name: str, server: Any, retry: RetryPolicy, **kw: Any) -> LiteLLMModel:
@@ -140,48 +121,14 @@ async def test_ollama_reasoning_request_bodies(
 # --- two rounds of tool calls, reasoning sent back --------------------------------------------
 
 
-def _two_tool_rounds() -> list[Reply]:
-    return [
-        Reply(
-            reasoning="I need Paris first",
-            tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
-        ),
-        Reply(reasoning="Now Rome", tool_calls=[ScriptedToolCall("weather", {"city": "Rome"})]),
-        Reply(reasoning="Both known", text="Paris is sunny, Rome is rainy."),
-    ]
-
-
-async def _run_tool_rounds(model: LiteLLMModel, reasoning: Reasoning) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = list(USER)
-    results = {"Paris": "sunny", "Rome": "rainy"}
-    for _ in range(3):
-        turn = await model.complete(
-            messages, CallRequest(reasoning=reasoning, tools=TOOLS, max_tokens=2000)
-        )
-        messages.append(turn.message)
-        if not turn.tool_calls:
-            assert turn.text == "Paris is sunny, Rome is rainy."
-            return messages
-        for call in turn.tool_calls:
-            assert call.error is None
-            messages.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": call.id,
-                    "content": results[call.arguments["city"]],
-                }
-            )
-    raise AssertionError("the model never answered")
-
-
 async def test_deepseek_two_tool_rounds_send_reasoning_content_back(
     fast_retry: RetryPolicy,
 ) -> None:
-    with OpenAIServer(_two_tool_rounds(), dialect="deepseek") as server:
+    with OpenAIServer(two_tool_rounds(), dialect="deepseek") as server:
         model = LiteLLMModel(
             "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
         )
-        await _run_tool_rounds(model, Reasoning.on())
+        await run_tool_rounds(model, Reasoning.on())
         last = server.bodies[-1]
     replayed = [m for m in last["messages"] if m["role"] == "assistant"]
     assert [m["reasoning_content"] for m in replayed] == ["I need Paris first", "Now Rome"]
@@ -191,7 +138,7 @@ async def test_deepseek_rejects_a_tool_turn_without_reasoning_content(
     fast_retry: RetryPolicy,
 ) -> None:
     """The fake server enforces DeepSeek's rule: the boundary must not strip the field."""
-    with OpenAIServer(_two_tool_rounds(), dialect="deepseek") as server:
+    with OpenAIServer(two_tool_rounds(), dialect="deepseek") as server:
         model = LiteLLMModel(
             "deepseek/deepseek-chat", api_base=server.url, api_key="sk", retry=fast_retry
         )
@@ -203,70 +150,7 @@ async def test_deepseek_rejects_a_tool_turn_without_reasoning_content(
             await model.complete(messages, CallRequest(reasoning=Reasoning.on(), tools=TOOLS))
 
 
-async def test_vllm_two_tool_rounds(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer(_two_tool_rounds(), dialect="vllm") as server:
-        await _run_tool_rounds(
-            _model("hosted_vllm/Qwen/Qwen3-8B", server, fast_retry), Reasoning.on(budget_tokens=500)
-        )
-
-
-async def test_openai_two_tool_rounds(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer(_two_tool_rounds(), dialect="openai", strict_message_fields=True) as server:
-        await _run_tool_rounds(
-            _model("openai/o3-mini", server, fast_retry), Reasoning.on(effort="low")
-        )
-
-
-async def test_ollama_two_tool_rounds(fast_retry: RetryPolicy) -> None:
-    with OllamaServer(_two_tool_rounds()) as server:
-        model = LiteLLMModel("ollama_chat/qwen3", api_base=server.url, retry=fast_retry)
-        await _run_tool_rounds(model, Reasoning.on())
-
-
 # --- streaming and the hard thinking cutoff -------------------------------------------------------
-
-
-async def test_stream_yields_reasoning_text_and_tool_deltas(fast_retry: RetryPolicy) -> None:
-    reply = Reply(
-        reasoning="think a bit",
-        text="Calling.",
-        tool_calls=[ScriptedToolCall("weather", {"city": "Paris"})],
-    )
-    with OpenAIServer([reply], dialect="vllm") as server:
-        model = _model("hosted_vllm/q", server, fast_retry)
-        deltas = [
-            d async for d in model.stream(USER, CallRequest(reasoning=Reasoning.on(), tools=TOOLS))
-        ]
-    kinds = [type(d) for d in deltas]
-    assert kinds[0] is ReasoningDelta and TextDelta in kinds and ToolCallDelta in kinds
-    assert kinds[-1] is TurnDone
-    turn = deltas[-1].turn  # type: ignore[union-attr]
-    assert "".join(d.text for d in deltas if isinstance(d, ReasoningDelta)) == "think a bit"
-    assert turn.tool_calls[0].arguments == {"city": "Paris"}
-    assert turn.usage.prompt_tokens > 0 and turn.finish_reason == "tool_calls"
-
-
-@pytest.mark.parametrize(
-    ("name", "dialect"),
-    [("hosted_vllm/q", "vllm"), ("deepseek/deepseek-chat", "deepseek")],
-)
-async def test_thinking_cutoff_closes_the_stream(
-    name: str, dialect: str, fast_retry: RetryPolicy
-) -> None:
-    reply = Reply(reasoning=LONG_THOUGHT, text="never reached", chunk_delay=0.002)
-    with OpenAIServer([reply], dialect=dialect) as server:  # type: ignore[arg-type]
-        base = server.url + ("/v1" if dialect == "vllm" else "")
-        model = LiteLLMModel(name, api_base=base, api_key="sk", retry=fast_retry)
-        turn = await model.complete(
-            USER, CallRequest(reasoning=Reasoning.on(budget_tokens=20), max_tokens=4000)
-        )
-        await asyncio.sleep(0.05)
-        served = server.served_tokens
-    assert turn.finish_reason == "thinking_budget" and turn.thinking_truncated
-    assert 20 <= turn.usage.reasoning_tokens <= 22
-    assert turn.text == "" and turn.tool_calls == []
-    assert turn.usage.estimated and turn.usage.prompt_tokens > 0
-    assert served < 200  # the server stopped generating long before the end of the thought
 
 
 async def test_a_watch_closes_the_stream_when_it_says_so(fast_retry: RetryPolicy) -> None:
@@ -329,62 +213,7 @@ async def test_malformed_tool_arguments_are_reported_not_raised(fast_retry: Retr
     assert turn.message["tool_calls"][0]["function"]["arguments"] == '{"city": "Par'
 
 
-async def test_a_model_that_returns_nothing(fast_retry: RetryPolicy) -> None:
-    with (
-        OpenAIServer([Reply(text="")], dialect="vllm") as server,
-        pytest.raises(EmptyResponseError, match="empty response"),
-    ):
-        await _model("hosted_vllm/q", server, fast_retry).complete(USER)
-
-
 # --- retries, deadlines, fallbacks, errors ------------------------------------------------------
-
-
-async def test_rate_limit_then_success_is_retried(fast_retry: RetryPolicy) -> None:
-    replies = [
-        Reply(error=429, headers={"Retry-After": "0.05"}),
-        Reply(error=503),
-        Reply(text="ok"),
-    ]
-    with OpenAIServer(replies, dialect="vllm") as server:
-        turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER)
-        assert turn.text == "ok"
-        assert len(server.bodies) == 3
-
-
-async def test_bad_request_is_not_retried(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer([Reply(error=400), Reply(text="never")], dialect="vllm") as server:
-        with pytest.raises(ModelRequestError, match="not retried"):
-            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
-        assert len(server.bodies) == 1
-
-
-async def test_auth_error_names_the_fix(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer([Reply(text="x")], dialect="openai", api_key="right") as server:
-        with pytest.raises(ModelAuthError, match="API key"):
-            await _model("openai/o3-mini", server, fast_retry).complete(USER)
-        assert len(server.bodies) == 1
-
-
-async def test_retries_give_up_and_say_so(fast_retry: RetryPolicy) -> None:
-    with OpenAIServer([Reply(error=500)] * 5, dialect="vllm") as server:
-        with pytest.raises(ModelUnavailableError, match="HTTP 500"):
-            await _model("hosted_vllm/q", server, fast_retry).complete(USER)
-        assert len(server.bodies) == fast_retry.max_attempts
-
-
-async def test_deadline_bounds_the_retries() -> None:
-    slow = RetryPolicy(max_attempts=10, base_delay=5.0, max_delay=5.0)
-    with OpenAIServer(
-        [Reply(error=503, headers={"Retry-After": "5"})] * 10, dialect="vllm"
-    ) as server:
-        started = time.monotonic()
-        with pytest.raises(ModelUnavailableError):
-            await _model("hosted_vllm/q", server, slow).complete(
-                USER, CallRequest(deadline=time.monotonic() + 1.0)
-            )
-        assert time.monotonic() - started < 1.0  # gave up instead of sleeping past the deadline
-        assert len(server.bodies) == 1
 
 
 async def test_fallback_model_answers_when_the_first_is_down(fast_retry: RetryPolicy) -> None:
@@ -396,19 +225,6 @@ async def test_fallback_model_answers_when_the_first_is_down(fast_retry: RetryPo
         model = _model("hosted_vllm/main", down, fast_retry, fallbacks=[backup])
         turn = await model.complete(USER)
     assert turn.text == "from fallback" and turn.model == "hosted_vllm/backup"
-
-
-async def test_broken_stream_is_retried_and_its_tokens_counted(fast_retry: RetryPolicy) -> None:
-    replies = [
-        Reply(reasoning=LONG_THOUGHT, break_after_chunks=12),
-        Reply(reasoning="short", text="done"),
-    ]
-    with OpenAIServer(replies, dialect="vllm") as server:
-        model = _model("hosted_vllm/q", server, fast_retry)
-        turn = await model.complete(USER, CallRequest(reasoning=Reasoning.on(budget_tokens=100)))
-    assert turn.text == "done"
-    assert turn.usage.reasoning_tokens >= 10 + 1  # the broken attempt's tokens are still counted
-    assert any("broken stream" in note for note in turn.notes)
 
 
 async def test_broken_stream_after_delivery_raises_with_the_partial(
@@ -471,8 +287,9 @@ async def test_a_cut_stream_books_what_the_provider_may_still_generate(
 
 async def test_native_reasoning_with_thinking_off_stays_reasoning(fast_retry: RetryPolicy) -> None:
     """A vLLM model that reasons though told not to: its reasoning_content is not the answer."""
-    with OpenAIServer([Reply(reasoning="pondering anyway")], dialect="vllm") as server:
-        server.thinking_mode = lambda body: True  # type: ignore[method-assign]
+    with OpenAIServer(
+        [Reply(reasoning="pondering anyway")], dialect="vllm", thinks=lambda body: True
+    ) as server:
         turn = await _model("hosted_vllm/q", server, fast_retry).complete(USER)
     assert turn.reasoning == "pondering anyway" and turn.text == ""
     assert not turn.reasoning_from_tags

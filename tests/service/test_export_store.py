@@ -3,6 +3,7 @@ PostgreSQL) exported with the STaR filters, each line checked against the schema
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -87,3 +88,37 @@ def test_export_from_the_service_store(
         and example.answer == ("<answer>9</answer>")
     )
     assert "<rejected_answer><answer>10</answer></rejected_answer>" in example.reasoning
+
+
+async def _store_with_a_run_without_conversation(url: str) -> str:
+    from agentthink.service.db import open_database
+    from agentthink.service.store import PoolReservation, RunStore
+
+    db = await open_database(url)
+    try:
+        store = RunStore(db)
+        await store.setup()
+        run = await store.create_run(
+            key_name="alice",
+            key=None,
+            question="What is 2+3?",
+            thread_id=None,
+            request={},
+            reservation=PoolReservation(),
+        )
+        await store.finish(run.id, status="failed", error="the worker fell over")
+        return run.id
+    finally:
+        await db.close()
+
+
+def test_runs_without_a_conversation_are_skipped_and_said(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = asyncio.run(_store_with_a_run_without_conversation(sqlite_url))
+    skipped: list[str] = []
+    assert read_runs(sqlite_url, skipped=skipped) == [] and skipped == [run_id]
+    assert main(["export", sqlite_url]) == 1  # nothing read
+    err = capsys.readouterr().err
+    assert "0 runs read" in err and "skipped 1 stored run(s) holding no conversation" in err
+    assert run_id in err

@@ -65,8 +65,8 @@ def test_native_thinking_cap_reaches_the_service_agents_model(
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agentthink.service.agents import AgentProvider
-    from tests.fakes.base import Reply
-    from tests.fakes.openai_server import OpenAIServer
+    from agentthink.testing.openai_fake import OpenAIServer
+    from agentthink.testing.replies import Reply
 
     monkeypatch.setenv("AGENTTHINK_NATIVE_THINKING_CAP", "1")
     with OpenAIServer(lambda body: Reply(text="ok"), dialect="vllm") as server:

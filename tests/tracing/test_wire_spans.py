@@ -6,9 +6,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from agentthink import Agent, Budget
 from agentthink.models import LiteLLMModel, RetryPolicy
+from agentthink.testing.openai_fake import OpenAIServer
+from agentthink.testing.replies import Reply, ScriptedToolCall
 from agentthink.tools import tool
-from tests.fakes.base import Reply, ScriptedToolCall
-from tests.fakes.openai_server import OpenAIServer
 from tests.tracing.support import Spans, attrs, exception_events, in_memory_provider
 
 FAST = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)

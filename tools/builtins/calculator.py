@@ -28,6 +28,7 @@ from typing import Any
 
 from agentthink.errors import ToolError
 from agentthink.tools.base import Tool
+from agentthink.tools.builtins.arith_words import words_to_symbols
 
 __all__ = [
     "MAX_DEPTH",
@@ -205,6 +206,7 @@ def _eval(node: ast.AST, depth: int) -> Any:
 def evaluate(expression: str) -> Number | bool:
     """Evaluate a math expression; raises ``ToolError`` saying why when it cannot."""
     text = expression.strip().replace("×", "*").replace("÷", "/").replace("−", "-")
+    text = words_to_symbols(text)
     if not text:
         raise ToolError("the expression is empty")
     if len(text) > MAX_EXPRESSION_CHARS:
@@ -234,7 +236,8 @@ def calculator_tool(*, name: str = "calculator") -> Tool:
     def calculator(expression: str) -> str:
         """Evaluate a math expression in Python syntax and return the result.
 
-        Supports numbers, + - * / // % ** (power), parentheses, comparisons, the constants
+        Supports numbers, + - * / // % ** (power), parentheses, comparisons, common words
+        ("12 times 9", "2 to the power of 10", "15% of 80", "the square root of 169"), the constants
         pi, e, tau, inf and the functions sqrt, cbrt, exp, log (optional base), log10, log2,
         sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, hypot, degrees, radians,
         floor, ceil, trunc, abs, round, min, max, factorial, comb, perm, gcd, lcm, isqrt.

@@ -17,11 +17,14 @@ def warm_up() -> None:
     from agentthink.assembly import EMBEDDED_TOOLS, make_tools, parse_tool_names
     from agentthink.budget import Budget
     from agentthink.models import drop_cached_clients
+    from agentthink.models.embedded import EMBEDDED_TOOL_OUTPUT_TOKENS
+    from agentthink.settings import EMBEDDED_DEFAULT_BUDGET
 
     agent = Agent(
         None,
         tools=make_tools(parse_tool_names(EMBEDDED_TOOLS)),
-        budget=Budget(max_total_tokens=4000, max_steps=4),
+        budget=Budget.parse(EMBEDDED_DEFAULT_BUDGET),
+        tool_output_tokens=EMBEDDED_TOOL_OUTPUT_TOKENS,
     )
 
     async def once() -> None:
