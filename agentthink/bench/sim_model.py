@@ -383,10 +383,14 @@ class SimModel:
     def _draw(
         self, rng: Any, task: Task, state: _State, thought: int, slips: int, sample: int
     ) -> str:
-        """A version-2 answer: right with the task's accuracy for the thinking done, lowered by
-        slips in context and by distractors; a wrong answer is often the task's usual one."""
+        """A version-2 answer: right with the task's accuracy for the thinking done (with the
+        tool's result in context: ``result_accuracy``), lowered by slips in context and by
+        distractors; a wrong answer is often the task's usual one."""
         m, d = self.world.model, self.world.distractors
-        p = m.task_accuracy(m.accuracy(thought, task.need, task.base, task.peak), task.latent)
+        if task.tool and state.has_result and m.result_accuracy is not None:
+            p = m.result_accuracy  # the answer is in the tool's result: the model reads it
+        else:
+            p = m.task_accuracy(m.accuracy(thought, task.need, task.base, task.peak), task.latent)
         p *= m.slip_cost**slips
         if d is not None and state.distracted and task.hint is None:
             p *= d.noise

@@ -81,6 +81,8 @@ file a missing key takes the realistic default given here::
     independent_samples = true    # the k-th identical request is the k-th sample (v1: false:
                                   # the same request always gets the same reply)
     guess_hedges = 0.5            # P(an answer guessed without the tool says so) (v1: 0)
+    result_accuracy = 0.97        # P(right | the needed tool's result is in context) (v1: none:
+                                  # the accuracy curve for the thinking in context, as without it)
 
     [model.cues]                  # how the reasoning shows that more thinking stops paying
     onset = [0.6, 2.5]            # hedging begins at this x the task's need (log-uniform)
@@ -255,6 +257,7 @@ class ModelSpec(_Strict):
     wait_extension: tuple[float, float] = (0.3, 0.8)
     independent_samples: bool = False
     guess_hedges: Prob = 0.0
+    result_accuracy: Prob | None = None
     cues: Cues | None = None
 
     @field_validator("overthinking", "paralysis_factor", "wait_extension")
@@ -296,6 +299,7 @@ _V2_MODEL_KEYS: tuple[str, ...] = (
     "slip_cost",
     "independent_samples",
     "guess_hedges",
+    "result_accuracy",
     "cues",
 )
 """Model keys that switch a version-1 world to the version-2 model (``summary_every``,
@@ -310,6 +314,7 @@ V2_MODEL_DEFAULTS: dict[str, Any] = {
     "slip_cost": 0.85,
     "independent_samples": True,
     "guess_hedges": 0.5,
+    "result_accuracy": 0.97,
     "cues": {},
 }
 """The model keys a version-2 world gets when it does not set them (realistic defaults)."""

@@ -372,3 +372,17 @@ def test_irrelevant_text_costs_accuracy_and_tool_notes_pull() -> None:
     ]
     said = [answer_of(model.reply(ask(task, *turns, **OFF), "k")) for _ in range(10)]
     assert said.count(task.hint or "") >= 6  # the injected note wins most of the time
+
+
+def test_the_tools_result_in_context_answers_a_tool_task() -> None:
+    model = SimModel(v2({"result_accuracy": 0.95}), seed=1)
+    spec = model.world.tool[0]
+    call = {"id": "c", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    right = []
+    for task in (t for t in model.tasks.values() if t.tool):
+        turns = [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c", "content": task.tool_result(spec.result)},
+        ]
+        right += [answer_of(model.reply(ask(task, *turns, **OFF), "k")) == task.answer]
+    assert statistics.fmean(right) > 0.85  # whatever thinking there was
