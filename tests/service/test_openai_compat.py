@@ -301,7 +301,7 @@ def test_earlier_messages_are_the_history(
     assert run["question"] == "Go on: what is the count?"
     assert run["thread_id"] == "stock-check"
     assert "518" in (reply.choices[0].message.content or "")
-    assert run["usage"]["tool_calls"] == 1
+    assert run["usage"]["tool_calls"] >= 1  # the adaptive policy may check the lookup again
 
 
 # --- litellm as the client ---------------------------------------------------------------------
