@@ -510,7 +510,7 @@ async def run_load(client: Client, questions: list[str], n: int) -> list[Outcome
 class Sampler:
     """Peak resident set and runs in flight of each worker, sampled while the load runs."""
 
-    def __init__(self, database: str, pids: list[int], interval: float = 0.25) -> None:
+    def __init__(self, database: str, pids: list[int], interval: float = 0.1) -> None:
         self.database = database
         self.pids = pids
         self.interval = interval

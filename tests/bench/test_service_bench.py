@@ -49,8 +49,10 @@ def test_service_bench_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     _postgres_or_skip()
     children = _children()
     out = tmp_path / "service.json"
+    # 0.3 s a model call holds each run in flight for several of the sampler's 0.1 s looks, so
+    # peak_inflight is seen on a fast machine too.
     code = cli.main(
-        ["service", "-n", "6", "-c", "3", "--latency", "0.05", "-w", "1", "-k", "4",
+        ["service", "-n", "6", "-c", "3", "--latency", "0.3", "-w", "1", "-k", "4",
          "--json", str(out)]
     )  # fmt: skip
     assert code == 0, capsys.readouterr()
