@@ -18,10 +18,29 @@ from typing import Any
 from agentthink.service.db import Database, Tx
 from agentthink.service.settings import ApiKey
 
-__all__ = ["FINAL", "PoolExhausted", "PoolReservation", "RunRecord", "RunStore", "StoredEvent"]
+__all__ = [
+    "FINAL",
+    "PoolExhausted",
+    "PoolReservation",
+    "RunRecord",
+    "RunStore",
+    "StoredEvent",
+    "storable_text",
+]
 
 FINAL = ("done", "failed", "cancelled")
 """Statuses a run never leaves."""
+
+
+def storable_text(text: str | None) -> str | None:
+    """``text`` with each NUL (U+0000) as U+FFFD, the replacement character.
+
+    A request holding a NUL is refused (``storable_problem``), but a model's output is not the
+    caller's to fix: PostgreSQL's text type cannot hold a NUL, so it is replaced, on every
+    backend alike, rather than failing the run.
+    """
+    return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
+
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS agentthink_runs (
@@ -447,8 +466,10 @@ class RunStore:
         """Move the run to a final status, append its ``done`` event (always the last) and
         settle its pool, all at once; False when it already was final (a duplicate delivery).
         ``trace`` and ``messages`` (the run's steps and conversation) go in the ``done`` event
-        only, for ``agentthink export``."""
+        only, for ``agentthink export``. A NUL in the answer or the error (a model wrote it) is
+        stored as U+FFFD on every backend (``storable_text``)."""
         assert status in FINAL
+        answer, error = storable_text(answer), storable_text(error)
         now = time.time()
         spent_tokens = int((usage or {}).get("total_tokens") or 0)
         spent_cost = float((usage or {}).get("cost_usd") or 0.0)

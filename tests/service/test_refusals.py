@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 
 from agentthink.service import Service, ServiceSettings
 from agentthink.service.service import Caller, RequestError
+from agentthink.service.store import FINAL
 from tests.service.conftest import KEYS, auth
 from tests.service.live import free_port, live_service, sim_settings
 
@@ -162,3 +164,24 @@ def test_readyz_says_the_model_server_cannot_be_reached(sqlite_url: str) -> None
         with socket.create_server(("127.0.0.1", port)):
             assert client.get("/readyz").json() == {"status": "ready"}
         assert client.get("/readyz").json()["status"] == "not ready"
+
+
+def test_nul_characters_in_what_the_model_writes_do_not_fail_the_run(database: str) -> None:
+    """A model's output is not refused like a request: the run finishes on every backend, its
+    answer and events kept, each NUL stored as U+FFFD (the replacement character)."""
+    settings = ServiceSettings(
+        database=database, agent="tests.service.nul_agent:build_agent", keys=KEYS,
+        budget="steps=4", policy="fixed-low",
+    )  # fmt: skip
+    with live_service(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        run = client.post("/v1/runs", json={"question": "2+2?"}, headers=auth("alice")).json()
+        deadline = time.monotonic() + 60
+        while (got := client.get(f"/v1/runs/{run['id']}", headers=auth("alice")).json())[
+            "status"
+        ] not in FINAL:
+            assert time.monotonic() < deadline, "the run did not finish"
+            time.sleep(0.05)
+        assert got["status"] == "done", got
+        assert got["answer"] == "It is 4\ufffd."
+        events = client.get(f"/v1/runs/{run['id']}/events", headers=auth("alice"))
+        assert events.status_code == 200 and "\x00" not in events.text
