@@ -54,6 +54,13 @@ def _grader_hold(
     return Hold.of_call(prompt, cap, thinking=rc.always_reasons, prices=rc.prices)
 
 
+def _thinking(rc: RunContext) -> int | None:
+    """What is left of the run's ``max_thinking_tokens`` (None: no such limit): a grader's
+    reasoning, when its model reasons whatever it is asked, stays within it."""
+    left = rc.ledger.left("max_thinking_tokens")
+    return None if left is None else max(0, int(left))
+
+
 async def graded_call(
     rc: RunContext,
     model: ChatModel,
@@ -114,8 +121,10 @@ async def verify_answer(
     if not isinstance(judge, ModelJudge):
         return await judge.verify(question, answer)
 
+    thinking = _thinking(rc)  # before the call's own hold counts against it
+
     async def ask(cap: int | None) -> Verdict:
-        return await judge.verify(question, answer, max_tokens=cap)
+        return await judge.verify(question, answer, max_tokens=cap, thinking_cap=thinking)
 
     return await graded_call(
         rc, judge.model, judge.messages(question, answer), judge.max_tokens, ask
@@ -147,8 +156,10 @@ async def score_steps(
     if not isinstance(judge, ModelStepJudge):
         return await judge.score(question, steps)
 
+    thinking = _thinking(rc)  # before the call's own hold counts against it
+
     async def ask(cap: int | None) -> StepScore:
-        return await judge.score(question, steps, max_tokens=cap)
+        return await judge.score(question, steps, max_tokens=cap, thinking_cap=thinking)
 
     return await graded_call(
         rc, judge.model, judge.messages(question, steps), judge.max_tokens, ask

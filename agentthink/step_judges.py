@@ -126,12 +126,18 @@ class ModelStepJudge:
         ]
 
     async def score(
-        self, question: str, steps: Sequence[str], *, max_tokens: int | None = None
+        self,
+        question: str,
+        steps: Sequence[str],
+        *,
+        max_tokens: int | None = None,
+        thinking_cap: int | None = None,
     ) -> StepScore:
-        """Ask the grader."""
+        """Ask the grader (``max_tokens`` and ``thinking_cap`` as for ``ModelJudge.verify``)."""
         cap = self.max_tokens if max_tokens is None else min(self.max_tokens, max_tokens)
         turn = await self.model.complete(
-            self.messages(question, steps), CallRequest(max_tokens=max(1, cap))
+            self.messages(question, steps),
+            CallRequest(max_tokens=max(1, cap), thinking_cap=thinking_cap),
         )
         value = parse_score(turn.text)
         if value is None:

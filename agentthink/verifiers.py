@@ -126,11 +126,20 @@ class ModelJudge:
             },
         ]
 
-    async def verify(self, question: str, answer: str, *, max_tokens: int | None = None) -> Verdict:
-        """Ask the judge model."""
+    async def verify(
+        self,
+        question: str,
+        answer: str,
+        *,
+        max_tokens: int | None = None,
+        thinking_cap: int | None = None,
+    ) -> Verdict:
+        """Ask the judge model (at most ``max_tokens`` out, of which at most ``thinking_cap``
+        reasoning tokens, for a model that reasons whatever it is asked)."""
         cap = self.max_tokens if max_tokens is None else min(self.max_tokens, max_tokens)
         turn = await self.model.complete(
-            self.messages(question, answer), CallRequest(max_tokens=max(1, cap))
+            self.messages(question, answer),
+            CallRequest(max_tokens=max(1, cap), thinking_cap=thinking_cap),
         )
         text = turn.text.strip()
         first, _, rest = text.partition("\n")
