@@ -1,12 +1,14 @@
 """The force node: budget forcing (s1, arXiv 2501.19393) carried out for a ``Force`` decision.
 
 The thinking is written as a partial assistant message, ``<think>`` and the reasoning so far,
-which the server continues (``ModelProfile.continuation``: llama.cpp prefills it, vLLM with
-``continue_final_message``). Each continuation is one call planned by the ledger, thinking at
-most what is left of the allotment, tools off:
+which the server continues (``ModelProfile.continuation``: llama.cpp's llama-server prefills
+it, vLLM with ``continue_final_message``, llama-cpp-python from the raw prompt on
+``/v1/completions``). Each continuation is one call planned by the ledger, thinking at most what
+is left of the allotment, tools off:
 
-* the model closes its thinking and answers before ``min_tokens``: the answer is dropped,
-  "Wait," is appended to the reasoning and the server continues it (at most ``max_waits``);
+* the model closes its thinking and answers, or ends its message, before ``min_tokens``: the
+  answer is dropped, "Wait," is appended to the reasoning and the server continues it (at most
+  ``max_waits``);
 * the model closes its thinking and answers after that: the answer is the step's;
 * the thinking reaches the allotment: ``</think>`` and "Final answer:" are appended and one
   more continuation, thinking off, writes the answer, inside the budget, with no re-ask.
@@ -102,6 +104,12 @@ async def _continue(
     return await call_model(rc, messages, plan, request, run.decision.step)
 
 
+def _extend(f: _Forcing, decision: Force) -> bool:
+    """Whether thinking that ended (with an answer, or by ending the message) at ``f.thought``
+    tokens is extended with "Wait"."""
+    return f.thought < decision.min_tokens and f.waits < decision.max_waits
+
+
 async def _think(rc: RunContext, sent: list[dict[str, Any]], run: RunState, f: _Forcing) -> None:
     """Continue the thinking until it answers late enough, reaches the allotment or fails."""
     assert run.decision is not None and isinstance(run.decision.decision, Force)
@@ -118,11 +126,11 @@ async def _think(rc: RunContext, sent: list[dict[str, Any]], run: RunState, f: _
         f.reasoning += closing + added
         f.thought += turn.usage.reasoning_tokens or len(added.split())
         closing = ""
-        if answer is None:
-            if not added.strip():
-                return  # nothing came back: force the answer
-            continue  # cut before the allotment by the output cap: think on while it lasts
-        if f.thought >= decision.min_tokens or f.waits >= decision.max_waits:
+        if answer is None and turn.finish_reason != "stop":
+            if added.strip():
+                continue  # cut before the allotment by the output cap: think on while it lasts
+            return  # nothing came back: force the answer
+        if not _extend(f, decision):  # it answered, or ended the message while thinking
             f.answer = answer
             return
         f.waits += 1
