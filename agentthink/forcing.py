@@ -26,6 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agentthink.calls import CallFailure, build_request, call_model, plan_call, request_messages
+from agentthink.continuation import OPEN, split_continuation
 from agentthink.decisions import Force
 from agentthink.events import ThinkingForced
 from agentthink.judging import rejection_note, verify_answer
@@ -37,31 +38,12 @@ from agentthink.state import AgentState, RunState
 
 __all__ = ["FINAL_ANSWER", "OPEN", "WAIT", "force_node", "split_continuation"]
 
-OPEN: Final = "<think>\n"
-"""What the partial assistant message starts with."""
 WAIT: Final = " Wait,"
 """Appended to thinking that ended too early (s1)."""
 FINAL_ANSWER: Final = "\n</think>\n\nFinal answer:"
 """Appended to thinking that reached its allotment: the answer is forced."""
 _MORE_ROUNDS: Final = 3
 """Continuations beyond the "Wait" ones (a call cut by its output cap before the allotment)."""
-
-
-def split_continuation(turn: Turn) -> tuple[str, str | None]:
-    """(the reasoning the continuation added, the answer when it closed its thinking).
-
-    A server that parses reasoning returns it apart; one that does not returns the raw text, in
-    which ``</think>`` closes the thinking. Raw text cut by the cap is still thinking.
-    """
-    if turn.reasoning:
-        return turn.reasoning, turn.text.strip() or None
-    text = turn.text
-    if "</think>" in text:
-        thought, _, after = text.partition("</think>")
-        return thought, after.strip() or None
-    if turn.finish_reason in ("length", "thinking_budget"):
-        return text, None
-    return "", text.strip() or None
 
 
 @dataclass(slots=True)
