@@ -1,12 +1,14 @@
 """The force node: budget forcing (s1, arXiv 2501.19393) carried out for a ``Force`` decision.
 
 The thinking is written as a partial assistant message, ``<think>`` and the reasoning so far,
-which the server continues (``ModelProfile.continuation``: llama.cpp prefills it, vLLM with
-``continue_final_message``). Each continuation is one call planned by the ledger, thinking at
-most what is left of the allotment, tools off:
+which the server continues (``ModelProfile.continuation``: llama.cpp's llama-server prefills
+it, vLLM with ``continue_final_message``, llama-cpp-python from the raw prompt on
+``/v1/completions``). Each continuation is one call planned by the ledger, thinking at most what
+is left of the allotment, tools off:
 
-* the model closes its thinking and answers before ``min_tokens``: the answer is dropped,
-  "Wait," is appended to the reasoning and the server continues it (at most ``max_waits``);
+* the model closes its thinking and answers, or ends its message, before ``min_tokens``: the
+  answer is dropped, "Wait," is appended to the reasoning and the server continues it (at most
+  ``max_waits``);
 * the model closes its thinking and answers after that: the answer is the step's;
 * the thinking reaches the allotment: ``</think>`` and "Final answer:" are appended and one
   more continuation, thinking off, writes the answer, inside the budget, with no re-ask.
@@ -24,6 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agentthink.calls import CallFailure, build_request, call_model, plan_call, request_messages
+from agentthink.continuation import OPEN, split_continuation
 from agentthink.decisions import Force
 from agentthink.events import ThinkingForced
 from agentthink.judging import rejection_note, verify_answer
@@ -35,31 +38,12 @@ from agentthink.state import AgentState, RunState
 
 __all__ = ["FINAL_ANSWER", "OPEN", "WAIT", "force_node", "split_continuation"]
 
-OPEN: Final = "<think>\n"
-"""What the partial assistant message starts with."""
 WAIT: Final = " Wait,"
 """Appended to thinking that ended too early (s1)."""
 FINAL_ANSWER: Final = "\n</think>\n\nFinal answer:"
 """Appended to thinking that reached its allotment: the answer is forced."""
 _MORE_ROUNDS: Final = 3
 """Continuations beyond the "Wait" ones (a call cut by its output cap before the allotment)."""
-
-
-def split_continuation(turn: Turn) -> tuple[str, str | None]:
-    """(the reasoning the continuation added, the answer when it closed its thinking).
-
-    A server that parses reasoning returns it apart; one that does not returns the raw text, in
-    which ``</think>`` closes the thinking. Raw text cut by the cap is still thinking.
-    """
-    if turn.reasoning:
-        return turn.reasoning, turn.text.strip() or None
-    text = turn.text
-    if "</think>" in text:
-        thought, _, after = text.partition("</think>")
-        return thought, after.strip() or None
-    if turn.finish_reason in ("length", "thinking_budget"):
-        return text, None
-    return "", text.strip() or None
 
 
 @dataclass(slots=True)
@@ -102,6 +86,12 @@ async def _continue(
     return await call_model(rc, messages, plan, request, run.decision.step)
 
 
+def _extend(f: _Forcing, decision: Force) -> bool:
+    """Whether thinking that ended (with an answer, or by ending the message) at ``f.thought``
+    tokens is extended with "Wait"."""
+    return f.thought < decision.min_tokens and f.waits < decision.max_waits
+
+
 async def _think(rc: RunContext, sent: list[dict[str, Any]], run: RunState, f: _Forcing) -> None:
     """Continue the thinking until it answers late enough, reaches the allotment or fails."""
     assert run.decision is not None and isinstance(run.decision.decision, Force)
@@ -118,11 +108,11 @@ async def _think(rc: RunContext, sent: list[dict[str, Any]], run: RunState, f: _
         f.reasoning += closing + added
         f.thought += turn.usage.reasoning_tokens or len(added.split())
         closing = ""
-        if answer is None:
-            if not added.strip():
-                return  # nothing came back: force the answer
-            continue  # cut before the allotment by the output cap: think on while it lasts
-        if f.thought >= decision.min_tokens or f.waits >= decision.max_waits:
+        if answer is None and turn.finish_reason != "stop":
+            if added.strip():
+                continue  # cut before the allotment by the output cap: think on while it lasts
+            return  # nothing came back: force the answer
+        if not _extend(f, decision):  # it answered, or ended the message while thinking
             f.answer = answer
             return
         f.waits += 1

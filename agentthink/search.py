@@ -5,8 +5,10 @@ with ``candidates`` continuations drawn in parallel: one call each, the conversa
 chain so far carried in a message, tools off, temperature 1. For a model whose reasoning is
 visible, the call thinks at most ``step_tokens`` and its reasoning is the step (its text, if it
 answers, finishes the chain); for one whose reasoning is hidden, thinking is off and the model
-writes the next step (or "Final answer: ...") as text of at most ``step_tokens``. Each new chain
-is scored by the process judge (``RunContext.step_judge``; the run's own model grading, without
+writes the next step (or "Final answer: ...") as text of at most ``step_tokens``. On a server
+that continues a partial assistant message (``ModelProfile.continuation``) the chain is sent as
+one, ``<think>`` and the steps as generated, and each step is the server's continuation of it.
+Each new chain is scored by the process judge (``RunContext.step_judge``; the run's own model grading, without
 one) and the best ``beam`` open chains are kept. The search stops when a finished chain scores at
 least as well as every open one, after ``max_depth`` rounds, or when the budget holds no more.
 
@@ -24,6 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agentthink.calls import CallFailure, call_model, request_messages
+from agentthink.continuation import OPEN, split_continuation
 from agentthink.decisions import Search
 from agentthink.events import SearchDone, SearchRound
 from agentthink.judging import rejection_note, score_steps, step_judge_hold, verify_answer
@@ -59,8 +62,18 @@ def _thinks(rc: RunContext) -> bool:
     return rc.model.profile.reasoning_visible
 
 
+def _continues(rc: RunContext) -> bool:
+    """Each step continues the chain as a partial assistant message (the server can)."""
+    return _thinks(rc) and rc.model.profile.continuation != "none"
+
+
+def _reasoning(chain: _Chain, continues: bool) -> str:
+    """The chain's reasoning: its steps as generated (continued), or one a line."""
+    return "".join(chain.steps).strip() if continues else "\n".join(chain.steps)
+
+
 def _carry(chain: _Chain, decision: Search, thinks: bool) -> dict[str, Any]:
-    so_far = "\n".join(chain.steps)
+    so_far = "\n".join(step.strip() for step in chain.steps)
     head = f"[agentthink] Your reasoning so far:\n{so_far}\n" if chain.steps else "[agentthink] "
     if thinks:
         ask = "[Continue the reasoning from there; give the final answer once you are sure.]"
@@ -73,8 +86,10 @@ def _carry(chain: _Chain, decision: Search, thinks: bool) -> dict[str, Any]:
 
 
 def _messages(
-    base: list[dict[str, Any]], chain: _Chain, decision: Search, thinks: bool
+    base: list[dict[str, Any]], chain: _Chain, decision: Search, thinks: bool, continues: bool
 ) -> list[dict[str, Any]]:
+    if continues:  # the steps so far, verbatim, for the server to continue
+        return [*base, {"role": "assistant", "content": OPEN + "".join(chain.steps)}]
     if thinks and not chain.steps:
         return base
     return [*base, _carry(chain, decision, thinks)]
@@ -89,16 +104,17 @@ def _plan_round(
     reasons_anyway: bool,
 ) -> list[tuple[_Chain, Lane]]:
     """The round's expansions that fit the budget together, their holds taken."""
-    thinks, judge = _thinks(rc), _judge(rc)
+    thinks, judge, continues = _thinks(rc), _judge(rc), _continues(rc)
     thinking = decision.step_tokens if thinks else 0
     room = rc.ledger.budget.effective_answer_reserve_tokens if thinks else decision.step_tokens
     planned: list[tuple[_Chain, Lane]] = []
     for chain in beam:
-        messages = _messages(base, chain, decision, thinks)
+        messages = _messages(base, chain, decision, thinks, continues)
         for _ in range(decision.candidates):
             lane = open_lane(rc, messages, thinking, reasons_anyway=reasons_anyway, room=room)
             if lane is None:
                 return planned
+            lane.request = replace(lane.request, continue_final=continues)
             more = lane.request.max_tokens or 0
             hold = step_judge_hold(rc, judge, question, chain.steps, more)
             if hold is not None:
@@ -124,8 +140,12 @@ def candidates_that_fit(
     return len(planned)
 
 
-def _read(turn: Turn, thinks: bool) -> tuple[str, str | None]:
-    """(the new step, the answer if the chain finished)."""
+def _read(turn: Turn, thinks: bool, continues: bool) -> tuple[str, str | None]:
+    """(the new step, the answer if the chain finished); a continued step is kept as generated,
+    so that the next one continues it exactly."""
+    if continues:
+        step, answer = split_continuation(turn)
+        return (step if step.strip() else ""), answer
     text = turn.text.strip()
     if thinks:
         return turn.reasoning.strip(), text or None
@@ -143,11 +163,13 @@ async def _expand(
         release(rc, [lane], "call")
         if isinstance(turn, CallFailure):
             return turn
-        new_step, answer = _read(turn, _thinks(rc))
+        continues = _continues(rc)
+        new_step, answer = _read(turn, _thinks(rc), continues)
         if not new_step and not answer:
             return None
         steps = (*chain.steps, new_step) if new_step else chain.steps
-        graded = [*steps, answer] if answer else list(steps)
+        shown = [step.strip() for step in steps] if continues else list(steps)
+        graded = [*shown, answer] if answer else shown
         held = lane.holds.pop("judge", None)
         scored = await score_steps(rc, _judge(rc), question, graded, held=held)
         score = _UNSCORED if scored is None else scored.score
@@ -241,7 +263,7 @@ async def _searched(
     rc.emit(SearchDone(step, best.answer if best else None, selection))
     record = StepRecord(
         kind="search",
-        reasoning="\n".join(best.steps) if best else "",
+        reasoning=_reasoning(best, _continues(rc)) if best else "",
         thinking_tokens=thinking,
         proposed_answer=best.answer if best else None,
         samples=tuple(_record(c) for c in shown if c.steps or c.answer),

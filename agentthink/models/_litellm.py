@@ -25,8 +25,10 @@ from agentthink.errors import (
 
 __all__ = [
     "acompletion",
+    "atext_completion",
     "bundled_tokenizer_file",
     "check_model",
+    "close_text_stream",
     "count_prompt_tokens",
     "count_text_tokens",
     "ensure_in_price_map",
@@ -63,6 +65,25 @@ def get_litellm() -> Any:
 async def acompletion(**kwargs: Any) -> Any:
     """``litellm.acompletion`` with litellm's own retries off (agentthink retries itself)."""
     return await get_litellm().acompletion(max_retries=0, num_retries=0, **kwargs)
+
+
+async def atext_completion(**kwargs: Any) -> Any:
+    """``litellm.atext_completion`` (``/v1/completions`` on OpenAI-compatible servers), litellm's
+    own retries off."""
+    return await get_litellm().atext_completion(max_retries=0, num_retries=0, **kwargs)
+
+
+async def close_text_stream(stream: Any) -> None:
+    """Close a streamed text completion's connection (the client stops reading: the server
+    stops generating). litellm's text-completion stream has no ``aclose``: its chat-level
+    stream, held by the generator it reads, is closed, then that generator."""
+    inner = getattr(stream, "completion_stream", None)
+    frame = getattr(inner, "ag_frame", None)
+    held = frame.f_locals.get("response") if frame is not None else None
+    for closable in (held, inner):
+        close = getattr(closable, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def check_model(model: str, api_base: str | None) -> str:

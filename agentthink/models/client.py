@@ -25,6 +25,7 @@ from agentthink.models.assemble import TurnBuilder, turn_from_response
 from agentthink.models.profiles import ModelProfile, resolve_profile
 from agentthink.models.request import CallRequest
 from agentthink.models.retry import RetryPolicy, is_transient
+from agentthink.models.text_completion import TextCompletionReader
 from agentthink.models.translate import PreparedRequest, build_request
 from agentthink.models.turn import (
     ReasoningDelta,
@@ -227,12 +228,12 @@ class LiteLLMModel:
                     f"{self.name}: no time left before the deadline to call the model",
                     model=self.name,
                 )
-        kwargs: dict[str, Any] = {
-            "model": self.litellm_model,
-            "messages": request.messages,
-            "timeout": timeout,
-            **request.params,
-        }
+        kwargs: dict[str, Any] = {"model": self.litellm_model, "timeout": timeout}
+        if request.prompt is not None:
+            kwargs["prompt"] = request.prompt
+        else:
+            kwargs["messages"] = request.messages
+        kwargs.update(request.params)
         if self.api_base is not None:
             kwargs["api_base"] = self.api_base
         if self.api_key is not None:
@@ -243,7 +244,11 @@ class LiteLLMModel:
         kwargs = self._kwargs(request, deadline)
         started = time.monotonic()
         try:
-            response = await _litellm.acompletion(**kwargs)
+            if request.prompt is None:
+                response = await _litellm.acompletion(**kwargs)
+            else:
+                raw = await _litellm.atext_completion(**kwargs)
+                response = TextCompletionReader(thinking_open=request.thinking_open).response(raw)
         except Exception as exc:
             why = _litellm.unreadable_response(exc)
             if why is not None:
@@ -273,7 +278,7 @@ class LiteLLMModel:
         cutoff = request.cutoff_tokens
         started = time.monotonic()
         try:
-            response = await _litellm.acompletion(**kwargs)
+            response = await self._open_stream(kwargs, request)
         except Exception as exc:
             raise _litellm.to_model_error(exc, self.name) from exc
         cut = False
@@ -334,6 +339,14 @@ class LiteLLMModel:
         turn.thinking_stopped = stop if cut else None
         yield TurnDone(self._finalize(turn, request, cut=cut))
 
+    async def _open_stream(self, kwargs: dict[str, Any], request: PreparedRequest) -> Any:
+        """The provider's stream: chat chunks, or a raw prompt's text chunks read as chat
+        chunks (``continuation="completions"``), ``aclose`` kept."""
+        if request.prompt is None:
+            return await _litellm.acompletion(**kwargs)
+        raw = await _litellm.atext_completion(**kwargs)
+        return _ReadAsChat(raw, TextCompletionReader(thinking_open=request.thinking_open))
+
     def _unreadable(self, request: PreparedRequest, why: str) -> UnreadableResponseError:
         """A whole response litellm could not read: counted at its worst case, and this model's
         later calls are read streamed, where a tool call's arguments arrive as plain text."""
@@ -375,7 +388,12 @@ class LiteLLMModel:
         turn.usage.cost_usd = self.price(
             turn.usage.prompt_tokens, turn.usage.completion_tokens + turn.usage.unseen_tokens
         )
-        if turn.is_empty and turn.finish_reason == "stop" and turn.usage.completion_tokens == 0:
+        if (
+            turn.is_empty
+            and turn.finish_reason == "stop"
+            and turn.usage.completion_tokens == 0
+            and not request.continuing  # a continuation may end the message where it stands
+        ):
             raise EmptyResponseError(
                 f"{self.name} returned an empty response (no text, reasoning or tool call). "
                 "Retry, check the server's logs, or try another model.",
@@ -411,6 +429,20 @@ class LiteLLMModel:
             self.litellm_model, p.input_cost_per_token, p.output_cost_per_token
         )
         self._checked = True
+
+
+class _ReadAsChat:
+    """A text-completion stream whose chunks come out as chat chunks."""
+
+    def __init__(self, raw: Any, reader: TextCompletionReader) -> None:
+        self._raw, self._reader = raw, reader
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for chunk in self._raw:
+            yield self._reader.chunk(chunk)
+
+    async def aclose(self) -> None:
+        await _litellm.close_text_stream(self._raw)
 
 
 def _reasoning_as_answer(turn: Turn) -> None:

@@ -18,12 +18,14 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from agentthink.errors import ConfigurationError, ModelUnavailableError
 from agentthink.models.constrained import ConstrainedToolModel
+from agentthink.models.gguf_meta import gguf_chat_template
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 
 __all__ = [
@@ -43,6 +45,7 @@ EMBEDDED_PROFILE = ModelProfile(
     style=ThinkingStyle.PROMPTED,
     think_tags=True,
     max_output_tokens=512,
+    continuation="completions",
     input_cost_per_token=0.0,
     output_cost_per_token=0.0,
     description="Embedded SmolLM2-135M-Instruct (llama.cpp on loopback): a tiny demo model, prompted thinking",
@@ -203,7 +206,7 @@ def embedded_model(server: EmbeddedServer | None = None, **options: object) -> C
         "openai/smollm2",
         api_base=server.url,
         api_key="embedded",
-        profile=EMBEDDED_PROFILE,
+        profile=replace(EMBEDDED_PROFILE, chat_template=gguf_chat_template(embedded_gguf_path())),
         **options,  # type: ignore[arg-type]
     )
     model.name = EMBEDDED_MODEL

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
+from agentthink.models.chat_prompt import ChatTemplate
+
 __all__ = [
     "DEFAULT_PROFILE",
     "ModelProfile",
@@ -57,11 +59,14 @@ class ThinkingStyle(StrEnum):
 
 ReplayField = Literal["none", "reasoning_content", "thinking_blocks"]
 
-Continuation = Literal["none", "prefill", "vllm"]
+Continuation = Literal["none", "prefill", "vllm", "completions"]
 """How a server continues a partial assistant message (the last message of a request):
-``prefill`` continues it as it is (llama.cpp's server does by default), ``vllm`` when the
-request says ``continue_final_message`` (with ``add_generation_prompt`` false); ``none``: it
-cannot (hosted APIs with thinking on)."""
+``prefill`` continues it as it is (llama.cpp's own ``llama-server`` does by default), ``vllm``
+when the request says ``continue_final_message`` (with ``add_generation_prompt`` false);
+``completions``: the conversation is rendered with the model's chat template
+(``ModelProfile.chat_template``) into a raw prompt ending in the partial message and sent to
+``/v1/completions`` (llama-cpp-python's server, whose chat endpoint starts a new turn instead);
+``none``: it cannot (hosted APIs with thinking on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,8 @@ class ModelProfile:
     continuation: Continuation = "none"
     """Whether and how the server continues a partial assistant message: what budget forcing
     (``Force``) needs; without it the controller thinks with the cutoff and re-asks instead."""
+    chat_template: ChatTemplate | None = None
+    """The model's chat template, for ``continuation="completions"`` (None: ChatML)."""
     exact_prompt_count: bool = False
     """The model's ``count_tokens`` is the provider's own count (same tokenizer and template):
     prompts are planned as counted. Otherwise the ledger plans with a margin for the provider's

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentthink.models.chat_prompt import ChatTemplate, thinking_open
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 from agentthink.models.reasoning import Reasoning
 
@@ -41,6 +42,13 @@ class PreparedRequest:
     """The server enforces ``thinking_token_budget`` (see ``ModelProfile.native_thinking_budget``)."""
     native_budget: int | None = None
     """The thinking allotment the server was told (``thinking_token_budget``), if any."""
+    prompt: str | None = None
+    """The raw prompt for ``/v1/completions`` (``continuation="completions"``), else None."""
+    continuing: bool = False
+    """The call continues a partial assistant message: ending it at once is an answer."""
+    thinking_open: bool = False
+    """The raw prompt ends inside an open ``<think>``: the output is reasoning up to
+    ``</think>``."""
 
     def cap_thinking(self, cap: int | None) -> None:
         """Cut the stream at ``cap`` reasoning tokens whatever was asked (a budget's last line
@@ -106,10 +114,16 @@ def build_request(
             params["temperature"] = temperature
     prepared = prepare_messages(messages, profile)
     if profile.style is ThinkingStyle.PROMPTED:
-        prepared = _with_prompted_instruction(prepared, reasoning)
+        prepared = _with_prompted_instruction(prepared, reasoning, continue_final)
     cutoff = reasoning.budget_tokens if reasoning.enabled else None
-    prompted_thinking = profile.style is ThinkingStyle.PROMPTED and reasoning.enabled
+    # A continuation's own tags say where its thinking ends.
+    prompted_thinking = (
+        profile.style is ThinkingStyle.PROMPTED and reasoning.enabled and not continue_final
+    )
     request = PreparedRequest(params, prepared, thinking_on, cutoff, prompted_thinking, notes)
+    request.continuing = continue_final
+    if continue_final and profile.continuation == "completions":
+        _as_raw_prompt(request, profile)
     if profile.native_thinking_budget:
         request.native_cap = True
         if cutoff is not None and thinking_on:
@@ -117,6 +131,16 @@ def build_request(
             request.cutoff_tokens = cutoff + max(_NATIVE_CAP_SLACK, cutoff // 2)
         request.cap_thinking(None)
     return request
+
+
+def _as_raw_prompt(request: PreparedRequest, profile: ModelProfile) -> None:
+    """Render the conversation, ending in its partial assistant message, into the raw prompt
+    sent to ``/v1/completions``, which stops at the end of the assistant's turn."""
+    template = profile.chat_template or ChatTemplate()
+    request.prompt = template.continuation(request.messages)
+    request.thinking_open = thinking_open(str(request.messages[-1].get("content") or ""))
+    if template.stop:
+        request.params["stop"] = template.stop
 
 
 # --- per-style translators: mutate params, return whether the model will think -----------------
@@ -322,11 +346,13 @@ def prepare_messages(messages: list[dict[str, Any]], profile: ModelProfile) -> l
     return out
 
 
-def prompted_thinking_instruction(reasoning: Reasoning) -> str:
+def prompted_thinking_instruction(reasoning: Reasoning, continuing: bool = False) -> str:
     """The system instruction for a model without native reasoning.
 
     A thinking call asks for reasoning only: its whole output is the model's thinking (or what
     stands inside ``<think>`` tags, when the model uses them); the answer comes on a later call.
+    A ``continuing`` one (budget forcing, stepwise search) continues a ``<think>`` block and
+    answers after it closes.
     """
     if not reasoning.enabled:
         return "Answer directly and concisely."
@@ -334,6 +360,11 @@ def prompted_thinking_instruction(reasoning: Reasoning) -> str:
     if reasoning.budget_tokens is not None:
         words = max(1, int(reasoning.budget_tokens * 0.75))
         limit = f" Use at most {words} words."
+    if continuing:
+        return (
+            "Think step by step about the last message inside <think> and </think> tags, then "
+            f"write the final answer after </think>.{limit}"
+        )
     return (
         "Think step by step about the last message before anyone answers it. Write only your "
         f"reasoning, inside <think> and </think> tags; do not give the final answer yet.{limit}"
@@ -341,9 +372,9 @@ def prompted_thinking_instruction(reasoning: Reasoning) -> str:
 
 
 def _with_prompted_instruction(
-    messages: list[dict[str, Any]], reasoning: Reasoning
+    messages: list[dict[str, Any]], reasoning: Reasoning, continuing: bool
 ) -> list[dict[str, Any]]:
-    instruction = prompted_thinking_instruction(reasoning)
+    instruction = prompted_thinking_instruction(reasoning, continuing)
     if (
         messages
         and messages[0].get("role") == "system"

@@ -1,8 +1,9 @@
 """A loopback server speaking OpenAI's chat completions protocol, in three dialects.
 
 ``OpenAIServer(replies, dialect="openai" | "vllm" | "deepseek", ...)`` answers
-``POST /v1/chat/completions`` and ``POST /chat/completions`` (plus ``GET /v1/models``) from scripted
-``Reply`` objects, or from a function ``body -> Reply``. It generates like a real server:
+``POST /v1/chat/completions`` and ``POST /chat/completions`` (plus ``GET /v1/models``, and
+``POST /v1/completions`` for raw prompts, the reasoning written as raw text inside ``<think>``)
+from scripted ``Reply`` objects, or from a function ``body -> Reply``. It generates like a real server:
 reasoning tokens first, then text, then tool calls, stopping at ``max_tokens`` /
 ``max_completion_tokens`` with ``finish_reason="length"``. What each dialect accepts, refuses and
 reports is in ``openai_rules``. The policy lab's simulated model (``agentthink.bench.sim_server``)
@@ -74,11 +75,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from agentthink.testing.loopback import ChunkedHandler, ScriptedServer, sleep
-from agentthink.testing.openai_rules import Dialect, OpenAIRules, Rejection
+from agentthink.testing.openai_rules import (
+    Dialect,
+    OpenAIRules,
+    Rejection,
+    is_text_completion,
+    opens_thinking,
+)
 from agentthink.testing.replies import (
     Generation,
     Reply,
     Script,
+    count_tokens,
     plan_generation,
     prompt_tokens_of,
 )
@@ -89,6 +97,7 @@ if TYPE_CHECKING:
 __all__ = ["Books", "OpenAIServer", "PlannedReply"]
 
 _ROUTES = ("/v1/chat/completions", "/chat/completions")
+_TEXT_ROUTES = ("/v1/completions", "/completions")
 Event = tuple[dict[str, Any] | None, int, str]  # (payload or None: nothing shown, tokens, kind)
 
 
@@ -168,11 +177,15 @@ class _ChatCompletionsHandler(ChunkedHandler):
             srv.rules.check_auth(self.headers.get("Authorization"))
             if self.command == "GET" and self._get(route):
                 return
-            if self.command != "POST" or route not in _ROUTES:
+            if self.command != "POST" or route not in (*_ROUTES, *_TEXT_ROUTES):
                 raise Rejection(404, f"Invalid URL ({self.command} {path})")
             if not isinstance(body, dict):
                 raise Rejection(400, "We could not parse the JSON body of your request.")
-            srv.rules.validate(body)
+            if route in _TEXT_ROUTES:
+                body.pop("messages", None)  # a completion is read from its prompt alone
+                srv.rules.validate_text_completion(body)
+            else:
+                srv.rules.validate(body)
         except Rejection as r:
             self.send_json(r.status, srv.rules.rejection_payload(r))
             return
@@ -185,7 +198,9 @@ class _ChatCompletionsHandler(ChunkedHandler):
             return
         srv.open_books(self.key, body, planned)  # the prompt is read (and billed) at once
         sleep(srv.latency)
-        if body.get("stream"):
+        if is_text_completion(body):
+            self._text_completion(body, planned)
+        elif body.get("stream"):
             self._stream(body, planned)
         else:
             self._respond(body, planned)
@@ -262,6 +277,63 @@ class _ChatCompletionsHandler(ChunkedHandler):
         except OSError:
             for kind, n in kinds:
                 self.book(-n, kind)
+            raise
+
+    # -- text completions (/v1/completions) ---------------------------------------------------
+    def _text_events(self, body: dict[str, Any], planned: PlannedReply) -> list[Event]:
+        """A completion as raw text: the reasoning (inside ``<think>``, unless the prompt left
+        one open), ``</think>``, then the text; usage last, when asked for or not streamed."""
+        srv, gen, n = self.srv, planned.generation, self.srv.tokens_per_chunk
+        rid, created = srv.next_id("cmpl-"), int(time.time())
+        reasoning = list(gen.reasoning)
+        if reasoning and not opens_thinking(str(body.get("prompt"))):
+            reasoning[0] = "<think>" + reasoning[0]
+        if reasoning and (gen.text or not gen.truncated):
+            reasoning[-1] += "</think>\n\n"
+
+        def event(text: str, finish: str | None = None) -> dict[str, Any]:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+            return {"id": rid, "object": "text_completion", "created": created,
+                    "model": body.get("model"), "choices": [choice]}  # fmt: skip
+
+        events: list[Event] = []
+        for part, kind in ((reasoning, "reasoning"), (gen.text, "text")):
+            for group in _groups(part, n):
+                events.append((event("".join(group)), len(group), kind))
+        events.append((event("", gen.finish_reason), 0, ""))
+        opts = body.get("stream_options")
+        if not body.get("stream") or (isinstance(opts, dict) and opts.get("include_usage")):
+            usage = {"prompt_tokens": planned.prompt_tokens}
+            usage.update(completion_tokens=gen.completion_tokens)
+            usage["total_tokens"] = planned.prompt_tokens + gen.completion_tokens
+            last = event("", gen.finish_reason) if not body.get("stream") else event("")
+            last["choices"] = [] if body.get("stream") else last["choices"]
+            events.append(({**last, "usage": usage}, 0, ""))
+        return events
+
+    def _text_completion(self, body: dict[str, Any], planned: PlannedReply) -> None:
+        """Answer ``/v1/completions``: streamed as ``data:`` events, or whole, booked."""
+        events = self._text_events(body, planned)
+        if body.get("stream"):
+            self.start_chunked("text/event-stream; charset=utf-8", planned.reply.headers)
+            for payload, tokens, kind in events:
+                self.write_booked(f"data: {json.dumps(payload)}\n\n", tokens, kind=kind)
+            self.write_chunk("data: [DONE]\n\n")
+            self.end_chunked()
+            return
+        whole = events[-1][0]
+        assert whole is not None
+        whole["choices"][0]["text"] = "".join(
+            str(e[0]["choices"][0]["text"]) for e in events[:-1] if e[0]
+        )
+        booked = [(kind, tokens) for _, tokens, kind in events if tokens]
+        for kind, tokens in booked:
+            self.book(tokens, kind)
+        try:
+            self.send_json(200, whole, planned.reply.headers)
+        except OSError:
+            for kind, tokens in booked:
+                self.book(-tokens, kind)
             raise
 
     # -- streams ------------------------------------------------------------------------------
@@ -424,6 +496,8 @@ class OpenAIServer(ScriptedServer):
     # -- replies -----------------------------------------------------------------------------
     def prompt_tokens(self, body: dict[str, Any]) -> int:
         """The request's prompt tokens as this server bills them."""
+        if is_text_completion(body):
+            return count_tokens(str(body.get("prompt")))
         messages = body.get("messages") or []
         if self.prompt_tokenizer is not None:
             return self.prompt_tokenizer.prompt_tokens(messages, body.get("tools"))
@@ -433,7 +507,7 @@ class OpenAIServer(ScriptedServer):
         """The tokens ``reply`` becomes for this request (thinking mode, caps)."""
         return plan_generation(
             reply,
-            think=self.rules.thinking_mode(body),
+            think=is_text_completion(body) or self.rules.thinking_mode(body),
             cap=self.rules.output_cap(body),
             new_call_id=lambda: self.next_id("call_"),
             reasoning_cap=self.rules.reasoning_cap(body),

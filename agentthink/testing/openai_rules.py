@@ -27,7 +27,8 @@ Dialects
 
 All dialects reject missing model/messages, ``max_tokens`` < 1, a ``tool`` message that answers no
 pending tool call of the preceding assistant message, and an assistant ``tool_calls`` message not
-followed by tool messages for every id.
+followed by tool messages for every id. ``/v1/completions`` (``validate_text_completion``):
+a missing model or prompt and ``max_tokens`` < 1 are rejected.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ __all__ = [
     "Dialect",
     "OpenAIRules",
     "Rejection",
+    "is_text_completion",
     "openai_error_body",
+    "opens_thinking",
 ]
 
 Dialect = Literal["openai", "vllm", "deepseek"]
@@ -355,6 +358,30 @@ class OpenAIRules:
         if self.dialect == "deepseek" and self.thinking_mode(body):
             _validate_deepseek_reasoning(messages)
 
+    def validate_text_completion(self, body: dict[str, Any]) -> None:
+        """Raise ``Rejection`` for a ``/v1/completions`` request the real API refuses: no
+        model, no prompt (a string, or a list of strings or token ids), a bad cap."""
+        if not body.get("model"):
+            raise Rejection(400, "you must provide a model parameter", param="model")
+        prompt = body.get("prompt")
+        if prompt is None:
+            raise Rejection(
+                400,
+                "Missing required parameter: 'prompt'.",
+                param="prompt",
+                code="missing_required_parameter",
+            )
+        if not isinstance(prompt, (str, list)) or (isinstance(prompt, list) and not prompt):
+            raise Rejection(400, f"Invalid type for 'prompt': {prompt!r}.", param="prompt")
+        model = body["model"]
+        if self.models is not None and model not in self.models:
+            raise Rejection(
+                404,
+                f"The model `{model}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
+        _check_caps(body)
+
     def _validate_openai(self, body: dict[str, Any]) -> None:
         for key in body:
             if key not in OPENAI_ALLOWED_PARAMS:
@@ -414,6 +441,16 @@ class OpenAIRules:
                 owner = i
         if pending:
             _unanswered(owner, pending)
+
+
+def is_text_completion(body: dict[str, Any]) -> bool:
+    """A ``/v1/completions`` body (a prompt, no messages)."""
+    return "prompt" in body and "messages" not in body
+
+
+def opens_thinking(prompt: str) -> bool:
+    """A raw prompt that ends inside an open ``<think>``: what is generated is reasoning."""
+    return prompt.rfind("<think>") > prompt.rfind("</think>")
 
 
 def _check_caps(body: dict[str, Any]) -> None:
