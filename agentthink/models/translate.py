@@ -351,20 +351,21 @@ def prompted_thinking_instruction(reasoning: Reasoning, continuing: bool = False
 
     A thinking call asks for reasoning only: its whole output is the model's thinking (or what
     stands inside ``<think>`` tags, when the model uses them); the answer comes on a later call.
-    A ``continuing`` one (budget forcing, stepwise search) continues a ``<think>`` block and
-    answers after it closes.
+    A ``continuing`` call (budget forcing, stepwise search) continues a partial assistant
+    message that opens a ``<think>`` block: every call on that message, thinking or answering,
+    gets the same instruction, so that each one continues exactly the prompt before it.
     """
+    if continuing:
+        return (
+            "Think step by step about the last message inside <think> and </think> tags, then "
+            "write the final answer after </think>."
+        )
     if not reasoning.enabled:
         return "Answer directly and concisely."
     limit = ""
     if reasoning.budget_tokens is not None:
         words = max(1, int(reasoning.budget_tokens * 0.75))
         limit = f" Use at most {words} words."
-    if continuing:
-        return (
-            "Think step by step about the last message inside <think> and </think> tags, then "
-            f"write the final answer after </think>.{limit}"
-        )
     return (
         "Think step by step about the last message before anyone answers it. Write only your "
         f"reasoning, inside <think> and </think> tags; do not give the final answer yet.{limit}"
