@@ -79,8 +79,7 @@ async def close_text_stream(stream: Any) -> None:
     stops generating). litellm's text-completion stream has no ``aclose``: it reads nested
     generators, the innermost holding the chat-level stream over the HTTP response; that stream
     is closed, then the generators."""
-    from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
-
+    wrapper: Any = get_litellm().CustomStreamWrapper
     generators: list[Any] = []
     current = getattr(stream, "completion_stream", None)
     while inspect.isasyncgen(current) and current not in generators:
@@ -88,7 +87,7 @@ async def close_text_stream(stream: Any) -> None:
         frame_locals = current.ag_frame.f_locals if current.ag_frame is not None else {}
         current = None
         for value in frame_locals.values():
-            if isinstance(value, CustomStreamWrapper):
+            if isinstance(value, wrapper):
                 await value.aclose()
             elif inspect.isasyncgen(value):
                 current = value
