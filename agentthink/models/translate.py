@@ -7,9 +7,11 @@ Pure functions: no I/O, no litellm import. ``build_request`` is the only entry p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agentthink.models.chat_prompt import ChatTemplate, thinking_open
+from agentthink.models.gguf_meta import gguf_chat_template
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 from agentthink.models.reasoning import Reasoning
 
@@ -136,7 +138,10 @@ def build_request(
 def _as_raw_prompt(request: PreparedRequest, profile: ModelProfile) -> None:
     """Render the conversation, ending in its partial assistant message, into the raw prompt
     sent to ``/v1/completions``, which stops at the end of the assistant's turn."""
-    template = profile.chat_template or ChatTemplate()
+    template = profile.chat_template
+    if isinstance(template, Path):
+        template = gguf_chat_template(template)
+    template = template or ChatTemplate()
     request.prompt = template.continuation(request.messages)
     request.thinking_open = thinking_open(str(request.messages[-1].get("content") or ""))
     if template.stop:

@@ -155,3 +155,15 @@ def test_a_whole_completion_reads_as_a_message() -> None:
     assert (message.reasoning_content, message.content, whole.usage) == ("four", "4", "u")
     plain = TextCompletionReader(thinking_open=False).response(raw).choices[0].message
     assert plain.content == "four</think>\n\n4" and plain.reasoning_content is None
+
+
+def test_a_profile_may_name_the_gguf_file_its_template_is_read_from(tmp_path: Path) -> None:
+    path = tmp_path / "smol.gguf"
+    _gguf(path, [("tokenizer.chat_template", 8, SMOL)])
+    style = ThinkingStyle.CHAT_TEMPLATE  # no system instruction added
+    profile = ModelProfile(style, continuation="completions", chat_template=path)
+    request = build_request(profile, Reasoning.off(), PARTIAL, max_tokens=5, continue_final=True)
+    assert request.prompt is not None  # the file's template (its default system prompt)
+    assert request.prompt.startswith("<|im_start|>system\nYou are SmolLM<|im_end|>\n")
+    assert request.prompt.endswith("<|im_start|>assistant\n<think>\nfour")
+    assert "stop" not in request.params  # the file names no end-of-turn token
