@@ -85,7 +85,7 @@ def test_models_list_and_unknown_path() -> None:
         assert r.status_code == 200
         assert [m["id"] for m in r.json()["data"]] == ["gpt-x", "o3"]
         assert r.json()["object"] == "list"
-        r = post(server, {"model": "gpt-x", "messages": USER}, path="/v1/completions")
+        r = post(server, {"model": "gpt-x", "messages": USER}, path="/v1/embeddings")
         assert r.status_code == 404
         r = post(server, {"model": "nope", "messages": USER})
         assert r.status_code == 404

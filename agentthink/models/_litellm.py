@@ -8,6 +8,7 @@ fetches its price map from the network at import time, which hangs offline).
 from __future__ import annotations
 
 import email.utils
+import inspect
 import os
 import time
 import warnings
@@ -75,15 +76,23 @@ async def atext_completion(**kwargs: Any) -> Any:
 
 async def close_text_stream(stream: Any) -> None:
     """Close a streamed text completion's connection (the client stops reading: the server
-    stops generating). litellm's text-completion stream has no ``aclose``: its chat-level
-    stream, held by the generator it reads, is closed, then that generator."""
-    inner = getattr(stream, "completion_stream", None)
-    frame = getattr(inner, "ag_frame", None)
-    held = frame.f_locals.get("response") if frame is not None else None
-    for closable in (held, inner):
-        close = getattr(closable, "aclose", None)
-        if close is not None:
-            await close()
+    stops generating). litellm's text-completion stream has no ``aclose``: it reads nested
+    generators, the innermost holding the chat-level stream over the HTTP response; that stream
+    is closed, then the generators."""
+    wrapper: Any = get_litellm().CustomStreamWrapper
+    generators: list[Any] = []
+    current = getattr(stream, "completion_stream", None)
+    while inspect.isasyncgen(current) and current not in generators:
+        generators.append(current)
+        frame_locals = current.ag_frame.f_locals if current.ag_frame is not None else {}
+        current = None
+        for value in frame_locals.values():
+            if isinstance(value, wrapper):
+                await value.aclose()
+            elif inspect.isasyncgen(value):
+                current = value
+    for generator in reversed(generators):
+        await generator.aclose()
 
 
 def check_model(model: str, api_base: str | None) -> str:

@@ -25,7 +25,6 @@ import httpx
 
 from agentthink.errors import ConfigurationError, ModelUnavailableError
 from agentthink.models.constrained import ConstrainedToolModel
-from agentthink.models.gguf_meta import gguf_chat_template
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 
 __all__ = [
@@ -206,7 +205,7 @@ def embedded_model(server: EmbeddedServer | None = None, **options: object) -> C
         "openai/smollm2",
         api_base=server.url,
         api_key="embedded",
-        profile=replace(EMBEDDED_PROFILE, chat_template=gguf_chat_template(embedded_gguf_path())),
+        profile=replace(EMBEDDED_PROFILE, chat_template=embedded_gguf_path()),
         **options,  # type: ignore[arg-type]
     )
     model.name = EMBEDDED_MODEL

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 from agentthink.models.chat_prompt import ChatTemplate
@@ -118,8 +119,9 @@ class ModelProfile:
     continuation: Continuation = "none"
     """Whether and how the server continues a partial assistant message: what budget forcing
     (``Force``) needs; without it the controller thinks with the cutoff and re-asks instead."""
-    chat_template: ChatTemplate | None = None
-    """The model's chat template, for ``continuation="completions"`` (None: ChatML)."""
+    chat_template: ChatTemplate | Path | None = None
+    """The model's chat template, for ``continuation="completions"``: the template, a GGUF file
+    to read it from when first needed, or None for ChatML."""
     exact_prompt_count: bool = False
     """The model's ``count_tokens`` is the provider's own count (same tokenizer and template):
     prompts are planned as counted. Otherwise the ledger plans with a margin for the provider's

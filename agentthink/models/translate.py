@@ -7,9 +7,11 @@ Pure functions: no I/O, no litellm import. ``build_request`` is the only entry p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agentthink.models.chat_prompt import ChatTemplate, thinking_open
+from agentthink.models.gguf_meta import gguf_chat_template
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
 from agentthink.models.reasoning import Reasoning
 
@@ -136,7 +138,10 @@ def build_request(
 def _as_raw_prompt(request: PreparedRequest, profile: ModelProfile) -> None:
     """Render the conversation, ending in its partial assistant message, into the raw prompt
     sent to ``/v1/completions``, which stops at the end of the assistant's turn."""
-    template = profile.chat_template or ChatTemplate()
+    template = profile.chat_template
+    if isinstance(template, Path):
+        template = gguf_chat_template(template)
+    template = template or ChatTemplate()
     request.prompt = template.continuation(request.messages)
     request.thinking_open = thinking_open(str(request.messages[-1].get("content") or ""))
     if template.stop:
@@ -351,20 +356,21 @@ def prompted_thinking_instruction(reasoning: Reasoning, continuing: bool = False
 
     A thinking call asks for reasoning only: its whole output is the model's thinking (or what
     stands inside ``<think>`` tags, when the model uses them); the answer comes on a later call.
-    A ``continuing`` one (budget forcing, stepwise search) continues a ``<think>`` block and
-    answers after it closes.
+    A ``continuing`` call (budget forcing, stepwise search) continues a partial assistant
+    message that opens a ``<think>`` block: every call on that message, thinking or answering,
+    gets the same instruction, so that each one continues exactly the prompt before it.
     """
+    if continuing:
+        return (
+            "Think step by step about the last message inside <think> and </think> tags, then "
+            "write the final answer after </think>."
+        )
     if not reasoning.enabled:
         return "Answer directly and concisely."
     limit = ""
     if reasoning.budget_tokens is not None:
         words = max(1, int(reasoning.budget_tokens * 0.75))
         limit = f" Use at most {words} words."
-    if continuing:
-        return (
-            "Think step by step about the last message inside <think> and </think> tags, then "
-            f"write the final answer after </think>.{limit}"
-        )
     return (
         "Think step by step about the last message before anyone answers it. Write only your "
         f"reasoning, inside <think> and </think> tags; do not give the final answer yet.{limit}"

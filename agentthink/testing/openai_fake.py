@@ -316,7 +316,11 @@ class _ChatCompletionsHandler(ChunkedHandler):
         events = self._text_events(body, planned)
         if body.get("stream"):
             self.start_chunked("text/event-stream; charset=utf-8", planned.reply.headers)
+            rate, started, sent = self.srv.token_rate, time.monotonic(), 0
             for payload, tokens, kind in events:
+                if rate and tokens:  # generating at token_rate tokens per second
+                    sleep(started + (sent + tokens) / rate - time.monotonic())
+                sent += tokens
                 self.write_booked(f"data: {json.dumps(payload)}\n\n", tokens, kind=kind)
             self.write_chunk("data: [DONE]\n\n")
             self.end_chunked()

@@ -4,13 +4,15 @@ chat template and ending in the partial thinking, and the usage is booked as the
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
 from agentthink import Agent, Budget
-from agentthink.models import LiteLLMModel, ModelProfile, ThinkingStyle
+from agentthink.models import LiteLLMModel, ModelProfile, Reasoning, ThinkingStyle
+from agentthink.models.request import CallRequest
 from agentthink.models.retry import RetryPolicy
 from agentthink.policies import ForcePolicy
 from agentthink.testing.openai_fake import OpenAIServer
@@ -72,6 +74,21 @@ async def test_the_hard_budget_holds_on_the_servers_books() -> None:
     assert billed <= 3_000 and reasoned <= 300
     assert result.usage.total_tokens >= billed
     assert result.answer == "42"
+
+
+async def test_a_cut_continuation_stops_the_servers_generation() -> None:
+    """The thinking cutoff closes the text-completion stream: the server, writing 400 tokens at
+    400 a second, stops when its writes fail instead of finishing the reply."""
+    reply = Reply(reasoning=" ".join(["w"] * 400), text="done")
+    with OpenAIServer(lambda body: reply, dialect="vllm", token_rate=400) as server:
+        partial = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "<think>\n"}]
+        thinking = Reasoning.on(budget_tokens=20)
+        call = CallRequest(reasoning=thinking, max_tokens=500, continue_final=True)
+        turn = await _model(server).complete(partial, call)
+        await asyncio.sleep(2.0)  # the whole reply would have been written by now
+        served = server.served_reasoning_tokens
+    assert turn.finish_reason == "thinking_budget" and 20 <= turn.usage.reasoning_tokens <= 21
+    assert served < 400, f"the server wrote {served} tokens after the cut"
 
 
 @pytest.mark.parametrize(
