@@ -13,6 +13,7 @@ from agentthink.policies.base import Policy
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.forcing import ForcePolicy
+from agentthink.policies.menu import ComputeOptimalPolicy
 from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.sampling import SamplePolicy
 from agentthink.policies.search import SearchPolicy
@@ -21,6 +22,7 @@ __all__ = ["POLICY_NAMES", "get_policy"]
 
 _FACTORIES: Final[dict[str, Callable[[], Policy]]] = {
     "adaptive": AdaptivePolicy,
+    "compute-optimal": ComputeOptimalPolicy,
     "escalate": EscalatePolicy,
     "fixed": lambda: FixedPolicy(EFFORT_BUDGETS["medium"]),
     "fixed-low": lambda: FixedPolicy(EFFORT_BUDGETS["low"]),
