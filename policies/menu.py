@@ -69,11 +69,12 @@ class ComputeOptimalPolicy:
 
     base: AdaptivePolicy = field(default_factory=AdaptivePolicy)
     """The policy for every step the menu has no rule for (its loop and paralysis rules)."""
-    pass_tokens: int = 4096
-    """The thinking pass's allotment: generous, since the model usually ends sooner; with
-    ``Force`` the answer is forced there."""
-    looks: int = 1
-    """Rounds of samples after the thinking pass, at most."""
+    first_tokens: int = 1024
+    """The first thinking pass's allotment (with ``Force`` the answer is forced there)."""
+    escalation: int = 4
+    """Each further pass gets this many times the previous allotment."""
+    rungs: int = 3
+    """Thinking passes, at most."""
     samples: int = 3
     """The most attempts a ``Sample`` draws (fewer when the budget allows fewer)."""
     sample_tokens: int = 512
@@ -83,11 +84,9 @@ class ComputeOptimalPolicy:
     name: ClassVar[str] = "compute-optimal"
 
     def __post_init__(self) -> None:
-        for name in ("pass_tokens", "samples", "sample_tokens"):
+        for name in ("first_tokens", "escalation", "rungs", "samples", "sample_tokens"):
             if getattr(self, name) < 1:
                 raise InvalidBudgetError(f"ComputeOptimalPolicy {name} must be >= 1")
-        if self.looks < 0:
-            raise InvalidBudgetError("ComputeOptimalPolicy looks must be >= 0")
 
     def decide(self, ctx: StepContext) -> Decision:
         """Apply the rules above."""
@@ -145,15 +144,26 @@ class ComputeOptimalPolicy:
             return self._pass(ctx, "the cheap pass answered: one thinking pass to check it")
         if last.kind not in _PASSES:
             return Answer("the model proposed an answer")
-        if converged(last, self.pass_tokens, self.base.cap_hit):
+        rung = sum(step.kind in _PASSES for step in ctx.history)
+        if converged(last, self.rung_tokens(rung), self.base.cap_hit):
             return Answer("the thinking pass converged (ended on its own, no heavy hedging)")
-        if not earlier or _looks(ctx.history) > self.looks:
-            return Answer("the thinking pass gave an answer")
-        return self._sample(ctx, "the pass did not converge and the cheap pass disagrees")
+        if rung < self.rungs:
+            why = (
+                f"thinking pass {rung} did not converge (its allotment ended it, or it hedges) "
+                "and no two passes agree: think more"
+            )
+            return self._pass(ctx, why, wanted=self.rung_tokens(rung + 1))
+        if earlier and ctx.capabilities.shows_reasoning:
+            return self._sample(ctx, f"{rung} passes did not converge nor agree")
+        return Answer("the last thinking pass gave an answer")
+
+    def rung_tokens(self, rung: int) -> int:
+        """The allotment of thinking pass ``rung`` (1, 2, ...)."""
+        return self.first_tokens * self.escalation ** max(0, rung - 1)
 
     def _pass(self, ctx: StepContext, why: str, *, wanted: int | None = None) -> Decision:
         """The thinking pass: ``Force`` where the server continues messages, else ``Think``."""
-        wanted = wanted or self.pass_tokens
+        wanted = wanted or self.first_tokens
         budget = clamp_thinking(ctx, wanted)
         if budget < self.sample_tokens:
             return Answer(f"{why}; too little budget left to think: answering", False)
@@ -189,14 +199,12 @@ def converged(step: StepRecord, allotment: int, cap_hit: float = 0.9) -> bool:
     return not (cues >= 3 and rate >= 2.5)
 
 
-def _looks(history: Sequence[StepRecord]) -> int:
-    """Thinking passes so far, the first one excluded."""
-    return max(0, sum(step.kind in _PASSES for step in history) - 1)
-
-
 def _earlier_answers(history: Sequence[StepRecord]) -> set[str]:
+    """Answers of earlier thinking passes the verifier did not reject. A quick answer without
+    thinking does not count: it shares the model's usual mistakes, so its agreement with a pass
+    the allotment cut short says little."""
     return {
         answer_key(step.proposed_answer)
         for step in history
-        if step.proposed_answer is not None and step.verified is not False
+        if step.kind in _PASSES and step.proposed_answer is not None and step.verified is not False
     }
