@@ -69,7 +69,10 @@ class ComputeOptimalPolicy:
     samples: int = 3
     """The most attempts a ``Sample`` draws (fewer when the budget allows fewer)."""
     sample_tokens: int = 256
-    """Each attempt's thinking (each continues the reasoning in context)."""
+    """Each attempt's thinking where the reasoning is visible (each continues it)."""
+    max_hidden_tokens: int = 4096
+    """Each attempt's thinking at most where the reasoning is hidden (each starts afresh with
+    what the latest thinking step spent)."""
     refocus: bool = True
     """Rewrite questions that carry distracting text first (S2A)."""
     sample_loops: bool = False
@@ -79,7 +82,7 @@ class ComputeOptimalPolicy:
     name: ClassVar[str] = "compute-optimal"
 
     def __post_init__(self) -> None:
-        for name in ("samples", "sample_tokens"):
+        for name in ("samples", "sample_tokens", "max_hidden_tokens"):
             if getattr(self, name) < 1:
                 raise InvalidBudgetError(f"ComputeOptimalPolicy {name} must be >= 1")
 
@@ -105,7 +108,10 @@ class ComputeOptimalPolicy:
         if last is None or last.proposed_answer is None:
             return decision
         if last.verified is False and ctx.verifier_rejections < self.base.max_rejections:
-            sampled = self._sample(view, "the verifier rejected the answer", weighted=True)
+            if _capped_behind(view.history, self.base.cap_hit):
+                return decision  # the thinking had not finished: the backbone thinks harder
+            why = "the verifier rejected an answer whose thinking had finished"
+            sampled = self._sample(view, why, weighted=True)
             return sampled or decision
         if isinstance(decision, Answer) and decision.use_proposed and self.sample_loops:
             why = unsettled(view.history, view.signals.answer_streak)
@@ -120,7 +126,13 @@ class ComputeOptimalPolicy:
         """Samples arbitrate: as many as the budget allows (None when not two fit)."""
         if not ctx.capabilities.reasons_natively:
             return None
-        each = clamp_thinking(ctx, self.sample_tokens)
+        each = self.sample_tokens
+        if not ctx.capabilities.shows_reasoning:
+            # hidden reasoning is not sent back: an attempt starts afresh, so it gets what
+            # the latest thinking spent, not a short continuation
+            spent = _thinking_behind(ctx.history)
+            each = min(self.max_hidden_tokens, max(each, -(-spent // 64) * 64))
+        each = clamp_thinking(ctx, each)
         n = affordable_samples(ctx, each, self.samples) if each > 0 else 0
         if n < 2:
             return None
@@ -163,3 +175,21 @@ def unsettled(history: Sequence[StepRecord], answer_streak: int) -> str | None:
             return f"the watch stopped its thinking in a loop: {step.thinking_stopped}"
         return None
     return None
+
+
+def _thinking_behind(history: Sequence[StepRecord]) -> int:
+    """Reasoning tokens of the latest thinking step (0: none)."""
+    for step in reversed(history):
+        if step.kind in _THINKING:
+            return step.thinking_tokens
+    return 0
+
+
+def _capped_behind(history: Sequence[StepRecord], cap_hit: float) -> bool:
+    """The latest thinking step ended at its allotment (forced, or its reasoning reached it)."""
+    for step in reversed(history):
+        if step.kind in _THINKING:
+            forced = any("the answer forced" in note for note in step.notes)
+            budget = step.thinking_budget
+            return forced or (budget > 0 and step.thinking_tokens >= cap_hit * budget)
+    return False
