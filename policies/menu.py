@@ -114,9 +114,9 @@ class ComputeOptimalPolicy:
             sampled = self._sample(view, why, weighted=True)
             return sampled or decision
         if isinstance(decision, Answer) and decision.use_proposed and self.sample_loops:
-            why = unsettled(view.history, view.signals.answer_streak)
-            if why is not None:
-                sampled = self._sample(view, f"the answer is not settled ({why})")
+            loop = unsettled(view.history, view.signals.answer_streak)
+            if loop is not None:
+                sampled = self._sample(view, f"the answer is not settled ({loop})")
                 return sampled or decision
         if isinstance(decision, Think):
             return self._forced(view, decision)

@@ -47,6 +47,7 @@ def resolve_policy(name: str, model: Any) -> tuple[Any, Any]:
     Raises:
         UnknownPolicyError: the name is none of these.
     """
+    from agentthink.decisions import SelectRule
     from agentthink.policies import SamplePolicy, get_policy
     from agentthink.verifiers import ModelJudge
 
@@ -54,8 +55,8 @@ def resolve_policy(name: str, model: Any) -> tuple[Any, Any]:
     match = _VARIANT.match(base)
     policy: Any
     if match:
-        select = "verifier" if match.group(1) == "best-of" else "vote"
-        policy = SamplePolicy(n=max(1, int(match.group(2))), select=select)
+        rule: SelectRule = "verifier" if match.group(1) == "best-of" else "vote"
+        policy = SamplePolicy(n=max(1, int(match.group(2))), select=rule)
     else:
         policy = get_policy(base)
     return policy, (ModelJudge(model) if judged and model is not None else None)
