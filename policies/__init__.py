@@ -15,6 +15,10 @@ pure and synchronous. Built-ins (see each class for its rules and sources):
   end, the answer forced at the allotment) where the server continues a partial message.
 * ``s2a`` — ``RefocusPolicy``: rewrite the question without distractions (System 2 Attention),
   then decide as another policy (``adaptive``).
+* ``compute-optimal`` — ``ComputeOptimalPolicy``: ``adaptive`` plus the rest of the menu, each
+  strategy chosen per step from what the responses show (S2A where the question carries
+  distracting text, samples weighted by the verifier after a rejection, budget forcing for
+  second looks where the server continues messages).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from agentthink.policies.difficulty import difficulty_label, estimate_difficulty
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.forcing import ForcePolicy
+from agentthink.policies.menu import ComputeOptimalPolicy
 from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.registry import POLICY_NAMES, get_policy
 from agentthink.policies.sampling import SamplePolicy, affordable_samples
@@ -33,6 +38,7 @@ from agentthink.policies.search import SearchPolicy
 __all__ = [
     "POLICY_NAMES",
     "AdaptivePolicy",
+    "ComputeOptimalPolicy",
     "EscalatePolicy",
     "FixedPolicy",
     "ForcePolicy",

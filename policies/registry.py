@@ -13,6 +13,7 @@ from agentthink.policies.base import Policy
 from agentthink.policies.escalate import EscalatePolicy
 from agentthink.policies.fixed import FixedPolicy, NeverThinkPolicy
 from agentthink.policies.forcing import ForcePolicy
+from agentthink.policies.menu import ComputeOptimalPolicy
 from agentthink.policies.refocus import RefocusPolicy
 from agentthink.policies.sampling import SamplePolicy
 from agentthink.policies.search import SearchPolicy
@@ -21,6 +22,7 @@ __all__ = ["POLICY_NAMES", "get_policy"]
 
 _FACTORIES: Final[dict[str, Callable[[], Policy]]] = {
     "adaptive": AdaptivePolicy,
+    "compute-optimal": ComputeOptimalPolicy,
     "escalate": EscalatePolicy,
     "fixed": lambda: FixedPolicy(EFFORT_BUDGETS["medium"]),
     "fixed-low": lambda: FixedPolicy(EFFORT_BUDGETS["low"]),
@@ -39,7 +41,9 @@ low and high effort budgets (2,048, 1,024 and 4,096 tokens). ``sample`` draws up
 at 1,024 thinking tokens each and keeps the majority; ``best-of-n`` keeps the verifier's best;
 ``beam`` searches step by step (2 chains x 2 candidates, 256-token steps) with the process judge;
 ``s2a`` rewrites the question without distractions first, then decides as ``adaptive``;
-``budget-forcing`` thinks once with s1 budget forcing (at most 2,048 tokens), then answers."""
+``budget-forcing`` thinks once with s1 budget forcing (at most 2,048 tokens), then answers;
+``compute-optimal`` is ``adaptive`` with the rest of the menu chosen from the responses (S2A on
+distracting text, samples after a verifier's rejection, forced second looks)."""
 
 
 def get_policy(policy: str | Policy | None = None) -> Policy:

@@ -26,6 +26,7 @@ from agentthink.policies import (
     get_policy,
 )
 from agentthink.policies.base import budget_guard, clamp_thinking, thinking_room
+from agentthink.policies.menu import ComputeOptimalPolicy
 from agentthink.signals import StepRecord
 
 EASY = "What is 2+3?"
@@ -39,6 +40,8 @@ ALL_POLICIES: list[Policy] = [
     NeverThinkPolicy(),
     AdaptivePolicy(),
     EscalatePolicy(),
+    ComputeOptimalPolicy(),
+    ComputeOptimalPolicy(sample_loops=True),
 ]
 
 
@@ -104,7 +107,9 @@ def test_registry_names() -> None:
         "beam",
         "s2a",
         "budget-forcing",
+        "compute-optimal",
     }
+    assert isinstance(get_policy("compute-optimal"), ComputeOptimalPolicy)
     assert get_policy("fixed") == FixedPolicy(2048)
     assert get_policy("fixed-low") == FixedPolicy(1024)
     assert get_policy("fixed-high") == FixedPolicy(4096)

@@ -209,14 +209,14 @@ def _policies(args: argparse.Namespace) -> int:
         targets,
         write_outputs,
     )
+    from agentthink.bench.lab_menu import menu_targets, resolve_policy
     from agentthink.bench.world import load_world
     from agentthink.errors import UnknownPolicyError
-    from agentthink.policies import get_policy
 
     policies = [p.strip() for p in args.policies.split(",") if p.strip()]
     try:
         for name in policies:
-            get_policy(name)
+            resolve_policy(name, None)
     except UnknownPolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -251,6 +251,11 @@ def _policies(args: argparse.Namespace) -> int:
         print(f"targets (adaptive vs the best fixed-effort baseline, {best.policy}):")
         for name, met, detail in checks:
             print(f"  [{'x' if met else ' '}] {name}" + (f": {detail}" if detail else ""))
+    menu = menu_targets(result)
+    if menu:
+        print("targets (compute-optimal, issue 15):")
+        for name, met, detail in menu:
+            print(f"  [{'x' if met else ' '}] {name}: {detail}")
     paths = write_outputs(result, out)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agentthink.bench.lab_load import LAB_CONCURRENCY, LAB_TOKEN_RATE, LAB_TOKENS_PER_CHUNK
+from agentthink.bench.lab_menu import format_mix, menu_targets, resolve_policy, strategy_mix
 from agentthink.bench.sim_server import SimServer
 from agentthink.bench.world import Task, World, answer_matches, load_world
 
@@ -104,6 +105,8 @@ class PolicyScore:
     budget_stops: int
     errors: int
     pareto: bool = False
+    mix: dict[str, float] = field(default_factory=dict)
+    """Per decision kind (think, act, sample, ...), the share of tasks that used it."""
 
 
 @dataclass
@@ -232,7 +235,8 @@ async def run_lab(
                 key = f"{policy}/{task.id}"
                 native = native_cap or policy in FORCED_AT_CAP
                 model = sim_model(w, url, key, native_thinking_budget=native)
-                agent = Agent(model, tools=tools, policy=policy, budget=limits)
+                chosen, judge = resolve_policy(policy, model)
+                agent = Agent(model, tools=tools, policy=chosen, budget=limits, verifier=judge)
                 t0 = time.monotonic()
                 error = None
                 try:
@@ -299,6 +303,7 @@ def _score(policy: str, runs: list[RunRecord]) -> PolicyScore:
         patterns=patterns,
         budget_stops=sum(1 for r in runs if r.stopped_by not in (None, "error")),
         errors=sum(1 for r in runs if r.stopped_by == "error" or r.error),
+        mix=strategy_mix(runs),
     )
 
 
@@ -308,7 +313,7 @@ def _score(policy: str, runs: list[RunRecord]) -> PolicyScore:
 def format_table(result: LabResult) -> str:
     """The per-policy table, as text."""
     head = (
-        f"{'policy':<11} {'acc':>6} {'tokens':>8} {'thinking':>8} {'cost/task':>10} "
+        f"{'policy':<16} {'acc':>6} {'tokens':>8} {'thinking':>8} {'cost/task':>10} "
         f"{'cost/pass':>10} {'paral.':>6} {'rogue':>6} {'prem.':>6} {'overth.':>7} "
         f"{'stops':>5} {'err':>4} pareto"
     )
@@ -322,12 +327,15 @@ def format_table(result: LabResult) -> str:
         cop = f"${s.cost_of_pass:.6f}" if s.cost_of_pass is not None else "-"
         p = s.patterns
         lines.append(
-            f"{s.policy:<11} {s.accuracy:>6.1%} {s.mean_tokens:>8,.0f} {s.mean_thinking:>8,.0f} "
+            f"{s.policy:<16} {s.accuracy:>6.1%} {s.mean_tokens:>8,.0f} {s.mean_thinking:>8,.0f} "
             f"${s.mean_cost:>9.6f} {cop:>10} {p['analysis_paralysis']:>6.0%} "
             f"{p['rogue_actions']:>6.0%} {p['premature_disengagement']:>6.0%} "
             f"{p['overthinking']:>7.0%} {s.budget_stops:>5} {s.errors:>4} "
             f"{'yes' if s.pareto else 'no'}"
         )
+    width = max(len(s.policy) for s in result.scores) if result.scores else 6
+    lines.append("strategy mix (share of tasks using each decision):")
+    lines += [f"  {s.policy:<{width}}  {format_mix(s.mix)}" for s in result.scores]
     lines.append(
         "tokens and thinking: mean per task as served (the server's books); patterns: share of "
         "tasks where the model showed it"
@@ -436,6 +444,10 @@ def write_outputs(result: LabResult, out_dir: str | Path) -> dict[str, Path]:
         "scores": [dataclasses.asdict(s) for s in result.scores],
         "targets": [
             {"target": name, "met": met, "detail": detail} for name, met, detail in targets(result)
+        ],
+        "menu_targets": [
+            {"target": name, "met": met, "detail": detail}
+            for name, met, detail in menu_targets(result)
         ],
     }
     paths["json"].write_text(json.dumps(payload, indent=2) + "\n")

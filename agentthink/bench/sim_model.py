@@ -469,7 +469,9 @@ class SimModel:
     def _continue(self, body: dict[str, Any], key: str) -> Reply:
         """Continue a partial assistant message (vLLM ``continue_final_message``): an open
         ``<think>`` goes on thinking (all the model still wants, or after a "Wait" at its end a
-        stretch of ``wait_extension`` x need), then answers; a closed one answers at once."""
+        stretch of ``wait_extension`` x need), then answers; a closed one answers at once. A
+        task whose answer is only in its tool, without the tool's result in context, gets a
+        guess (a continuation offers no tools)."""
         messages = body.get("messages") or []
         knobs, m = _knobs(body), self.world.model
         state = self.read(messages[:-1])
@@ -501,7 +503,11 @@ class SimModel:
         if total > task.need * m.plateau and think > 0:
             out.patterns.append("overthinking")
         slips = slips_in(task.id, " ".join([*state.reasoning, "".join(said)]))
-        answer = self._draw(rng, task, state, total, slips, sample)
+        if task.tool and not state.has_result:
+            # a continuation offers no tools: an answer that is only in the tool is a guess
+            answer = self._guess(rng, task)
+        else:
+            answer = self._draw(rng, task, state, total, slips, sample)
         text = f" {answer}" if prefix.rstrip().endswith(":") else self._answer_text(rng, answer)
         self._fill(out, pieces, text, [], knobs.cap, knobs.budget)
         return out

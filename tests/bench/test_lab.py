@@ -185,3 +185,67 @@ async def test_throughput_split_across_client_processes() -> None:
     assert level.runs >= 10 and level.failures == 0
     assert level.cpu_seconds > 0
     assert 0 < level.efficiency <= 1.05
+
+
+def test_the_menu_names_mix_and_targets() -> None:
+    from agentthink.bench.lab import LabResult, PolicyScore, RunRecord
+    from agentthink.bench.lab_menu import (
+        fixed_strategy,
+        menu_targets,
+        resolve_policy,
+        strategy_mix,
+    )
+    from agentthink.errors import UnknownPolicyError
+    from agentthink.policies import ComputeOptimalPolicy, SamplePolicy
+    from agentthink.testing import ScriptedModel
+    from agentthink.verifiers import ModelJudge
+
+    model = ScriptedModel([])
+    best, judge = resolve_policy("best-of-8+judge", model)
+    assert best == SamplePolicy(n=8, select="verifier")
+    assert isinstance(judge, ModelJudge) and judge.model is model
+    vote, none = resolve_policy("sample-3", model)
+    assert vote == SamplePolicy(n=3, select="vote") and none is None
+    menu, _ = resolve_policy("compute-optimal", model)
+    assert isinstance(menu, ComputeOptimalPolicy)
+    with pytest.raises(UnknownPolicyError):
+        resolve_policy("best-of-many", model)
+    assert fixed_strategy("best-of-8+judge") and fixed_strategy("fixed-high")
+    assert fixed_strategy("budget-forcing") and fixed_strategy("never")
+    assert not fixed_strategy("adaptive") and not fixed_strategy("compute-optimal+judge")
+    assert not fixed_strategy("s2a")
+
+    def run(decisions: str) -> RunRecord:
+        return RunRecord("p", 1, "easy", None, True, "1", None, None, 1, 1, 1, 0, 0.0, 0, 0, {},
+                         decisions, 0.0)  # fmt: skip
+
+    mix = strategy_mix([run("refocus think(1024) answer"), run("think(512) sample answer")])
+    assert mix == {"think": 1.0, "sample": 0.5, "refocus": 0.5}
+
+    def score(name: str, acc: float, tokens: float, pareto: bool) -> PolicyScore:
+        return PolicyScore(name, 10, acc, tokens, 0, 0, 1.0, {}, 0, 0, pareto)
+
+    result = LabResult(
+        "w",
+        0,
+        10,
+        "",
+        [
+            score("compute-optimal", 0.9, 1000, True),
+            score("adaptive", 0.85, 900, False),
+            score("best-of-8+judge", 0.905, 5000, True),
+            score("fixed-high", 0.8, 2000, False),
+        ],
+    )
+    checks = {name: met for name, met, _ in menu_targets(result)}
+    assert checks == {
+        "(a) on the Pareto front": True,
+        "(b) within 1 point of best-of-8+judge at <= 25% of its tokens": True,
+        "(c) at least as accurate as adaptive at <= 1.2x its tokens": True,
+    }
+    result.scores[1] = score("adaptive", 0.92, 900, True)
+    detail = dict((name, d) for name, _, d in menu_targets(result))
+    assert (
+        "90.0% vs 92.0%, 1.11x its tokens"
+        in detail["(c) at least as accurate as adaptive at <= 1.2x its tokens"]
+    )

@@ -386,3 +386,23 @@ def test_the_tools_result_in_context_answers_a_tool_task() -> None:
         ]
         right += [answer_of(model.reply(ask(task, *turns, **OFF), "k")) == task.answer]
     assert statistics.fmean(right) > 0.85  # whatever thinking there was
+
+
+def test_a_continuation_cannot_answer_a_lookup_without_its_result() -> None:
+    model = SimModel(v2({"guess_accuracy": 0.0}), seed=1)
+    lookups = [t for t in model.tasks.values() if t.tool]
+    assert lookups
+    for t in lookups:
+        forced = "<think>" + productive(t.id, 0) + "</think>\n\nFinal answer:"
+        assert not answer_matches("".join(_continue(model, t, forced).text), t.answer)
+        spec = model.world.tool_spec(t.tool or "")
+        assert spec is not None
+        result = {"role": "tool", "tool_call_id": "c1", "content": t.tool_result(spec.result)}
+        call = {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": t.tool}}],
+        }
+        body = ask(t, call, result, {"role": "assistant", "content": forced})
+        reply = model.reply({**body, "continue_final_message": True}, "k")
+        assert reply.text  # with the result in context it answers from it
