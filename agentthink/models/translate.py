@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentthink.errors import ConfigurationError
 from agentthink.models.chat_prompt import ChatTemplate, thinking_open
 from agentthink.models.gguf_meta import gguf_chat_template
 from agentthink.models.profiles import ModelProfile, ThinkingStyle
@@ -142,7 +143,14 @@ def _as_raw_prompt(request: PreparedRequest, profile: ModelProfile) -> None:
     if isinstance(template, Path):
         template = gguf_chat_template(template)
     template = template or ChatTemplate()
-    request.prompt = template.continuation(request.messages)
+    try:
+        request.prompt = template.continuation(request.messages)
+    except Exception as exc:  # the template's own errors (Jinja) included
+        raise ConfigurationError(
+            f"The chat template cannot render a continuation of the partial message ({exc}). "
+            "Give the model's template in its profile (ModelProfile.chat_template), or a "
+            "continuation other than 'completions'."
+        ) from exc
     request.thinking_open = thinking_open(str(request.messages[-1].get("content") or ""))
     if template.stop:
         request.params["stop"] = template.stop

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from agentthink import Agent, Budget
+from agentthink.events import Done, ThinkingDelta, ThinkingForced
 from agentthink.models import LiteLLMModel, ModelProfile, Reasoning, ThinkingStyle
 from agentthink.models.request import CallRequest
 from agentthink.models.retry import RetryPolicy
@@ -63,6 +64,20 @@ async def test_the_rendered_prompt_reaches_the_completions_endpoint() -> None:
     assert result.usage.completion_tokens >= served
     assert result.usage.prompt_tokens >= prompts > 0
     assert result.usage.reasoning_tokens >= 100
+
+
+async def test_a_streamed_run_streams_the_continued_thinking() -> None:
+    with OpenAIServer(_continuer, dialect="vllm") as server:
+        agent = Agent(_model(server), policy=ForcePolicy(budget_tokens=100, min_tokens=50))
+        events = [e async for e in agent.stream("What is six times seven?")]
+    thought = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+    # the model's own tokens, in order ("Wait," is announced by ThinkingForced, not streamed)
+    assert thought.startswith("quick" + " quick" * 9 + "recheck")
+    assert "</think>" not in thought and "41" not in thought
+    forced = [e.action for e in events if isinstance(e, ThinkingForced)]
+    assert forced == ["wait", "answer"]
+    done = events[-1]
+    assert isinstance(done, Done) and done.result.answer == "42"
 
 
 async def test_the_hard_budget_holds_on_the_servers_books() -> None:

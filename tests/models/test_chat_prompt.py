@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agentthink.errors import ConfigurationError
 from agentthink.models import ModelProfile, Reasoning, ThinkingStyle
 from agentthink.models.chat_prompt import ChatTemplate, thinking_open
 from agentthink.models.gguf_meta import gguf_chat_template
@@ -167,3 +168,10 @@ def test_a_profile_may_name_the_gguf_file_its_template_is_read_from(tmp_path: Pa
     assert request.prompt.startswith("<|im_start|>system\nYou are SmolLM<|im_end|>\n")
     assert request.prompt.endswith("<|im_start|>assistant\n<think>\nfour")
     assert "stop" not in request.params  # the file names no end-of-turn token
+
+
+def test_a_template_that_cannot_show_the_partial_message_is_a_configuration_error() -> None:
+    hides = ChatTemplate("{% for m in messages %}{{ m['role'] }}: ...\n{% endfor %}")
+    profile = ModelProfile(continuation="completions", chat_template=hides)
+    with pytest.raises(ConfigurationError, match="cannot render a continuation"):
+        build_request(profile, Reasoning.off(), PARTIAL, max_tokens=5, continue_final=True)
