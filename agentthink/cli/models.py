@@ -22,6 +22,13 @@ _CONTROL = {
     "always_on": "always thinks; no off switch (the cutoff sizes it)",
 }
 
+_FORCING = {
+    "none": "no: the thinking is cut at its allotment and the answer asked for again",
+    "prefill": "yes: the server continues a trailing assistant message",
+    "vllm": "yes: continue_final_message",
+    "completions": "yes: a raw prompt on /v1/completions, rendered with the chat template",
+}
+
 
 def describe_model(model: str, api_base: str | None = None) -> dict[str, Any]:
     """Facts about ``model``: its profile, how thinking is controlled, provider and prices."""
@@ -57,6 +64,7 @@ def describe_model(model: str, api_base: str | None = None) -> dict[str, Any]:
         max_budget=profile.max_budget,
         reasoning_visible=profile.reasoning_visible,
         sent_back=profile.replay,
+        budget_forcing=_FORCING.get(profile.continuation, profile.continuation),
         default_max_output_tokens=profile.max_output_tokens,
     )
     if profile.input_cost_per_token is not None and profile.output_cost_per_token is not None:
@@ -129,6 +137,7 @@ def _print_model(info: dict[str, Any]) -> None:
         "max_budget": "largest thinking budget",
         "reasoning_visible": "reasoning text returned",
         "sent_back": "sent back on tool turns",
+        "budget_forcing": "budget forcing (s1)",
         "default_max_output_tokens": "default max output tokens",
         "usd_per_million_input": "price, input ($/1M tokens)",
         "usd_per_million_output": "price, output ($/1M tokens)",

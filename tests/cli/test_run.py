@@ -121,6 +121,11 @@ def test_models_and_doctor(run_cli: Run) -> None:
     info = json.loads(done.stdout)
     assert info["provider"] == "anthropic" and info["min_budget"] == 1024
     assert info["usd_per_million_input"] > 0 and info["missing_keys"] == ["ANTHROPIC_API_KEY"]
+    assert info["budget_forcing"].startswith("no:")  # hosted thinking cannot be continued
+    vllm = json.loads(run_cli("models", "hosted_vllm/qwen3-8b", "--json").stdout)
+    assert vllm["budget_forcing"] == "yes: continue_final_message"
+    embedded = run_cli("models", "embedded").stdout
+    assert "budget forcing (s1): yes: a raw prompt on /v1/completions" in embedded
     table = run_cli("models")
     assert table.returncode == 0 and "hosted_vllm/*" in table.stdout
     done = run_cli("doctor", "--model", "anthropic/claude-sonnet-4-5")
