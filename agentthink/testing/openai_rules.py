@@ -342,13 +342,7 @@ class OpenAIRules:
                 param="messages",
                 code="empty_array",
             )
-        model = body["model"]
-        if self.models is not None and model not in self.models:
-            raise Rejection(
-                404,
-                f"The model `{model}` does not exist or you do not have access to it.",
-                code="model_not_found",
-            )
+        self._check_model(str(body["model"]))
         _check_caps(body)
         if self.dialect == "openai":
             self._validate_openai(body)
@@ -373,14 +367,16 @@ class OpenAIRules:
             )
         if not isinstance(prompt, (str, list)) or (isinstance(prompt, list) and not prompt):
             raise Rejection(400, f"Invalid type for 'prompt': {prompt!r}.", param="prompt")
-        model = body["model"]
+        self._check_model(str(body["model"]))
+        _check_caps(body)
+
+    def _check_model(self, model: str) -> None:
         if self.models is not None and model not in self.models:
             raise Rejection(
                 404,
                 f"The model `{model}` does not exist or you do not have access to it.",
                 code="model_not_found",
             )
-        _check_caps(body)
 
     def _validate_openai(self, body: dict[str, Any]) -> None:
         for key in body:
