@@ -17,12 +17,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agentthink.models.client import LiteLLMModel
+from agentthink.models.held_answer import answer_grammar, last_result
 from agentthink.models.request import CallRequest
 from agentthink.models.tool_grammar import (
     ONE_LINE_GRAMMAR,
     call_schema,
     last_question,
     needs_tool_call,
+    offered,
     parse_call,
     render_history,
     tool_call_message,
@@ -52,9 +54,13 @@ class _GrammarRequest(CallRequest):
 
 
 def _fields(request: CallRequest) -> dict[str, Any]:
-    """``request``'s fields without tools (the grammar request carries its own shape)."""
+    """``request``'s fields without tools (the grammar request carries its own shape); greedy
+    unless the caller chose a temperature (a call or an answer read off a result is not
+    sampled: at the server's default 0.8 the model picks the wrong tool now and then)."""
     fields = {name: getattr(request, name) for name in CallRequest.__slots__}
     fields.update(tools=None, tool_choice=None)
+    if request.temperature is None:
+        fields["temperature"] = 0.0
     return fields
 
 
@@ -70,14 +76,17 @@ class ConstrainedToolModel(LiteLLMModel):
             system = tools_prompt(tools) if tools else ""
             return render_history(messages, system, answering=True), replace(request, tools=None)
         if tools and needs_tool_call(messages) and request.tool_choice != "none":
-            schema = call_schema(tools, last_question(messages))
+            question = last_question(messages)
+            schema = call_schema(tools, question)
             forced = _GrammarRequest(
                 **_fields(request), response_format={"type": "json_object", "schema": schema}
             )
-            return render_history(messages, tools_prompt(tools)), forced
+            return render_history(messages, tools_prompt(offered(tools, question))), forced
         has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
         sent = render_history(messages, _ANSWER_ONLY, answering=True) if has_history else messages
-        return sent, _GrammarRequest(**_fields(request), grammar=ONE_LINE_GRAMMAR)
+        result = last_result(messages)
+        grammar = ONE_LINE_GRAMMAR if result is None else answer_grammar(result)
+        return sent, _GrammarRequest(**_fields(request), grammar=grammar)
 
     async def stream(
         self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN

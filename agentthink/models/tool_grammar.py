@@ -22,6 +22,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from agentthink.models.readings import (
+    MAX_SPANS,
+    numbers_in,
+    readings,
+    shape_of,
+    spans_of,
+    standalone_numbers,
+)
 from agentthink.models.turn import ToolCall
 from agentthink.models.untrusted import parse_tool_arguments
 
@@ -32,18 +40,16 @@ __all__ = [
     "last_question",
     "needs_tool_call",
     "numbers_in",
+    "offered",
     "parse_call",
+    "readable",
     "render_history",
     "spans_of",
     "tool_call_message",
     "tools_prompt",
+    "unwrapped",
 ]
 
-MAX_SPANS = 240
-"""At most this many word spans of the question are offered for a string argument."""
-_MAX_SPAN_WORDS = 12
-_EDGE_PUNCTUATION = "?!.,;:\"'()[]"
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
 _EXAMPLE = re.compile(r"e\.g\.\s*(\"[^\"]*\"|-?\d+(?:\.\d+)?)")
 
 ONE_LINE_GRAMMAR = "root ::= [^{\\n] [^\\n]*"
@@ -85,42 +91,23 @@ def _text_of(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def spans_of(text: str) -> list[str]:
-    """Runs of consecutive words of ``text`` (outer punctuation trimmed), longest first."""
-    words = text.split()
-    found: dict[str, None] = {}
-    for size in range(min(len(words), _MAX_SPAN_WORDS), 0, -1):
-        for start in range(len(words) - size + 1):
-            span = " ".join(words[start : start + size]).strip(_EDGE_PUNCTUATION + " ")
-            if span:
-                found.setdefault(span, None)
-            if len(found) >= MAX_SPANS:
-                return list(found)
-    return list(found)
-
-
-def numbers_in(text: str) -> list[int | float]:
-    """The numbers written in ``text``, in order, without repeats."""
-    values: dict[int | float, None] = {}
-    for match in _NUMBER.finditer(text):
-        raw = match.group().replace(",", "")
-        value = float(raw)
-        values.setdefault(int(value) if value.is_integer() and "." not in raw else value, None)
-    return list(values)
-
-
 def _copied(schema: dict[str, Any], question: str) -> dict[str, Any]:
     """A parameter's schema narrowed to values copied from the question (when it has any)."""
     kind = schema.get("type")
     if "enum" in schema or "const" in schema:
         return schema
     if kind == "string":
-        spans = spans_of(question)
-        return {"type": "string", "enum": spans} if spans else schema
+        values = readings(schema, question)
+        return {"type": "string", "enum": values} if values else schema
     if kind in ("number", "integer"):
-        numbers = [n for n in numbers_in(question) if kind == "number" or isinstance(n, int)]
+        numbers = _numbers(kind, question)
         return {"type": kind, "enum": numbers} if numbers else schema
     return schema
+
+
+def _numbers(kind: str, question: str) -> list[int | float]:
+    """The question's numbers standing alone that fit ``kind`` ("number" or "integer")."""
+    return [n for n in standalone_numbers(question) if kind == "number" or isinstance(n, int)]
 
 
 def _parameters(parameters: dict[str, Any], question: str) -> dict[str, Any]:
@@ -135,11 +122,35 @@ def _parameters(parameters: dict[str, Any], question: str) -> dict[str, Any]:
     }
 
 
+def readable(tool: dict[str, Any], question: str) -> bool:
+    """Whether a call to ``tool`` can be read from ``question``: every required number has a
+    number standing alone in it (not an operand of its arithmetic, not part of a date) and
+    every required string of a known shape (arithmetic, a date) a value of that shape."""
+    parameters = tool.get("function", tool).get("parameters") or {}
+    properties = parameters.get("properties") or {}
+    for name in parameters.get("required", list(properties)):
+        spec = properties.get(name) or {}
+        kind = spec.get("type")
+        if "enum" in spec or "const" in spec:
+            continue
+        if kind in ("number", "integer") and not _numbers(kind, question):
+            return False
+        shaped = kind == "string" and shape_of(spec) in ("arithmetic", "date")
+        if shaped and not readings(spec, question):
+            return False
+    return True
+
+
+def offered(tools: Sequence[dict[str, Any]], question: str) -> list[dict[str, Any]]:
+    """The tools a call to which can be read from ``question`` (all of them when none can)."""
+    return [tool for tool in tools if readable(tool, question)] or list(tools)
+
+
 def call_schema(tools: Sequence[dict[str, Any]], question: str) -> dict[str, Any]:
-    """The JSON schema of one call to one of ``tools`` (OpenAI-format), arguments copied from
-    ``question``."""
+    """The JSON schema of one call to one of ``tools`` (OpenAI-format) that can be read from
+    ``question``, arguments copied from it."""
     options = []
-    for tool in tools:
+    for tool in offered(tools, question):
         function = tool.get("function", tool)
         options.append(
             {
@@ -217,18 +228,22 @@ _WRAPPED = re.compile(
 )
 
 
+def unwrapped(message: dict[str, Any]) -> tuple[str, bool]:
+    """A tool message's text without the untrusted-data wrapper, and whether it is an error."""
+    text = _text_of(message.get("content")).strip()
+    match = _WRAPPED.match(text)
+    if match is None:
+        return text, False
+    return match.group(2).strip(), match.group(1).startswith("Error")
+
+
 def _result_line(call: tuple[str, dict[str, Any]], message: dict[str, Any]) -> str:
     """A tool result as one plain line naming the call: the untrusted-data wrapper is dropped
     (a 135M model copies it rather than heeds it) and an error says so."""
     name, arguments = call
     shown = ", ".join(str(v) for v in arguments.values())
-    text = _text_of(message.get("content")).strip()
-    match = _WRAPPED.match(text)
-    if match is not None:
-        kind, text = match.group(1), match.group(2).strip()
-        if kind.startswith("Error"):
-            return f"Error from {name}({shown}): {text}"
-    return f"Result of {name}({shown}): {text}"
+    text, error = unwrapped(message)
+    return f"{'Error from' if error else 'Result of'} {name}({shown}): {text}"
 
 
 def render_history(

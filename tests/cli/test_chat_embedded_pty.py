@@ -22,9 +22,6 @@ def clean(text: str) -> str:
     return ANSI.sub("", text)
 
 
-@pytest.mark.skip(
-    reason='fails on main: the embedded model writes calculator(expression="23") (issue 16 follow-up)'
-)
 def test_a_person_chats_with_the_embedded_model(cli_env: dict[str, str]) -> None:
     pytest.importorskip("llama_cpp")
     child = pexpect.spawn(

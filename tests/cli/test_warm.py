@@ -92,9 +92,6 @@ def test_idle_seconds_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.local_model
 @pytest.mark.slow
-@pytest.mark.skip(
-    reason='fails on main: the embedded model writes calculator(expression="23") (issue 16 follow-up)'
-)
 def test_runs_are_served_by_one_warm_process_that_stops_when_told(
     cli_env: dict[str, str], tmp_path: Path, short_dir: Path
 ) -> None:

@@ -16,6 +16,7 @@ from agentthink.models.tool_grammar import (
     call_schema,
     needs_tool_call,
     numbers_in,
+    offered,
     parse_call,
     render_history,
     spans_of,
@@ -53,10 +54,31 @@ def test_the_schema_admits_only_valid_calls_with_copied_values() -> None:
         {"name": "days_between", "arguments": {"start": "March 3, 2023"}},
         {"name": "weather", "arguments": {}},
         {"name": "is_prime", "arguments": {"n": 97}},  # 97 is not in the question
+        {"name": "is_prime", "arguments": {"n": 2023}},  # 2023 is part of a date
+        {"name": "calculator", "arguments": {"expression": "2023"}},  # no arithmetic in it
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
-    jsonschema.validate({"name": "is_prime", "arguments": {"n": 2023}}, schema)
+
+
+def test_the_readme_question_admits_only_its_own_arithmetic() -> None:
+    """The root cause of calculator(expression="23"): any span of the question was a valid
+    expression; now only the arithmetic the calculator reads is, and a tool whose arguments
+    the question lacks is not offered."""
+    schema = call_schema(TOOLS, "What is 2 + 2?")
+    jsonschema.validate({"name": "calculator", "arguments": {"expression": "2 + 2"}}, schema)
+    for bad in (
+        {"name": "calculator", "arguments": {"expression": "2"}},
+        {"name": "calculator", "arguments": {"expression": "+ 2"}},
+        {"name": "is_prime", "arguments": {"n": 2}},  # an operand, not a number to test
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    assert [t["function"]["name"] for t in offered(TOOLS, "Is 97 prime?")] == [
+        "convert_units",
+        "is_prime",
+    ]
+    assert offered(TOOLS, "hello") == TOOLS  # nothing readable: every tool stays offered
 
 
 def test_without_numbers_in_the_question_numbers_are_free() -> None:
