@@ -25,7 +25,14 @@ __all__ = ["chat_times", "run_walls"]
 
 _DIRECT = """
 import sys
+import llama_cpp.llama_cpp as lib
 from llama_cpp import Llama
+_default = lib.llama_model_default_params
+def _params():  # as the embedded server loads it: no extra weight buffers (AMX faults on VMs)
+    chosen = _default()
+    chosen.use_extra_bufts = False
+    return chosen
+lib.llama_model_default_params = _params
 llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads={threads}, verbose=False)
 out = llm.create_chat_completion(
     messages=[{{"role": "user", "content": sys.argv[2]}}], max_tokens=64, temperature=0
@@ -61,9 +68,16 @@ def run_walls(command: list[str], question: str, runs: int) -> dict[str, float |
         "agentthink run, first": first,
         "agentthink run, median": statistics.median(agent),
         "llama_cpp direct, median": statistics.median(plain),
-        "answer": answer.strip().splitlines()[-1] if answer.strip() else "",
+        "answer": _answer_line(answer),
         "direct answer": " ".join(direct_answer.split())[:120],
     }
+
+
+def _answer_line(output: str) -> str:
+    """The answer in ``agentthink run``'s plain output (not its event and tool lines)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    text = [line for line in lines if not line.startswith(("[", "  "))]
+    return text[-1] if text else ""
 
 
 def _chat_once(command: list[str], question: str, settle: float) -> tuple[float, float, float]:
@@ -80,9 +94,9 @@ def _chat_once(command: list[str], question: str, settle: float) -> tuple[float,
         time.sleep(settle)  # a person typing
         child.sendline(question)
         started = time.monotonic()
-        child.expect(r"(act|answer|think)\w* ")
+        child.expect(r"(act|answer|think)\w* .*?\r?\n")  # the decision line, whole
         decided = time.monotonic() - started
-        child.expect(r"\(\w+=|\w+\(|[A-Za-z]{3,} [a-z]+ ")  # the call, or words of the answer
+        child.expect(r"\w+\(\w+=|[A-Z][a-z]* [a-z]+ ")  # the call, or words of the answer
         first = time.monotonic() - started
         child.expect("you ›")
         answered = time.monotonic() - started
@@ -91,6 +105,7 @@ def _chat_once(command: list[str], question: str, settle: float) -> tuple[float,
         return decided, first, answered
     finally:
         child.close(force=True)
+        subprocess.run([*command, "warm", "stop"], env=env, capture_output=True, check=False)
 
 
 def chat_times(
