@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -157,11 +158,19 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,  # its options and --help belong to agentthink.bench.service_bench
     )
 
+    for name, about in _EMBEDDED.items():
+        sub.add_parser(name, help=about, add_help=False)  # their own modules parse the rest
     sub.add_parser("worlds", help="list the shipped worlds")
     from agentthink.bench.tasks_cli import add_tasks_parser
 
     add_tasks_parser(sub)
     return parser
+
+
+_EMBEDDED = {
+    "startup": "the embedded model: start-up, first token, wall to the answer, chat (vs llama.cpp)",
+    "first-contact": "the embedded model's accuracy on 60 questions, with tools and without",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         from agentthink.bench.service_bench import main as service_main
 
         return service_main(rest)
+    if args.command in _EMBEDDED:
+        module = "startup" if args.command == "startup" else "tools_accuracy"
+        return int(importlib.import_module(f"agentthink.bench.{module}").main(rest) or 0)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:

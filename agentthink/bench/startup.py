@@ -1,6 +1,7 @@
 """Start-up of the ``agentthink`` command, and time to first streamed token on the embedded model.
 
-Run: ``python -m agentthink.bench.startup [--runs 15] [--ttft-runs 3] [--no-ttft]``
+Run: ``agentthink bench startup [--runs 15] [--ttft-runs 3] [--no-ttft] [--answer-runs 5]
+[--chat-runs 3]``
 
 1. ``agentthink --help`` (the console script, a fresh process each time) next to
    ``python -c pass`` as the baseline, interleaved, median of ``--runs``.
@@ -8,6 +9,9 @@ Run: ``python -m agentthink.bench.startup [--runs 15] [--ttft-runs 3] [--no-ttft
    (llama.cpp server on loopback, reached through litellm) next to a script that streams from
    ``llama_cpp.Llama`` directly on the same GGUF file, interleaved, median of ``--ttft-runs``.
    Both start cold (a fresh process that loads the model); the first byte of answer text counts.
+3. Wall to the printed answer through the warm process, first run and median of the next
+   ``--answer-runs``, against llama.cpp direct; and ``agentthink chat``'s first output after a
+   question is entered (``agentthink.bench.first_answer``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ QUESTION = "What is 2 + 2?"
 
 _DIRECT = """
 import sys
+import llama_cpp.llama_cpp as lib
 from llama_cpp import Llama
+_default = lib.llama_model_default_params
+def _params():  # as the embedded server loads it: no extra weight buffers (AMX faults on VMs)
+    chosen = _default()
+    chosen.use_extra_bufts = False
+    return chosen
+lib.llama_model_default_params = _params
 llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads={threads}, verbose=False)
 for chunk in llm.create_chat_completion(
     messages=[{{"role": "user", "content": sys.argv[2]}}], stream=True, max_tokens=32
@@ -119,12 +130,16 @@ def ttft_times(runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """Print the figures and their ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="agentthink bench startup", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--runs", type=int, default=15, help="runs of --help (default 15)")
     parser.add_argument("--ttft-runs", type=int, default=3, help="cold runs to first token")
-    parser.add_argument("--no-ttft", action="store_true", help="skip the embedded-model part")
+    parser.add_argument("--no-ttft", action="store_true", help="skip the cold first-token part")
+    parser.add_argument("--answer-runs", type=int, default=5, help="warm runs to the answer")
+    parser.add_argument("--chat-runs", type=int, default=3, help="chats timed (0: none)")
     args = parser.parse_args(argv)
     helps = help_times(args.runs)
     print(f"start-up, median of {args.runs} runs (fresh process each)")
@@ -135,10 +150,37 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  agentthink --help / python -c pass = {helps['agentthink --help'] / helps['python -c pass']:.2f}"
     )
-    if args.no_ttft:
-        return
-    first = ttft_times(args.ttft_runs)
-    print(f"time to first streamed token, embedded SmolLM2, cold, median of {args.ttft_runs} runs")
+    if not args.no_ttft:
+        _print_ttft(args.ttft_runs)
+    if args.answer_runs:
+        _print_answers(args.answer_runs)
+    if args.chat_runs:
+        from agentthink.bench.first_answer import chat_times
+
+        chat = chat_times(_agentthink_command(), "What is 17 * 23?", args.chat_runs)
+        print(
+            f"agentthink chat, 'What is 17 * 23?', seconds after Enter, median of {args.chat_runs}"
+        )
+        for name, value in chat.items():
+            print(f"  {name:<20} {value:7.2f} s")
+    return 0
+
+
+def _print_answers(runs: int) -> None:
+    from agentthink.bench.first_answer import run_walls
+
+    walls = run_walls(_agentthink_command(), QUESTION, runs)
+    print(f"wall to the printed answer, {QUESTION!r}, warm process, median of {runs} runs")
+    for name, value in walls.items():
+        shown = f"{value:7.2f} s" if isinstance(value, float) else repr(value)
+        print(f"  {name:<26} {shown}")
+    ratio = float(walls["agentthink run, median"]) / float(walls["llama_cpp direct, median"])
+    print(f"  agentthink run / llama_cpp direct = {ratio:.2f}")
+
+
+def _print_ttft(runs: int) -> None:
+    first = ttft_times(runs)
+    print(f"time to first streamed token, embedded SmolLM2, cold, median of {runs} runs")
     for name, value in first.items():
         print(f"  {name:<20} {value:7.2f} s")
     ratio = first["agentthink run"] / first["llama_cpp direct"]
@@ -146,4 +188,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -18,8 +18,9 @@ __all__ = ["MAX_HELD_CHARS", "answer_grammar", "last_result"]
 
 MAX_HELD_CHARS = 200
 """A longer tool result is not copied into the answer grammar."""
-MAX_LEAD_WORDS = 8
-"""The model's own words before the result: at most this many, one space apart."""
+MAX_LEAD_WORDS = 4
+"""The model's own words before the result: at most this many, one space apart (with more, it
+writes "The answer is indeed that is not prime, but the result of Yes: 97 is prime.")."""
 MAX_WORD_CHARS = 15
 """One lead-in word: at most this many characters."""
 

@@ -36,6 +36,7 @@ __all__ = [
     "shape_of",
     "spans_of",
     "standalone_numbers",
+    "unit_spans",
 ]
 
 Shape = Literal["arithmetic", "date", "words", "any"]
@@ -43,6 +44,8 @@ Shape = Literal["arithmetic", "date", "words", "any"]
 MAX_SPANS = 240
 """At most this many word spans of the question are offered for a string argument."""
 _MAX_SPAN_WORDS = 12
+_MAX_UNIT_WORDS = 3
+_UNIT_ENDS = frozenset(["to", "in", "into", "as", "for", "and", "or", "is", "are"])
 _EDGE_PUNCTUATION = "?!.,;:\"'()[]"
 _EXAMPLES = re.compile(r"\"([^\"]*)\"")
 
@@ -125,6 +128,27 @@ def standalone_numbers(text: str) -> list[int | float]:
     for span in arithmetic_spans(masked):
         masked = masked.replace(span, " ")
     return numbers_in(masked)
+
+
+def unit_spans(text: str) -> list[str]:
+    """The words right after each number standing alone (up to three, no digits, until a
+    preposition or punctuation): what the number counts ("3 pounds", "100 degrees Fahrenheit")."""
+    masked = _DATE.sub(" ", text)
+    for span in arithmetic_spans(masked):
+        masked = masked.replace(span, " ")
+    found: dict[str, None] = {}
+    for match in _VALUE.finditer(masked):
+        words: list[str] = []
+        for word in masked[match.end() :].split()[:_MAX_UNIT_WORDS]:
+            bare = word.strip(_EDGE_PUNCTUATION)
+            if not bare or _NUMBER.search(bare) or bare.lower() in _UNIT_ENDS:
+                break
+            words.append(bare)
+            if bare != word:  # punctuation ends the unit
+                break
+        if words:
+            found.setdefault(" ".join(words), None)
+    return list(found)
 
 
 def spans_of(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from agentthink.models.readings import (
     shape_of,
     spans_of,
     standalone_numbers,
+    unit_spans,
 )
 from agentthink.models.turn import ToolCall
 from agentthink.models.untrusted import parse_tool_arguments
@@ -110,9 +111,49 @@ def _numbers(kind: str, question: str) -> list[int | float]:
     return [n for n in standalone_numbers(question) if kind == "number" or isinstance(n, int)]
 
 
+def _ordered(properties: dict[str, Any], narrowed: dict[str, Any]) -> None:
+    """Parameters of one shape (two dates, two expressions) take the question's values in
+    order: the i-th of k may be only the i-th to (n-k+i)-th of its n readings (a 135M model
+    otherwise swaps start and end)."""
+    by_shape: dict[str, list[str]] = {}
+    for name, spec in properties.items():
+        if spec.get("type") == "string" and "enum" in narrowed[name] and "enum" not in spec:
+            by_shape.setdefault(shape_of(spec), []).append(name)
+    for shape, names in by_shape.items():
+        values = narrowed[names[0]]["enum"]
+        if shape not in ("date", "arithmetic") or len(values) < len(names):
+            continue
+        for i, name in enumerate(names):
+            narrowed[name] = {
+                "type": "string",
+                "enum": values[i : len(values) - len(names) + 1 + i],
+            }
+
+
+def _counted(properties: dict[str, Any], narrowed: dict[str, Any], question: str) -> None:
+    """With a number to read, the first word parameter is what that number counts (the words
+    right after it: "3 pounds") and the others are not ("How many grams are in 3 pounds?")."""
+    words = [
+        name
+        for name, spec in properties.items()
+        if "enum" in narrowed[name] and "enum" not in spec and shape_of(spec) == "words"
+    ]
+    counts = any(spec.get("type") in ("number", "integer") for spec in properties.values())
+    units = unit_spans(question)
+    if not (counts and words and units):
+        return
+    narrowed[words[0]] = {"type": "string", "enum": units}
+    taken = {word.lower() for unit in units for word in unit.split()}
+    for name in words[1:]:
+        rest = [v for v in narrowed[name]["enum"] if not taken & set(v.lower().split())]
+        narrowed[name] = {"type": "string", "enum": rest} if rest else narrowed[name]
+
+
 def _parameters(parameters: dict[str, Any], question: str) -> dict[str, Any]:
     properties = parameters.get("properties") or {}
     narrowed = {name: _copied(dict(spec), question) for name, spec in properties.items()}
+    _ordered(properties, narrowed)
+    _counted(properties, narrowed, question)
     required = [name for name in parameters.get("required", []) if name in narrowed]
     return {
         "type": "object",

@@ -8,6 +8,7 @@ from agentthink.models.readings import (
     readings,
     shape_of,
     standalone_numbers,
+    unit_spans,
 )
 
 EXPRESSION = {"type": "string", "description": 'Arithmetic, e.g. "sqrt(2) * (3 + 4)**2".'}
@@ -44,3 +45,10 @@ def test_readings_follow_the_shape() -> None:
     assert readings(DATE, "From 1 May 2020 to 3/14/2024?") == ["1 May 2020", "3/14/2024"]
     units = readings(UNIT, "Convert 5 miles to km")
     assert "miles" in units and "km" in units and not any("5" in u for u in units)
+
+
+def test_units_are_the_words_a_number_counts() -> None:
+    assert unit_spans("How many grams are in 3 pounds?") == ["pounds"]
+    assert unit_spans("What is 100 degrees Fahrenheit in Celsius?") == ["degrees Fahrenheit"]
+    assert unit_spans("Convert 2 acres to square meters.") == ["acres"]
+    assert unit_spans("Is 2 + 2 four?") == []

@@ -153,3 +153,19 @@ def test_the_model_forces_a_call_only_before_a_tool_result() -> None:
     thinking = CallRequest(tools=TOOLS, reasoning=Reasoning.on(budget_tokens=100))
     sent, request = model.plan(question, thinking)
     assert request.tools is None and "extra_body" not in model._prepare(sent, request).params
+
+
+def test_same_shaped_arguments_keep_the_question_s_order_and_units_follow_the_number() -> None:
+    schema = call_schema(TOOLS, "How many days from 2024-02-28 to 2024-03-01?")
+    jsonschema.validate(
+        {"name": "days_between", "arguments": {"start": "2024-02-28", "end": "2024-03-01"}}, schema
+    )
+    swapped = {"name": "days_between", "arguments": {"start": "2024-03-01", "end": "2024-02-28"}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(swapped, schema)
+    schema = call_schema(TOOLS, "How many grams are in 3 pounds?")
+    good = {"value": 3, "from_unit": "pounds", "to_unit": "grams"}
+    jsonschema.validate({"name": "convert_units", "arguments": good}, schema)
+    for bad in ({**good, "from_unit": "grams"}, {**good, "to_unit": "pounds"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"name": "convert_units", "arguments": bad}, schema)
