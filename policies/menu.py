@@ -9,7 +9,9 @@ what the responses show, never the question's wording alone (only S2A reads the 
 the distracting text it removes):
 
 * ``Refocus`` (S2A) first when the question carries opinions, leading hints or asides;
-* an answer the verifier rejected is arbitrated by samples weighted by the verifier's scores
+* an answer the verifier rejected, in a run that called no tool and whose answer does not say
+  it needed one (attempts call no tools), is arbitrated by samples weighted by the verifier's
+  scores
   (``Sample``, as many as the budget allows up to ``samples``, early stop on agreement), not
   by more thinking on the rejected line; with ``sample_loops``, so is an answer whose thinking
   the watch stopped in a loop (off by default: measured in the policy lab, it pays where
@@ -55,7 +57,9 @@ class ComputeOptimalPolicy:
        asides (``distraction_cues``); the rewrite is then ignored by the rules below.
     3. After a ``sample`` step: answer with its selection (a fresh answer when it gave none).
     4. Otherwise ``base`` (``AdaptivePolicy``) decides, and the menu refines its choice:
-       after an answer the verifier rejected (fewer than ``base.max_rejections`` times), and
+       after an answer the verifier rejected (fewer than ``base.max_rejections`` times) whose
+       thinking had finished, in a run that called no tool and shows no premature
+       disengagement (the attempts call no tools), and
        with ``sample_loops`` instead of an ``Answer`` whose thinking the watch stopped in a loop
        (``unsettled``), ``Sample``: ``samples`` attempts at most, as the budget allows (two at
        least, else the backbone's decision stands), each thinking ``sample_tokens`` (the
@@ -110,6 +114,8 @@ class ComputeOptimalPolicy:
         if last.verified is False and ctx.verifier_rejections < self.base.max_rejections:
             if _capped_behind(view.history, self.base.cap_hit):
                 return decision  # the thinking had not finished: the backbone thinks harder
+            if ctx.signals.tool_calls_made or ctx.signals.premature_disengagement:
+                return decision  # attempts call no tools: an answer from (or needing) one stays
             why = "the verifier rejected an answer whose thinking had finished"
             sampled = self._sample(view, why, weighted=True)
             return sampled or decision

@@ -274,3 +274,21 @@ async def test_a_run_rewrites_the_leading_question_and_answers_from_the_rewrite(
     kinds = [d.kind for d in result.decisions]
     assert kinds[0] == "refocus" and kinds[-1] == "answer"
     assert "S2A" in result.decisions[0].reason
+
+
+def test_a_rejected_answer_that_rests_on_a_tool_is_not_sampled() -> None:
+    from agentthink.models.turn import ToolCall
+
+    lookup = StepRecord(
+        "act",
+        tool_calls=(ToolCall(id="c", name="lookup", arguments={"id": "A-1"}, raw_arguments=""),),
+    )
+    finished = StepRecord(
+        "think", proposed_answer="41", thinking_tokens=600, thinking_budget=4096, verified=False
+    )
+    context = StepContext.build(
+        question=HARD, remaining=Remaining(), history=[lookup, finished], tool_names=("lookup",)
+    )
+    decision = ComputeOptimalPolicy().decide(context)
+    assert not isinstance(decision, Sample)  # the attempts could not call the tool
+    assert decision == AdaptivePolicy().decide(context)
