@@ -106,7 +106,7 @@ def _chat_once(command: list[str], question: str, settle: float) -> list[tuple[f
     try:
         child.expect("you ›")
         time.sleep(settle)  # a person typing
-        seen = [_timed_question(child, question), _timed_question(child, question)]
+        seen: list[tuple[float, ...]] = [_timed_question(child, question) for _ in range(2)]
         child.sendline("/exit")
         child.expect(pexpect.EOF)
         return seen
@@ -120,8 +120,10 @@ def chat_times(
 ) -> dict[str, float]:
     """Median seconds from Enter to the decision, the model's first output and the next
     prompt in ``agentthink chat`` (a fresh chat each run)."""
-    seen = [_chat_once(command, question, settle) for _ in range(runs)]
-    figures = {}
+    seen: list[list[tuple[float, ...]]] = [
+        _chat_once(command, question, settle) for _ in range(runs)
+    ]
+    figures: dict[str, float] = {}
     for index, label in ((0, "first question"), (1, "asked again")):
         for part, name in enumerate(("decision shown", "first model output", "answer done")):
             figures[f"{label}: {name}"] = statistics.median(s[index][part] for s in seen)
