@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 __all__ = ["chat_times", "run_walls"]
 
@@ -80,7 +81,20 @@ def _answer_line(output: str) -> str:
     return text[-1] if text else ""
 
 
-def _chat_once(command: list[str], question: str, settle: float) -> tuple[float, float, float]:
+def _timed_question(child: Any, question: str) -> tuple[float, float, float]:
+    """Seconds from Enter to the decision line, the model's first output, the next prompt."""
+    child.sendline(question)
+    started = time.monotonic()
+    child.expect(r"(act|answer|think)\w* .*?\r?\n")  # the decision line, whole
+    decided = time.monotonic() - started
+    child.expect(r"\w+\(\w+=|[A-Z][a-z]* [a-z]+ ")  # the call, or words of the answer
+    first = time.monotonic() - started
+    child.expect("you ›")
+    return decided, first, time.monotonic() - started
+
+
+def _chat_once(command: list[str], question: str, settle: float) -> list[tuple[float, ...]]:
+    """One fresh chat: the question asked after ``settle`` seconds, then once more."""
     import pexpect
 
     env = {**os.environ, "HOME": tempfile.mkdtemp(prefix="at-chat-")}
@@ -92,17 +106,10 @@ def _chat_once(command: list[str], question: str, settle: float) -> tuple[float,
     try:
         child.expect("you ›")
         time.sleep(settle)  # a person typing
-        child.sendline(question)
-        started = time.monotonic()
-        child.expect(r"(act|answer|think)\w* .*?\r?\n")  # the decision line, whole
-        decided = time.monotonic() - started
-        child.expect(r"\w+\(\w+=|[A-Z][a-z]* [a-z]+ ")  # the call, or words of the answer
-        first = time.monotonic() - started
-        child.expect("you ›")
-        answered = time.monotonic() - started
+        seen: list[tuple[float, ...]] = [_timed_question(child, question) for _ in range(2)]
         child.sendline("/exit")
         child.expect(pexpect.EOF)
-        return decided, first, answered
+        return seen
     finally:
         child.close(force=True)
         subprocess.run([*command, "warm", "stop"], env=env, capture_output=True, check=False)
@@ -113,9 +120,11 @@ def chat_times(
 ) -> dict[str, float]:
     """Median seconds from Enter to the decision, the model's first output and the next
     prompt in ``agentthink chat`` (a fresh chat each run)."""
-    seen = [_chat_once(command, question, settle) for _ in range(runs)]
-    return {
-        "decision shown": statistics.median(s[0] for s in seen),
-        "first model output": statistics.median(s[1] for s in seen),
-        "answer done": statistics.median(s[2] for s in seen),
-    }
+    seen: list[list[tuple[float, ...]]] = [
+        _chat_once(command, question, settle) for _ in range(runs)
+    ]
+    figures: dict[str, float] = {}
+    for index, label in ((0, "first question"), (1, "asked again")):
+        for part, name in enumerate(("decision shown", "first model output", "answer done")):
+            figures[f"{label}: {name}"] = statistics.median(s[index][part] for s in seen)
+    return figures

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             f"agentthink chat, 'What is 17 * 23?', seconds after Enter, median of {args.chat_runs}"
         )
         for name, value in chat.items():
-            print(f"  {name:<20} {value:7.2f} s")
+            print(f"  {name:<36} {value:7.2f} s")
     return 0
 
 

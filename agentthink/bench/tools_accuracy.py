@@ -117,15 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run both arms and print the table (and write every answer to ``--json``)."""
     parser = argparse.ArgumentParser(prog="agentthink bench first-contact", description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="only the first N per kind")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N per kind")
     parser.add_argument("--json", type=Path, default=None, help="write every answer here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each answer")
     args = parser.parse_args(argv)
     questions = list(QUESTIONS)
-    if args.limit is not None:
+    if args.limit is not None or args.skip:
         by_kind: dict[str, list[Question]] = {}
         for q in QUESTIONS:
             by_kind.setdefault(q.kind, []).append(q)
-        questions = [q for qs in by_kind.values() for q in qs[: args.limit]]
+        end = None if args.limit is None else args.skip + args.limit
+        questions = [q for qs in by_kind.values() for q in qs[args.skip : end]]
     started = time.perf_counter()
     results = {arm: asyncio.run(run_arm(arm, questions, verbose=args.verbose)) for arm in _ARMS}
     print(

@@ -94,9 +94,25 @@ class EmbeddedServer:
             raise RuntimeError("the embedded server is not started")
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def running(self) -> bool:
+        """Whether the server process is alive. A forked copy of the warm process cannot wait
+        on it (``poll()`` there fails with ECHILD, which ``Popen`` reads as "exited"), so it
+        asks the OS; only the owner reaps it."""
+        if self.process is None:
+            return False
+        if os.getpid() == self.owner_pid:
+            return self.process.poll() is None
+        try:
+            os.kill(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def start(self) -> EmbeddedServer:
         """Start the server and wait until it answers; idempotent."""
-        if self.process is not None and self.process.poll() is None:
+        if self.running():
             return self
         self.launch()
         self.wait_ready()
@@ -104,7 +120,7 @@ class EmbeddedServer:
 
     def launch(self) -> None:
         """Start the server process without waiting for it (``wait_ready`` waits)."""
-        if self.process is not None and self.process.poll() is None:
+        if self.running():
             return
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigurationError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
@@ -120,6 +136,7 @@ class EmbeddedServer:
             "--n_ctx", str(self.n_ctx),
             "--n_threads", str(self.threads),
             "--verbose", "False",
+            "--interrupt_requests", "False",  # a second client must not cut the first's stream
         ]  # fmt: skip
         self.owner_pid = os.getpid()
         self.process = subprocess.Popen(
