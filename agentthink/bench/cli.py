@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policies",
         default="fixed-high,fixed,fixed-low,never,adaptive,escalate",
-        help="comma-separated policy names",
+        help="comma-separated policy names: registered ones, best-of-N and sample-N, and any "
+        "name with +judge (the model judges the answers), e.g. compute-optimal+judge",
     )
     p.add_argument("-n", type=int, default=200, help="tasks per policy (default 200)")
     p.add_argument("--seed", type=int, default=0)

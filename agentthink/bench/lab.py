@@ -6,9 +6,13 @@ agent's ``ToolRunner``) and a budget. The lab then checks the final answer again
 answer and reads the server's books (tokens served, overthinking patterns) for that run's key;
 the policy itself only ever sees the model's responses.
 
+Policy names are the registered ones plus the lab's variants (``agentthink.bench.lab_menu``):
+``best-of-N`` and ``sample-N``, and ``NAME+judge`` to give a run the model itself as its judge.
+
 Per policy: accuracy, mean total and thinking tokens served, mean cost, cost-of-pass (total cost
 per correct answer, arXiv 2504.13359), how often each overthinking pattern occurred, budget
-stops, and whether it is on the Pareto front of accuracy against tokens.
+stops, whether it is on the Pareto front of accuracy against tokens, and its strategy mix
+(the share of tasks that used each decision).
 
 The fixed-effort baselines (``FORCED_AT_CAP``) run as well as their idea allows: as a user's own
 effort setting on a server that caps thinking (vLLM's ``thinking_token_budget``), their thinking
