@@ -28,6 +28,7 @@ def run_child(
     done = threading.Event()
     try:
         conn.settimeout(None)
+        send(conn, {"pid": os.getpid()})  # before the exit code: one writer keeps the order
         close_inherited()
         _restore_signals()
         _take_streams(fds, message.get("encodings") or [])

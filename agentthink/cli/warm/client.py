@@ -123,6 +123,8 @@ def run_warm(argv: list[str]) -> int | None:
             if reply.get("stale"):
                 _wait_gone(paths)
                 continue
+            if "exit" in reply:  # it failed before it could report its pid
+                return int(reply["exit"])
             return _follow(sock, int(reply["pid"]))
     return None
 

@@ -218,8 +218,7 @@ class WarmServer:
 
             run_child(conn, message, fds, self.close_in_child)
         self.children.add(pid)
-        self.served += 1
-        send(conn, {"pid": pid})
+        self.served += 1  # the copy itself sends its pid, then its exit code
 
     def close_in_child(self) -> None:
         """What a forked command must not hold: the listener and the lock."""
