@@ -85,7 +85,8 @@ def _timed_question(child: Any, question: str) -> tuple[float, float, float]:
     """Seconds from Enter to the decision line, the model's first output, the next prompt."""
     child.sendline(question)
     started = time.monotonic()
-    child.expect(r"(act|answer|think)\w* .*?\r?\n")  # the decision line, whole
+    # the decision line: its mark, colour codes, the decision's word
+    child.expect(r"\u25cf (?:\x1b\[[0-9;]*m)*(?:act|answer|think|sample|search|force|refocus)")
     decided = time.monotonic() - started
     child.expect(r"\w+\(\w+=|[A-Z][a-z]* [a-z]+ ")  # the call, or words of the answer
     first = time.monotonic() - started
