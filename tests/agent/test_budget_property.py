@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from agentthink import Agent
 from agentthink.budget import Budget
 from agentthink.errors import ModelUnavailableError
+from agentthink.result import RunUsage
 from agentthink.testing import ScriptedCall, ScriptedModel, ScriptedTurn
 from agentthink.testing.scripted import RecordedCall
 from agentthink.tools import tool
@@ -27,6 +28,20 @@ def lookup(query: str) -> str:
         query: what to look up
     """
     return "result " * 400  # huge tool output: trimmed to the tool-output bound
+
+
+def assert_spent_within(budget: Budget, usage: RunUsage) -> None:
+    """Every limit ``budget`` sets holds on ``usage`` (what a run spent)."""
+    for limit, spent in (
+        (budget.max_total_tokens, usage.total_tokens),
+        (budget.max_output_tokens, usage.completion_tokens),
+        (budget.max_thinking_tokens, usage.reasoning_tokens),
+        (budget.max_cost_usd, usage.cost_usd or 0.0),
+        (budget.max_steps, usage.steps),
+        (budget.max_tool_calls, usage.tool_calls),
+    ):
+        if limit is not None:
+            assert spent <= limit, f"{spent} spent on a limit of {limit}"
 
 
 def misbehaving_model(seed: int, behaviours: list[str]) -> ScriptedModel:
@@ -97,18 +112,7 @@ async def test_spend_never_exceeds_any_limit(
     assert result.stopped_by is not None or result.answer is not None
     if result.stopped_by is None:
         assert result.answer
-    if budget.max_total_tokens is not None:
-        assert usage.total_tokens <= budget.max_total_tokens
-    if budget.max_output_tokens is not None:
-        assert usage.completion_tokens <= budget.max_output_tokens
-    if budget.max_thinking_tokens is not None:
-        assert usage.reasoning_tokens <= budget.max_thinking_tokens
-    if budget.max_cost_usd is not None:
-        assert (usage.cost_usd or 0.0) <= budget.max_cost_usd
-    if budget.max_steps is not None:
-        assert usage.steps <= budget.max_steps
-    if budget.max_tool_calls is not None:
-        assert usage.tool_calls <= budget.max_tool_calls
+    assert_spent_within(budget, usage)
     # the scripted model's own books agree with the run's
     served = sum(1 for _ in model.calls)
     assert served >= usage.steps

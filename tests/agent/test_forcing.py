@@ -19,7 +19,7 @@ from agentthink.models.turn import Turn, Usage
 from agentthink.policies import ForcePolicy, get_policy
 from agentthink.testing import ScriptedModel, ScriptedTurn
 from agentthink.testing.scripted import RecordedCall
-from tests.agent.test_budget_property import valid_budgets
+from tests.agent.test_budget_property import assert_spent_within, valid_budgets
 
 
 def continuing(script: object, **prices: float) -> ScriptedModel:
@@ -147,12 +147,4 @@ async def test_forcing_never_spends_past_any_limit(
     result = await agent.run("q")
     usage = result.usage
     assert result.stopped_by is not None or result.answer
-    for limit, spent in (
-        (budget.max_total_tokens, usage.total_tokens),
-        (budget.max_output_tokens, usage.completion_tokens),
-        (budget.max_thinking_tokens, usage.reasoning_tokens),
-        (budget.max_cost_usd, usage.cost_usd or 0.0),
-        (budget.max_steps, usage.steps),
-    ):
-        if limit is not None:
-            assert spent <= limit, f"{spent} spent on a limit of {limit}"
+    assert_spent_within(budget, usage)

@@ -18,7 +18,7 @@ from agentthink.policies import SamplePolicy
 from agentthink.testing import ScriptedModel, ScriptedTurn
 from agentthink.testing.scripted import RecordedCall
 from agentthink.verifiers import ModelJudge
-from tests.agent.test_budget_property import valid_budgets
+from tests.agent.test_budget_property import assert_spent_within, valid_budgets
 
 
 def misbehaving(seed: int) -> ScriptedModel:
@@ -70,15 +70,7 @@ async def test_parallel_attempts_never_spend_past_any_limit(
     result = await agent.run("What is two and two?")
     usage = result.usage
     assert result.stopped_by is not None or result.answer
-    for limit, spent in (
-        (budget.max_total_tokens, usage.total_tokens),
-        (budget.max_output_tokens, usage.completion_tokens),
-        (budget.max_thinking_tokens, usage.reasoning_tokens),
-        (budget.max_cost_usd, usage.cost_usd or 0.0),
-        (budget.max_steps, usage.steps),
-    ):
-        if limit is not None:
-            assert spent <= limit, f"{spent} spent on a limit of {limit}"
+    assert_spent_within(budget, usage)
 
 
 def test_holds_keep_their_worst_case_back_until_released() -> None:
