@@ -22,24 +22,18 @@ import tempfile
 import time
 from typing import Any
 
+from agentthink.bench.llama_direct import LOAD
+
 __all__ = ["chat_times", "run_walls"]
 
-_DIRECT = """
-import sys
-import llama_cpp.llama_cpp as lib
-from llama_cpp import Llama
-_default = lib.llama_model_default_params
-def _params():  # as the embedded server loads it: no extra weight buffers (AMX faults on VMs)
-    chosen = _default()
-    chosen.use_extra_bufts = False
-    return chosen
-lib.llama_model_default_params = _params
-llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads={threads}, verbose=False)
-out = llm.create_chat_completion(
+_DIRECT = (
+    LOAD
+    + """out = llm.create_chat_completion(
     messages=[{{"role": "user", "content": sys.argv[2]}}], max_tokens=64, temperature=0
 )
 print(out["choices"][0]["message"]["content"])
 """
+)
 
 
 def _wall(command: list[str], env: dict[str, str]) -> tuple[float, str]:

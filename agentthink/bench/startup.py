@@ -25,22 +25,15 @@ import sys
 import time
 from pathlib import Path
 
+from agentthink.bench.llama_direct import LOAD
+
 __all__ = ["help_times", "main", "ttft_times"]
 
 QUESTION = "What is 2 + 2?"
 
-_DIRECT = """
-import sys
-import llama_cpp.llama_cpp as lib
-from llama_cpp import Llama
-_default = lib.llama_model_default_params
-def _params():  # as the embedded server loads it: no extra weight buffers (AMX faults on VMs)
-    chosen = _default()
-    chosen.use_extra_bufts = False
-    return chosen
-lib.llama_model_default_params = _params
-llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads={threads}, verbose=False)
-for chunk in llm.create_chat_completion(
+_DIRECT = (
+    LOAD
+    + """for chunk in llm.create_chat_completion(
     messages=[{{"role": "user", "content": sys.argv[2]}}], stream=True, max_tokens=32
 ):
     text = chunk["choices"][0]["delta"].get("content")
@@ -48,6 +41,7 @@ for chunk in llm.create_chat_completion(
         sys.stdout.write(text)
         sys.stdout.flush()
 """
+)
 
 
 def _agentthink_command() -> list[str]:
