@@ -17,11 +17,19 @@ from agentthink.errors import (
     ModelRequestError,
     StreamInterruptedError,
 )
-from agentthink.events import AnswerDelta, ThinkingDelta
+from agentthink.events import AnswerDelta, ThinkingDelta, ToolCallWriting
 from agentthink.ledger import CallPlan
 from agentthink.models.profiles import ThinkingStyle
 from agentthink.models.request import CallRequest
-from agentthink.models.turn import ReasoningDelta, TextDelta, ThinkingStop, Turn, TurnDone, Usage
+from agentthink.models.turn import (
+    ReasoningDelta,
+    TextDelta,
+    ThinkingStop,
+    ToolCallDelta,
+    Turn,
+    TurnDone,
+    Usage,
+)
 from agentthink.runtime import RunContext
 from agentthink.state import Rewrite
 
@@ -220,6 +228,8 @@ async def _send(
             rc.emit(ThinkingDelta(delta.text, step))
         elif isinstance(delta, TextDelta):
             rc.emit(AnswerDelta(delta.text, step))
+        elif isinstance(delta, ToolCallDelta):
+            rc.emit(ToolCallWriting(step, delta.index, delta.name, delta.arguments))
         elif isinstance(delta, TurnDone):
             turn = delta.turn
     if turn is None:  # a model of one's own that broke the ChatModel contract

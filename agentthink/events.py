@@ -27,6 +27,7 @@ __all__ = [
     "ThinkingDelta",
     "ThinkingForced",
     "ToolCallStarted",
+    "ToolCallWriting",
     "ToolResultReceived",
 ]
 
@@ -60,6 +61,20 @@ class DecisionMade(CarriesDecision):
     def record(self) -> DecisionRecord:
         """The decision as ``RunResult.decisions`` records it."""
         return DecisionRecord(self.decision, self.step, self.overridden)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallWriting:
+    """A piece of a tool call as the model writes it, before ``ToolCallStarted`` runs it whole.
+
+    ``name`` is set on the piece where the tool's name arrives (None on the others);
+    ``arguments`` is the next fragment of the arguments' JSON text (possibly empty). Calls of one
+    step are told apart by ``index``."""
+
+    step: int
+    index: int
+    name: str | None
+    arguments: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +196,7 @@ Event = (
     ThinkingDelta
     | AnswerDelta
     | DecisionMade
+    | ToolCallWriting
     | ToolCallStarted
     | ToolResultReceived
     | BudgetUpdate

@@ -9,6 +9,7 @@ answer as markdown. ``PlainRenderer`` streams plain text for pipes and files.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ _KIND_STYLE = {
     "force": "bold cyan",
 }
 _RESULT_CHARS = 300
+_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*')
 
 
 def _n(value: float) -> str:
@@ -153,6 +155,13 @@ def _arguments(arguments: dict[str, Any]) -> str:
     parts = [f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items()]
     text = ", ".join(parts)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _written_arguments(text: str) -> str:
+    """Arguments' JSON being written, shown as ``_arguments`` shows them whole: ``{"a": 1`` (or
+    ``{"a": 1}``) as ``a=1``."""
+    shown = _KEY.sub(r"\1=", text.strip().removeprefix("{").removesuffix("}"))
+    return " ".join(shown.split())[-200:]
 
 
 def _one_line(text: str, limit: int = _RESULT_CHARS) -> str:
@@ -380,6 +389,8 @@ class LiveRenderer(Renderer):
         self._block: str | None = None
         self._buffer = ""
         self._final_text = ""
+        self._writing: dict[int, tuple[str, str]] = {}
+        """Tool calls being written (by index): the tool's name and its arguments' text so far."""
 
     # --- live region -------------------------------------------------------------------------
 
@@ -437,6 +448,14 @@ class LiveRenderer(Renderer):
                 parts.append(Text(text, style="dim italic"))
             else:
                 parts.append(Text(f"thinking... {words:,} words", style="dim italic"))
+        elif self._block == "tool_call":
+            from agentthink.tools.result import shown_name
+
+            for name, written in self._writing.values():
+                line = Text("  → ", style="yellow")
+                line.append(shown_name(name) if name else "…", style="bold yellow")
+                line.append(f"({_written_arguments(written)}", style="yellow")
+                parts.append(line)
         elif self._block == "answer":
             lines = self._buffer.splitlines()
             if len(lines) < height:
@@ -454,13 +473,22 @@ class LiveRenderer(Renderer):
     def _print(self, *renderables: Any) -> None:
         self.console.print(*renderables)
 
+    def _begin(self, block: str) -> None:
+        """Start streaming ``block`` in the live region, drawn at once (not at the next tick:
+        the first words of a reply are the ones a person waits for)."""
+        self._flush()
+        self._block = block
+        if self._live is not None:
+            self._live.refresh()
+
     def _flush(self) -> None:
-        """Print the block being streamed above the live region."""
+        """Print the block being streamed above the live region (a tool call being written is
+        not: ``ToolCallStarted`` prints it whole)."""
         from rich.markdown import Markdown
         from rich.text import Text
 
         block, text = self._block, self._buffer.strip()
-        self._block, self._buffer = None, ""
+        self._block, self._buffer, self._writing = None, "", {}
         if not text:
             return
         if block == "thinking":
@@ -488,6 +516,7 @@ class LiveRenderer(Renderer):
             ThinkingDelta,
             ThinkingForced,
             ToolCallStarted,
+            ToolCallWriting,
             ToolResultReceived,
         )
         from agentthink.tools.result import shown_name
@@ -499,10 +528,14 @@ class LiveRenderer(Renderer):
             self._buffer += event.text
         elif isinstance(event, AnswerDelta):
             if self._block != "answer":
-                self._flush()
-                self._block = "answer"
+                self._begin("answer")
             self._buffer += event.text
             self.answer_streamed = True
+        elif isinstance(event, ToolCallWriting):
+            if self._block != "tool_call":
+                self._begin("tool_call")
+            name, written = self._writing.get(event.index, ("", ""))
+            self._writing[event.index] = (event.name or name, written + event.arguments)
         elif isinstance(event, DecisionMade):
             self._flush()
             line = Text("● ", style=_KIND_STYLE.get(event.kind, "bold"))

@@ -12,6 +12,8 @@ are left free. The rules and the schema are in ``agentthink.models.tool_grammar`
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,11 +33,13 @@ from agentthink.models.tool_grammar import (
     tools_prompt,
 )
 from agentthink.models.translate import PreparedRequest
-from agentthink.models.turn import StreamDelta, TextDelta, Turn, TurnDone
+from agentthink.models.turn import StreamDelta, TextDelta, ToolCallDelta, Turn, TurnDone
 
 __all__ = ["ConstrainedToolModel"]
 
 _PLAIN = CallRequest()
+_NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_ARGUMENTS = re.compile(r'"arguments"\s*:\s*')
 _ANSWER_ONLY = "Answer the question in one short sentence, using the tool's result."
 
 
@@ -91,13 +95,18 @@ class ConstrainedToolModel(LiteLLMModel):
     async def stream(
         self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN
     ) -> AsyncIterator[StreamDelta]:
-        """Stream a turn; a forced tool call streams nothing until it is complete."""
+        """Stream a turn; a forced tool call streams as ``ToolCallDelta`` pieces (its name once
+        written, then its arguments' JSON) and ends as a tool-call turn."""
         sent, call = self.plan(messages, request)
         forced = isinstance(call, _GrammarRequest) and call.is_tool_call
+        written = _WrittenCall()
         async for delta in super().stream(sent, call):
             if forced and isinstance(delta, TurnDone):
                 yield TurnDone(_as_tool_call(delta.turn))
-            elif not (forced and isinstance(delta, TextDelta)):
+            elif forced and isinstance(delta, TextDelta):
+                for piece in written.feed(delta.text):
+                    yield piece
+            else:
                 yield delta
 
     async def complete(self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN) -> Turn:
@@ -123,6 +132,39 @@ class ConstrainedToolModel(LiteLLMModel):
             extra["grammar"] = call.grammar  # llama-cpp-python's server reads GBNF here
             request.params["extra_body"] = extra
         return request
+
+
+class _WrittenCall:
+    """Reads a constrained call's JSON (``{"name": ..., "arguments": {...}}``) as it streams:
+    one piece with the tool's name once it is written, then the arguments object's text as it
+    comes, closing braces held back until more follows (the outer one never shows)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.named = False
+        self.shown: int | None = None
+        """How much of ``text`` has gone out as arguments (None: they have not begun)."""
+
+    def feed(self, piece: str) -> list[ToolCallDelta]:
+        """The pieces of the call that ``piece`` completes."""
+        self.text += piece
+        out: list[ToolCallDelta] = []
+        if not self.named:
+            found = _NAME.search(self.text)
+            if found is None:
+                return out
+            self.named = True
+            out.append(ToolCallDelta(0, None, json.loads(f'"{found.group(1)}"'), ""))
+        if self.shown is None:
+            begun = _ARGUMENTS.search(self.text)
+            if begun is None:
+                return out
+            self.shown = begun.end()
+        end = len(self.text.rstrip("} \t\r\n"))
+        if end > self.shown:
+            out.append(ToolCallDelta(0, None, None, self.text[self.shown : end]))
+            self.shown = end
+        return out
 
 
 def _as_tool_call(turn: Turn) -> Turn:

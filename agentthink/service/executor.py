@@ -13,7 +13,7 @@ from agentthink.budget import Budget
 from agentthink.events import BudgetUpdate, Done
 from agentthink.service.agents import AgentProvider
 from agentthink.service.store import RunRecord, RunStore
-from agentthink.service.wire import DELTA_TYPES, event_to_wire, result_fields
+from agentthink.service.wire import event_to_wire, merge_delta, result_fields
 from agentthink.tools.journal import result_from_dict, result_to_dict
 from agentthink.tools.result import ToolResult
 
@@ -63,15 +63,7 @@ class EventSink:
 
     def add(self, kind: str, data: dict[str, Any]) -> bool:
         """Buffer an event; True when it is time to flush (``interval`` since the last one)."""
-        last = self._pending[-1] if self._pending else None
-        if (
-            kind in DELTA_TYPES
-            and last is not None
-            and last[0] == kind
-            and last[1]["step"] == data["step"]
-        ):
-            last[1]["text"] += data["text"]
-        else:
+        if not (self._pending and merge_delta(self._pending[-1], kind, data)):
             self._pending.append((kind, dict(data)))
         return time.monotonic() - self._last_flush >= self._interval
 

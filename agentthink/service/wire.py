@@ -19,15 +19,39 @@ from agentthink.events import (
     ThinkingDelta,
     ThinkingForced,
     ToolCallStarted,
+    ToolCallWriting,
     ToolResultReceived,
 )
 from agentthink.result import RunResult
 from agentthink.service.store import RunRecord
 
-__all__ = ["DELTA_TYPES", "event_to_wire", "result_fields", "run_view", "usage_dict"]
+__all__ = [
+    "DELTA_TYPES",
+    "event_to_wire",
+    "merge_delta",
+    "result_fields",
+    "run_view",
+    "usage_dict",
+]
 
-DELTA_TYPES = ("thinking", "answer")
+DELTA_TYPES = ("thinking", "answer", "tool_call_delta")
 """Event types that are pieces of streamed text (consecutive ones may be merged)."""
+
+
+def merge_delta(last: tuple[str, dict[str, Any]], kind: str, data: dict[str, Any]) -> bool:
+    """Fold the delta ``(kind, data)`` into ``last`` when it continues it (the same kind of
+    text, of the same step, and for a tool call of the same call); True when it did."""
+    last_kind, last_data = last
+    if kind not in DELTA_TYPES or kind != last_kind or last_data["step"] != data["step"]:
+        return False
+    if kind != "tool_call_delta":
+        last_data["text"] += data["text"]
+        return True
+    if last_data["index"] != data["index"] or (data["name"] and last_data["name"]):
+        return False
+    last_data["name"] = last_data["name"] or data["name"]
+    last_data["arguments"] += data["arguments"]
+    return True
 
 
 def usage_dict(result: RunResult) -> dict[str, Any]:
@@ -61,6 +85,8 @@ def event_to_wire(event: Event) -> tuple[str, dict[str, Any]]:
             return "answer", {"text": text, "step": step}
         case DecisionMade():
             return "decision", event.record.to_json()
+        case ToolCallWriting():
+            return "tool_call_delta", dataclasses.asdict(event)
         case ToolCallStarted():
             return "tool_call", dataclasses.asdict(event)
         case ToolResultReceived():

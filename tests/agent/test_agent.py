@@ -17,6 +17,7 @@ from agentthink.events import (
     Done,
     ThinkingDelta,
     ToolCallStarted,
+    ToolCallWriting,
     ToolResultReceived,
 )
 from agentthink.models import ModelProfile, ThinkingStyle
@@ -74,6 +75,11 @@ async def test_think_act_answer_with_events() -> None:
     assert kinds[0] is DecisionMade and kinds[-1] is Done
     for expected in (ThinkingDelta, ToolCallStarted, ToolResultReceived, AnswerDelta, BudgetUpdate):
         assert expected in kinds
+    assert kinds.index(ToolCallWriting) < kinds.index(ToolCallStarted)  # written, then run
+    written = [e for e in events if isinstance(e, ToolCallWriting)]
+    assert [(e.step, e.index, e.name, e.arguments) for e in written] == [
+        (1, 0, "add", '{"a": 2, "b": 3}')
+    ]
     result = events[-1].result  # type: ignore[union-attr]
     assert result.answer == "The sum is 5." and result.stopped_by is None and result.answered
     assert [d.kind for d in result.decisions] == ["think", "act", "answer"]
