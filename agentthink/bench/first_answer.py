@@ -9,7 +9,8 @@ output after a question is entered. Used by ``agentthink.bench.startup``.
   answers the same question in one chat completion (no tools), median wall.
 - chat: in a pseudo-terminal, the question is entered after the prompt has stood a few seconds
   (the model loads while a person types); seconds from Enter to the decision line, to the
-  model's first output (the tool call, or the first answer text), and to the next prompt.
+  model's first output (the tool call's name as it is written, or the first answer text), and
+  to the next prompt.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def _timed_question(child: Any, question: str) -> tuple[float, float, float]:
     # the decision line: its mark, colour codes, the decision's word
     child.expect(r"\u25cf (?:\x1b\[[0-9;]*m)*(?:act|answer|think|sample|search|force|refocus)")
     decided = time.monotonic() - started
-    child.expect(r"\w+\(\w+=|[A-Z][a-z]* [a-z]+ ")  # the call, or words of the answer
+    # the call being written (its arrow and the tool's name), or words of the answer
+    child.expect(r"\u2192 (?:\x1b\[[0-9;]*m)*\w+|[A-Z][a-z]* [a-z]+ ")
     first = time.monotonic() - started
     child.expect("you ›")
     return decided, first, time.monotonic() - started

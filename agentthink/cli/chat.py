@@ -95,7 +95,8 @@ class Chat:
 
     def preload(self) -> None:
         """Build the agent in the background: LangGraph, litellm and (for the embedded model)
-        its server load while the person types the first question."""
+        its server load while the person types the first question, and the embedded model
+        answers a warm-up question (litellm's first-call imports, the tool prompt read)."""
         from agentthink.cli.preload import Preload
 
         def build() -> Agent:
@@ -107,6 +108,10 @@ class Chat:
                 from agentthink.models import load_provider_library
 
                 load_provider_library()
+            if self.model is None:  # the embedded model: its first question warms its paths
+                from agentthink.cli.warm.warmup import warm_up
+
+                warm_up()
             return agent
 
         self._preload = Preload(build, name="agentthink-chat-preload")

@@ -41,6 +41,7 @@ _PLAIN = CallRequest()
 _NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _ARGUMENTS = re.compile(r'"arguments"\s*:\s*')
 _ANSWER_ONLY = "Answer the question in one short sentence, using the tool's result."
+_REMEMBERED_QUESTIONS = 64
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,7 +70,16 @@ def _fields(request: CallRequest) -> dict[str, Any]:
 
 
 class ConstrainedToolModel(LiteLLMModel):
-    """A ``LiteLLMModel`` whose tool calls are forced and shaped by a grammar (see the module)."""
+    """A ``LiteLLMModel`` whose tool calls are forced and shaped by a grammar (see the module).
+
+    The answer after a tool result is asked under the same system prompt and history as the
+    call before it, so that llama.cpp, which keeps the last prompt's state, reads only the
+    result line and not the whole prompt again (and the next question reads only itself)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._call_systems: dict[str, str] = {}
+        """The system prompt of the last forced call for each recent question."""
 
     def plan(
         self, messages: list[dict[str, Any]], request: CallRequest
@@ -85,12 +95,26 @@ class ConstrainedToolModel(LiteLLMModel):
             forced = _GrammarRequest(
                 **_fields(request), response_format={"type": "json_object", "schema": schema}
             )
-            return render_history(messages, tools_prompt(offered(tools, question))), forced
+            system = tools_prompt(tools)  # every tool, whatever the question: one prompt prefix
+            self._remember_system(question, system)
+            return render_history(messages, system), forced
         has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
-        sent = render_history(messages, _ANSWER_ONLY, answering=True) if has_history else messages
         result = last_result(messages)
+        call_system = self._call_systems.get(last_question(messages)) if has_history else None
+        if result is not None and call_system is not None:
+            sent = render_history(messages, call_system)  # the call's prompt, then its result
+        elif has_history:
+            sent = render_history(messages, _ANSWER_ONLY, answering=True)
+        else:
+            sent = messages
         grammar = ONE_LINE_GRAMMAR if result is None else answer_grammar(result)
         return sent, _GrammarRequest(**_fields(request), grammar=grammar)
+
+    def _remember_system(self, question: str, system: str) -> None:
+        self._call_systems.pop(question, None)
+        self._call_systems[question] = system
+        while len(self._call_systems) > _REMEMBERED_QUESTIONS:
+            del self._call_systems[next(iter(self._call_systems))]
 
     async def stream(
         self, messages: list[dict[str, Any]], request: CallRequest = _PLAIN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentthink.models.held_answer import MAX_HELD_CHARS, answer_grammar, last_result
+from agentthink.models.held_answer import LEADS, MAX_HELD_CHARS, answer_grammar, last_result
 
 
 def _tool(text: str, kind: str = "Output of") -> dict[str, str]:
@@ -25,8 +25,13 @@ def test_the_last_result_since_the_question_is_held() -> None:
     assert last_result([question, _tool("bad input", "Error reported by")]) is None
 
 
-def test_the_grammar_copies_the_result_after_the_model_s_words() -> None:
+def test_a_value_follows_a_lead_in_and_a_sentence_stands_alone() -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
-    grammar = answer_grammar('say "4".')
-    assert 'root ::= lead "say \\"4\\"" "."' in grammar
-    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp parses it
+    value = answer_grammar('"4".')
+    assert value.startswith('root ::= lead "\\"4\\"" "."\n')
+    for lead in LEADS:
+        assert f'"{lead}"' in value
+    sentence = answer_grammar("Yes: 97 is prime")
+    assert sentence == 'root ::= "Yes: 97 is prime" "."\n'
+    for grammar in (value, sentence):
+        llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp parses it

@@ -169,3 +169,30 @@ def test_same_shaped_arguments_keep_the_question_s_order_and_units_follow_the_nu
     for bad in ({**good, "from_unit": "grams"}, {**good, "to_unit": "pounds"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"name": "convert_units", "arguments": bad}, schema)
+
+
+def test_every_question_and_its_answer_share_one_prompt_prefix() -> None:
+    """llama.cpp keeps the last prompt's state: the call's prompt lists every tool whatever the
+    question, and the answer after its result is asked as a continuation of the call's prompt,
+    so neither re-reads the prompt, and the next question reads only itself."""
+    model = ConstrainedToolModel("openai/smollm2", api_base="http://127.0.0.1:9/v1", api_key="x")
+    conversation = _conversation()
+    call_sent, _ = model.plan(conversation[:2], CallRequest(tools=TOOLS))
+    prime_sent, _ = model.plan(
+        [conversation[0], {"role": "user", "content": "Is 97 prime?"}], CallRequest(tools=TOOLS)
+    )
+    assert call_sent[0] == prime_sent[0]  # one system prompt for every question
+    for tool in TOOLS:
+        assert tool["function"]["name"] in call_sent[0]["content"]
+    answer_sent, request = model.plan(conversation, CallRequest())  # the answer: tools off
+    assert answer_sent[: len(call_sent)] == call_sent
+    assert answer_sent[-1] == {"role": "user", "content": "Result of calculator(2 + 2): 4"}
+    assert "grammar" in model._prepare(answer_sent, request).params["extra_body"]
+    later = [*conversation, {"role": "assistant", "content": "The answer is 4."}]
+    next_sent, _ = model.plan(
+        [*later, {"role": "user", "content": "And 3 + 3?"}], CallRequest(tools=TOOLS)
+    )
+    assert next_sent[: len(answer_sent)] == answer_sent
+    fresh = ConstrainedToolModel("openai/smollm2", api_base="http://127.0.0.1:9/v1", api_key="x")
+    unseen, _ = fresh.plan(conversation, CallRequest())  # no call seen: the answer-only prompt
+    assert unseen[0]["content"].startswith("Answer the question in one short sentence")
