@@ -4,9 +4,11 @@
 When the agent offers tools and no tool result has come in since the question, the call is
 sent without ``tools`` but with ``response_format={"type": "json_object", "schema": ...}``,
 which llama.cpp's server compiles into a grammar; the JSON reply comes back as an ordinary
-``ToolCall``. After the tool result (and on calls without tools) the model answers in one line
-of text, held to it by a GBNF grammar (it rambles for paragraphs otherwise, or repeats the JSON
-call), and sees the conversation as plain text. Thinking calls (prompted, in ``<think>`` tags)
+``ToolCall`` (streamed as it is written: the tool's name, then its arguments). The prompt lists
+every tool whatever the question. After the tool result (and on calls without tools) the model
+answers in one line of text, held to it by a GBNF grammar (it rambles for paragraphs otherwise,
+or repeats the JSON call), and sees the conversation as plain text; the answer to a question
+whose call it made continues that call's prompt, so llama.cpp reads only the result line. Thinking calls (prompted, in ``<think>`` tags)
 are left free. The rules and the schema are in ``agentthink.models.tool_grammar``.
 """
 
@@ -16,6 +18,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from agentthink.models.client import LiteLLMModel
@@ -26,7 +29,6 @@ from agentthink.models.tool_grammar import (
     call_schema,
     last_question,
     needs_tool_call,
-    offered,
     parse_call,
     render_history,
     tool_call_message,
@@ -76,10 +78,10 @@ class ConstrainedToolModel(LiteLLMModel):
     call before it, so that llama.cpp, which keeps the last prompt's state, reads only the
     result line and not the whole prompt again (and the next question reads only itself)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._call_systems: dict[str, str] = {}
+    @cached_property
+    def _call_systems(self) -> dict[str, str]:
         """The system prompt of the last forced call for each recent question."""
+        return {}
 
     def plan(
         self, messages: list[dict[str, Any]], request: CallRequest
