@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         SearchDone,
         SearchRound,
         ThinkingForced,
+        ToolCallWriting,
     )
     from agentthink.result import RunResult
 
@@ -473,6 +474,13 @@ class LiveRenderer(Renderer):
     def _print(self, *renderables: Any) -> None:
         self.console.print(*renderables)
 
+    def _write_call(self, event: ToolCallWriting) -> None:
+        """Add a piece of a tool call being written to the live region."""
+        if self._block != "tool_call":
+            self._begin("tool_call")
+        name, written = self._writing.get(event.index, ("", ""))
+        self._writing[event.index] = (event.name or name, written + event.arguments)
+
     def _begin(self, block: str) -> None:
         """Start streaming ``block`` in the live region, drawn at once (not at the next tick:
         the first words of a reply are the ones a person waits for)."""
@@ -532,10 +540,7 @@ class LiveRenderer(Renderer):
             self._buffer += event.text
             self.answer_streamed = True
         elif isinstance(event, ToolCallWriting):
-            if self._block != "tool_call":
-                self._begin("tool_call")
-            name, written = self._writing.get(event.index, ("", ""))
-            self._writing[event.index] = (event.name or name, written + event.arguments)
+            self._write_call(event)
         elif isinstance(event, DecisionMade):
             self._flush()
             line = Text("● ", style=_KIND_STYLE.get(event.kind, "bold"))

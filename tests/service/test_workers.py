@@ -111,6 +111,10 @@ def test_sigkill_mid_run_resumes_elsewhere_without_repeating_tools(
             ]
             assert unfinished, "every run ended before the kill; the test proves nothing"
             before = _log_lines(log)
+            # Executions the kill caught between a tool's end and its journal entry (a few
+            # milliseconds per call, longer on a loaded machine): those alone may run again.
+            unjournaled = len(before) - _successful_calls(postgres_url)
+            assert 0 <= unjournaled <= len(unfinished)
 
             second = Proc(["worker", "--database", postgres_url, "--concurrency", "4"], env)
             try:
@@ -125,10 +129,9 @@ def test_sigkill_mid_run_resumes_elsewhere_without_repeating_tools(
                     assert "resumed" in [k for k, _ in _events(client, run["id"])]
             lines = _log_lines(log)
             assert lines[: len(before)] == before
-            # Every tool execution that finished is one journaled call: nothing ran twice, even in
-            # the runs that were resumed (a kill between a tool's end and its journal entry, a
-            # few microseconds, would show here as one line too many).
-            assert len(lines) == _successful_calls(postgres_url)
+            # Every journaled call ran once: nothing the first worker had journaled ran again in
+            # the resumed runs; at most the calls it had not journaled when killed did.
+            assert len(lines) - _successful_calls(postgres_url) <= unjournaled
             assert "ready" in " ".join(second.lines)
 
 
