@@ -10,8 +10,9 @@ the distracting text it removes):
 
 * ``Refocus`` (S2A) first when the question carries opinions, leading hints or asides;
 * an answer the verifier rejected, in a run that called no tool and whose answer does not say
-  it needed one (attempts call no tools), is arbitrated by samples weighted by the verifier's
-  scores
+  it needed one (attempts call no tools; where tools exist, from the second rejection on, so
+  the backbone's next step can look it up first), is arbitrated by samples weighted by the
+  verifier's scores
   (``Sample``, as many as the budget allows up to ``samples``, early stop on agreement), not
   by more thinking on the rejected line; with ``sample_loops``, so is an answer whose thinking
   the watch stopped in a loop (off by default: measured in the policy lab, it pays where
@@ -59,7 +60,10 @@ class ComputeOptimalPolicy:
     4. Otherwise ``base`` (``AdaptivePolicy``) decides, and the menu refines its choice:
        after an answer the verifier rejected (fewer than ``base.max_rejections`` times) whose
        thinking had finished, in a run that called no tool and shows no premature
-       disengagement (the attempts call no tools), and
+       disengagement (the attempts call no tools), and, where tools are available, rejected
+       twice at least (after the first rejection the backbone's next step, tools on, may
+       look the answer up: an answer from memory that needed a lookup is a common reason
+       for a rejection, and the attempts cannot fix it), and
        with ``sample_loops`` instead of an ``Answer`` whose thinking the watch stopped in a loop
        (``unsettled``), ``Sample``: ``samples`` attempts at most, as the budget allows (two at
        least, else the backbone's decision stands), each thinking ``sample_tokens`` (the
@@ -116,6 +120,8 @@ class ComputeOptimalPolicy:
                 return decision  # the thinking had not finished: the backbone thinks harder
             if ctx.signals.tool_calls_made or ctx.signals.premature_disengagement:
                 return decision  # attempts call no tools: an answer from (or needing) one stays
+            if ctx.tools_available and ctx.verifier_rejections < 2:
+                return decision  # the first rejection: the backbone again, whose step may act
             why = "the verifier rejected an answer whose thinking had finished"
             sampled = self._sample(view, why, weighted=True)
             return sampled or decision

@@ -292,3 +292,30 @@ def test_a_rejected_answer_that_rests_on_a_tool_is_not_sampled() -> None:
     decision = ComputeOptimalPolicy().decide(context)
     assert not isinstance(decision, Sample)  # the attempts could not call the tool
     assert decision == AdaptivePolicy().decide(context)
+
+
+def test_where_tools_exist_the_first_rejection_goes_back_to_the_backbone() -> None:
+    """An answer from memory that needed a lookup is rejected; the attempts have no tools, the
+    backbone's next step does. From the second rejection on, samples arbitrate."""
+
+    def rejected(answer: str) -> StepRecord:
+        return StepRecord(
+            "think", proposed_answer=answer, thinking_tokens=600, thinking_budget=4096,
+            verified=False,
+        )  # fmt: skip
+
+    def with_tools(history: list[StepRecord]) -> StepContext:
+        caps = ModelCapabilities(shows_reasoning=True, continues_messages=True)
+        return StepContext.build(
+            question=HARD, remaining=Remaining(), history=history, capabilities=caps,
+            tool_names=("lookup",),
+        )  # fmt: skip
+
+    first = with_tools([rejected("41")])
+    assert first.tools_available and first.verifier_rejections == 1
+    decision = ComputeOptimalPolicy().decide(first)
+    assert not isinstance(decision, Sample)
+    assert decision == AdaptivePolicy().decide(first)
+    second = ComputeOptimalPolicy().decide(with_tools([rejected("41"), rejected("42")]))
+    assert isinstance(second, Sample) and second.select == "weighted"
+    assert isinstance(ComputeOptimalPolicy().decide(ctx(history=[rejected("41")])), Sample)
