@@ -29,4 +29,5 @@ def test_there_are_examples() -> None:
         "custom_tool",
         "best_of_n_verifier",
         "strategy_menu",
+        "compute_optimal",
     }
