@@ -111,7 +111,8 @@ class Chat:
             if self.model is None:  # the embedded model: its first question warms its paths
                 from agentthink.cli.warm.warmup import warm_up
 
-                warm_up()
+                with contextlib.suppress(Exception):  # only a head start: a real fault shows
+                    warm_up()  # again on the person's own question, with its message
             return agent
 
         self._preload = Preload(build, name="agentthink-chat-preload")
