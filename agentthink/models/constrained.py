@@ -8,8 +8,9 @@ which llama.cpp's server compiles into a grammar; the JSON reply comes back as a
 every tool whatever the question. After the tool result (and on calls without tools) the model
 answers in one line of text, held to it by a GBNF grammar (it rambles for paragraphs otherwise,
 or repeats the JSON call), and sees the conversation as plain text; the answer to a question
-whose call it made continues that call's prompt, so llama.cpp reads only the result line. Thinking calls (prompted, in ``<think>`` tags)
-are left free. The rules and the schema are in ``agentthink.models.tool_grammar``.
+whose call it made continues that call's prompt, so llama.cpp reads only the result line.
+Thinking calls (prompted, in ``<think>`` tags) are left free. The rules and the schema are in
+``agentthink.models.tool_grammar``.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class _WrittenCall:
             if found is None:
                 return out
             self.named = True
-            out.append(ToolCallDelta(0, None, json.loads(f'"{found.group(1)}"'), ""))
+            out.append(ToolCallDelta(0, None, _unescaped(found.group(1)), ""))
         if self.shown is None:
             begun = _ARGUMENTS.search(self.text)
             if begun is None:
@@ -191,6 +192,15 @@ class _WrittenCall:
             out.append(ToolCallDelta(0, None, None, self.text[self.shown : end]))
             self.shown = end
         return out
+
+
+def _unescaped(body: str) -> str:
+    """A JSON string's body as text (as written when it is not valid JSON)."""
+    try:
+        text = json.loads(f'"{body}"')
+    except ValueError:
+        return body
+    return text if isinstance(text, str) else body
 
 
 def _as_tool_call(turn: Turn) -> Turn:

@@ -69,3 +69,8 @@ async def test_the_call_streams_through_litellm_and_ends_as_a_tool_call() -> Non
     assert isinstance(done, TurnDone)
     [call] = done.turn.tool_calls
     assert (call.name, call.arguments) == ("calculator", {"expression": "17 * 23"})
+
+
+def test_a_name_that_is_not_valid_json_is_shown_as_written() -> None:
+    names, _ = _written(['{"name": "bad\\q", "arguments": {}}'])
+    assert names == ["bad\\q"]
