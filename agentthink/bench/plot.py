@@ -76,7 +76,12 @@ PALETTE: tuple[Color, ...] = (
     (140, 86, 75),
     (227, 119, 194),
     (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+    (0, 0, 128),
+    (0, 128, 128),
 )
+"""Twelve colours: a lab run of up to twelve policies has one each."""
 
 
 class Canvas:
@@ -208,6 +213,8 @@ def scatter_png(
         lx, ly = int(px(x)) + 9, int(py(y)) - 10
         while any(abs(lx - a) < 6 * 12 and abs(ly - b) < 10 for a, b in placed):
             ly += 11  # labels of (nearly) coinciding points go below one another
+        if ly > int(py(y)) + 4:  # moved away from its point: a thin line leads back to it
+            c.line(px(x) + 4, py(y) + 2, lx - 2, ly + 3, (190, 190, 190))
         placed.append((lx, ly))
         c.text(lx, ly, name, color)
     c.save(path)
