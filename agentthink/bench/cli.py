@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,  # its options and --help belong to agentthink.bench.service_bench
     )
 
-    for name, about in _EMBEDDED.items():
+    for name, (_, about) in _EMBEDDED.items():
         sub.add_parser(name, help=about, add_help=False)  # their own modules parse the rest
     sub.add_parser("worlds", help="list the shipped worlds")
     from agentthink.bench.tasks_cli import add_tasks_parser
@@ -169,9 +169,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _EMBEDDED = {
-    "startup": "the embedded model: start-up, first token, wall to the answer, chat (vs llama.cpp)",
-    "first-contact": "the embedded model's accuracy on 60 questions, with tools and without",
+    "startup": (
+        "startup",
+        "the embedded model: start-up, first token, wall to the answer, chat (vs llama.cpp)",
+    ),
+    "first-contact": (
+        "tools_accuracy",
+        "the embedded model's accuracy on 60 questions, with tools and without",
+    ),
 }
+"""Benchmarks of the embedded model: command -> (module in ``agentthink.bench``, help)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return service_main(rest)
     if args.command in _EMBEDDED:
-        module = "startup" if args.command == "startup" else "tools_accuracy"
-        return int(importlib.import_module(f"agentthink.bench.{module}").main(rest) or 0)
+        module = importlib.import_module(f"agentthink.bench.{_EMBEDDED[args.command][0]}")
+        return int(module.main(rest) or 0)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:

@@ -30,6 +30,7 @@ from agentthink.bench.llama_direct import LOAD
 __all__ = ["help_times", "main", "ttft_times"]
 
 QUESTION = "What is 2 + 2?"
+CHAT_QUESTION = "What is 17 * 23?"
 
 _DIRECT = (
     LOAD
@@ -151,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.chat_runs:
         from agentthink.bench.first_answer import chat_times
 
-        chat = chat_times(_agentthink_command(), "What is 17 * 23?", args.chat_runs)
+        chat = chat_times(_agentthink_command(), CHAT_QUESTION, args.chat_runs)
         print(
-            f"agentthink chat, 'What is 17 * 23?', seconds after Enter, median of {args.chat_runs}"
+            f"agentthink chat, {CHAT_QUESTION!r}, seconds after Enter, median of {args.chat_runs}"
         )
         for name, value in chat.items():
             print(f"  {name:<36} {value:7.2f} s")

@@ -107,7 +107,7 @@ class EmbeddedServer:
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
+            pass  # alive, and not ours to signal
         return True
 
     def start(self) -> EmbeddedServer:

@@ -24,7 +24,7 @@ import ast
 import re
 from typing import Any, Literal
 
-from agentthink.tools.builtins.arith_words import words_to_symbols
+from agentthink.tools.builtins.arith_words import WORDS, words_to_symbols
 
 __all__ = [
     "MAX_SPANS",
@@ -80,32 +80,8 @@ _NAMES = frozenset(
     ]
 )
 """The calculator's constants and functions a question may name."""
-_MATH_WORDS = _NAMES | frozenset(
-    [
-        "plus",
-        "minus",
-        "times",
-        "multiplied",
-        "divided",
-        "by",
-        "over",
-        "to",
-        "the",
-        "power",
-        "powers",
-        "raised",
-        "of",
-        "squared",
-        "cubed",
-        "square",
-        "cube",
-        "root",
-        "percent",
-        "mod",
-        "modulo",
-        "x",
-    ]
-)
+_MATH_WORDS = _NAMES | WORDS
+"""Words an arithmetic span may hold: the calculator's names and the words it reads as operators."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?%?|\*\*|[-+*/%×÷()]|[A-Za-z]+\d*|\S")
 _NUMBER = re.compile(r"\d")
 _VALUE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
@@ -121,21 +97,24 @@ def numbers_in(text: str) -> list[int | float]:
     return list(values)
 
 
-def standalone_numbers(text: str) -> list[int | float]:
-    """The numbers of ``text`` that stand alone: not in a date, not in its arithmetic (in "Is
-    2 + 2 prime?" the 2s are operands, not a number to test)."""
+def _without_dates_and_arithmetic(text: str) -> str:
+    """``text`` with its dates and arithmetic blanked out: what is left stands alone."""
     masked = _DATE.sub(" ", text)
     for span in arithmetic_spans(masked):
         masked = masked.replace(span, " ")
-    return numbers_in(masked)
+    return masked
+
+
+def standalone_numbers(text: str) -> list[int | float]:
+    """The numbers of ``text`` that stand alone: not in a date, not in its arithmetic (in "Is
+    2 + 2 prime?" the 2s are operands, not a number to test)."""
+    return numbers_in(_without_dates_and_arithmetic(text))
 
 
 def unit_spans(text: str) -> list[str]:
     """The words right after each number standing alone (up to three, no digits, until a
     preposition or punctuation): what the number counts ("3 pounds", "100 degrees Fahrenheit")."""
-    masked = _DATE.sub(" ", text)
-    for span in arithmetic_spans(masked):
-        masked = masked.replace(span, " ")
+    masked = _without_dates_and_arithmetic(text)
     found: dict[str, None] = {}
     for match in _VALUE.finditer(masked):
         words: list[str] = []

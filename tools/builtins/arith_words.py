@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["words_to_symbols"]
+__all__ = ["WORDS", "words_to_symbols"]
 
 _OPERAND = r"(\d+(?:\.\d+)?|\([^()]*\))"
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -33,6 +33,34 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<=\d)\s*x\s*(?=\d)", " * "),
     )
 )
+
+WORDS = frozenset(
+    [
+        "plus",
+        "minus",
+        "times",
+        "multiplied",
+        "divided",
+        "by",
+        "over",
+        "to",
+        "the",
+        "power",
+        "powers",
+        "raised",
+        "of",
+        "squared",
+        "cubed",
+        "square",
+        "cube",
+        "root",
+        "percent",
+        "mod",
+        "modulo",
+        "x",
+    ]
+)
+"""The words the rules above read inside arithmetic (not the leading "what is")."""
 
 
 def words_to_symbols(text: str) -> str:
