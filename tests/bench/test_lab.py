@@ -172,7 +172,9 @@ async def test_throughput_small_level() -> None:
 
     (level,) = await run_throughput((3,), latency=0.05, window=1.0, separate_process=False)
     assert level.runs >= 6 and level.failures == 0
-    assert level.calls >= level.runs
+    # Calls are counted as they arrive and runs as they finish, inside the same window: a run
+    # that ends early in the window may have made its call before it, one per concurrent slot.
+    assert level.calls >= level.runs - level.concurrency
     assert 0 < level.efficiency <= 1.05  # arrivals counted in the window: edges may add one
     assert "of ideal" in format_levels([level])
 
