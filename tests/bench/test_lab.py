@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,6 +168,11 @@ def test_cli_policies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (tmp_path / "policies.png").exists()
 
 
+def _at_most_ideal_plus_one_per_slot(level: Any) -> bool:
+    """Arrivals are counted in the window, so each slot's edges may add one call to the ideal."""
+    return bool(level.calls <= level.ideal_calls_per_s * level.seconds + level.concurrency)
+
+
 async def test_throughput_small_level() -> None:
     from agentthink.bench.throughput import format_levels, run_throughput
 
@@ -175,7 +181,7 @@ async def test_throughput_small_level() -> None:
     # Calls are counted as they arrive and runs as they finish, inside the same window: a run
     # that ends early in the window may have made its call before it, one per concurrent slot.
     assert level.calls >= level.runs - level.concurrency
-    assert 0 < level.efficiency <= 1.05  # arrivals counted in the window: edges may add one
+    assert level.efficiency > 0 and _at_most_ideal_plus_one_per_slot(level)
     assert "of ideal" in format_levels([level])
 
 
@@ -186,7 +192,7 @@ async def test_throughput_split_across_client_processes() -> None:
     assert level.processes == 2
     assert level.runs >= 10 and level.failures == 0
     assert level.cpu_seconds > 0
-    assert 0 < level.efficiency <= 1.05
+    assert level.efficiency > 0 and _at_most_ideal_plus_one_per_slot(level)
 
 
 def test_the_menu_names_mix_and_targets() -> None:
