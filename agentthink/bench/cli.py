@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--world",
         default="mostly-easy",
-        help="a world file (.toml/.json) or a shipped world's name (see `agentthink bench worlds`)",
+        help="a world file (.toml/.json), a shipped world's name (see `agentthink bench worlds`) "
+        "or drawn-N, a world drawn at random from N (held out: no policy was tuned on it)",
     )
     p.add_argument(
         "--policies",
@@ -161,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, (_, about) in _EMBEDDED.items():
         sub.add_parser(name, help=about, add_help=False)  # their own modules parse the rest
-    sub.add_parser("worlds", help="list the shipped worlds")
+    sub.add_parser("worlds", help="list the shipped worlds (and drawn-N)")
     from agentthink.bench.tasks_cli import add_tasks_parser
 
     add_tasks_parser(sub)
@@ -360,6 +361,7 @@ def _worlds() -> int:
     for name, path in sorted(shipped_worlds().items()):
         world = load_world(path)
         print(f"{name:<14} {world.description}")
+    print(f"{'drawn-N':<14} a world drawn at random from N (any number): a held-out check")
     return 0
 
 

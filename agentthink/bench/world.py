@@ -719,13 +719,16 @@ def _log_uniform(rng: random.Random, low: int, high: int) -> int:
 
 def load_world(source: str | Path | dict[str, Any]) -> World:
     """A world from a file path (``.toml`` or ``.json``), a shipped world's name
-    (``mostly-easy``, ``tool-heavy``, ``mostly-hard``, ...) or a dict.
+    (``mostly-easy``, ``tool-heavy``, ``mostly-hard``, ...), ``drawn-N`` (a world drawn at
+    random from N: ``agentthink.bench.world_draw``) or a dict.
 
     Raises:
         WorldError: the file is missing, unreadable or invalid (naming the field and the fix).
     """
     if isinstance(source, dict):
         data, where = source, "<dict>"
+    elif (drawn := _drawn(source)) is not None:
+        data, where = drawn, str(source)
     else:
         path = Path(source)
         if not path.exists() and not path.suffix:
@@ -734,8 +737,9 @@ def load_world(source: str | Path | dict[str, Any]) -> World:
                 path = shipped[str(source)]
             else:
                 raise WorldError(
-                    f"no world file {str(source)!r}; give a .toml/.json path or one of the "
-                    f"shipped worlds: {', '.join(sorted(shipped))}"
+                    f"no world file {str(source)!r}; give a .toml/.json path, one of the "
+                    f"shipped worlds ({', '.join(sorted(shipped))}) or drawn-N (a world drawn "
+                    "at random from N)"
                 )
         where = str(path)
         try:
@@ -756,6 +760,16 @@ def load_world(source: str | Path | dict[str, Any]) -> World:
             loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
             problems.append(f"  {loc}: {err['msg']}")
         raise WorldError(f"invalid world {where}:\n" + "\n".join(problems)) from exc
+
+
+def _drawn(source: str | Path) -> dict[str, Any] | None:
+    """The drawn world a name like ``drawn-7`` stands for (None: a file or a shipped name)."""
+    from agentthink.bench.world_draw import draw_world, drawn_number
+
+    if isinstance(source, Path) or Path(source).exists():
+        return None
+    n = drawn_number(source)
+    return None if n is None else draw_world(n)
 
 
 def shipped_worlds() -> dict[str, Path]:
