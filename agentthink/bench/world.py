@@ -114,7 +114,6 @@ The judge keys apply to version-1 worlds too (a judge request was never part of 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import random
@@ -126,6 +125,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agentthink.bench.stable_random import stable_rng
 
 __all__ = [
     "V2_MODEL_DEFAULTS",
@@ -176,12 +177,6 @@ Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class WorldError(ValueError):
     """A world file that cannot be read or does not validate; the message says where and why."""
-
-
-def stable_rng(*parts: object) -> random.Random:
-    """A ``random.Random`` seeded from ``parts`` (stable across processes and call order)."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
 
 
 class _Strict(BaseModel):

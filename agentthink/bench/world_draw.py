@@ -14,7 +14,7 @@ import random
 import re
 from typing import Any
 
-from agentthink.bench.world import stable_rng
+from agentthink.bench.stable_random import stable_rng
 
 __all__ = ["DRAWN", "draw_world", "drawn_number"]
 
