@@ -159,6 +159,10 @@ class ComputeOptimalPolicy:
         """A second look after an answer, with the answer forced at its allotment."""
         if not (self.force and ctx.capabilities.continues_messages):
             return decision
+        if ctx.tools_available and not ctx.signals.tool_calls_made:
+            # a forced step answers with tools off: where a lookup may still be what the answer
+            # lacks, the second look keeps its tools (a Think may act)
+            return decision
         if not ctx.capabilities.shows_reasoning:
             # a continuation goes on from the reasoning it is sent: hidden reasoning cannot be
             # continued, so the second look thinks afresh as a Think

@@ -199,6 +199,30 @@ def test_a_second_look_is_forced_where_the_server_continues_visible_reasoning() 
     assert isinstance(ComputeOptimalPolicy(force=False).decide(ctx(history=[capped])), Think)
 
 
+def test_a_second_look_keeps_its_tools_until_a_tool_has_run() -> None:
+    """A forced step answers with tools off: where tools exist and none has run, the answer may
+    lack a lookup, so the second look stays a Think (which may act). After a lookup, forcing."""
+    from agentthink.models.turn import ToolCall
+
+    caps = ModelCapabilities(shows_reasoning=True, continues_messages=True)
+    capped = StepRecord("think", proposed_answer="41", thinking_tokens=1024, thinking_budget=1024)
+    lookup = StepRecord(
+        "act",
+        tool_calls=(ToolCall(id="c", name="lookup", arguments={"id": "A-1"}, raw_arguments=""),),
+    )
+    policy = ComputeOptimalPolicy()
+    for history, expected in (([capped], Think), ([lookup, capped], Force)):
+        context = StepContext.build(
+            question=HARD,
+            remaining=Remaining(),
+            history=history,
+            capabilities=caps,
+            tool_names=("lookup",),
+        )
+        assert context.tools_available
+        assert type(policy.decide(context)) is expected
+
+
 def test_everything_else_is_the_backbones_decision() -> None:
     policy = ComputeOptimalPolicy()
     for history in ([], [StepRecord("act", tool_calls=())], [answered()]):
