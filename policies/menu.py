@@ -19,7 +19,9 @@ the distracting text it removes):
   accuracy still rises past the first loops and costs accuracy where a loop means the thinking
   is already past what the question needs; BENCHMARKS.md "The compute-optimal controller");
 * a second look after an answer runs as ``Force`` where the server continues a partial message
-  and the reasoning is visible (the answer forced at the allotment, no cut and re-ask).
+  and the reasoning is visible (the answer forced at the allotment, no cut and re-ask), and,
+  where tools exist, once one has run (a forced step answers with tools off: before a lookup,
+  the second look keeps its tools).
 
 Where the reasoning is hidden the watch reads nothing, so the backbone's evidence is the
 thinking tokens the usage reports (an allotment that ended the thinking earns a second look at
@@ -69,7 +71,8 @@ class ComputeOptimalPolicy:
        least, else the backbone's decision stands), each thinking ``sample_tokens`` (the
        reasoning so far is in context: an attempt continues it), weighted by the verifier
        when there is one; and a ``Think`` that takes a second look after an answer becomes
-       ``Force`` where the server continues messages and the reasoning is visible.
+       ``Force`` where the server continues messages and the reasoning is visible, and no tool
+       exists or one has run (a forced step has no tools: it cannot make a missing lookup).
     """
 
     base: AdaptivePolicy = field(default_factory=AdaptivePolicy)
