@@ -14,6 +14,7 @@ from agentthink.budget import Remaining
 from agentthink.context import ModelCapabilities, StepContext
 from agentthink.decisions import Answer, Force, Refocus, Sample, Think
 from agentthink.errors import InvalidBudgetError
+from agentthink.models.turn import ToolCall
 from agentthink.policies import AdaptivePolicy, ComputeOptimalPolicy, get_policy
 from agentthink.policies.base import thinking_room
 from agentthink.policies.context_cues import distraction_cues
@@ -37,6 +38,7 @@ def ctx(
     remaining: Remaining | None = None,
     shows: bool = True,
     continues: bool = True,
+    tools: tuple[str, ...] = (),
 ) -> StepContext:
     caps = ModelCapabilities(shows_reasoning=shows, continues_messages=continues)
     return StepContext.build(
@@ -44,7 +46,15 @@ def ctx(
         remaining=remaining if remaining is not None else Remaining(),
         history=history or [],
         capabilities=caps,
+        tool_names=tools,
     )
+
+
+LOOKUP = StepRecord(
+    "act",
+    tool_calls=(ToolCall(id="c", name="lookup", arguments={"id": "A-1"}, raw_arguments=""),),
+)
+"""A step that called the ``lookup`` tool."""
 
 
 def loop_stop(answer: str | None = None) -> StepRecord:
@@ -202,23 +212,10 @@ def test_a_second_look_is_forced_where_the_server_continues_visible_reasoning() 
 def test_a_second_look_keeps_its_tools_until_a_tool_has_run() -> None:
     """A forced step answers with tools off: where tools exist and none has run, the answer may
     lack a lookup, so the second look stays a Think (which may act). After a lookup, forcing."""
-    from agentthink.models.turn import ToolCall
-
-    caps = ModelCapabilities(shows_reasoning=True, continues_messages=True)
     capped = StepRecord("think", proposed_answer="41", thinking_tokens=1024, thinking_budget=1024)
-    lookup = StepRecord(
-        "act",
-        tool_calls=(ToolCall(id="c", name="lookup", arguments={"id": "A-1"}, raw_arguments=""),),
-    )
     policy = ComputeOptimalPolicy()
-    for history, expected in (([capped], Think), ([lookup, capped], Force)):
-        context = StepContext.build(
-            question=HARD,
-            remaining=Remaining(),
-            history=history,
-            capabilities=caps,
-            tool_names=("lookup",),
-        )
+    for history, expected in (([capped], Think), ([LOOKUP, capped], Force)):
+        context = ctx(history=history, tools=("lookup",))
         assert context.tools_available
         assert type(policy.decide(context)) is expected
 
@@ -301,17 +298,11 @@ async def test_a_run_rewrites_the_leading_question_and_answers_from_the_rewrite(
 
 
 def test_a_rejected_answer_that_rests_on_a_tool_is_not_sampled() -> None:
-    from agentthink.models.turn import ToolCall
-
-    lookup = StepRecord(
-        "act",
-        tool_calls=(ToolCall(id="c", name="lookup", arguments={"id": "A-1"}, raw_arguments=""),),
-    )
     finished = StepRecord(
         "think", proposed_answer="41", thinking_tokens=600, thinking_budget=4096, verified=False
     )
     context = StepContext.build(
-        question=HARD, remaining=Remaining(), history=[lookup, finished], tool_names=("lookup",)
+        question=HARD, remaining=Remaining(), history=[LOOKUP, finished], tool_names=("lookup",)
     )
     decision = ComputeOptimalPolicy().decide(context)
     assert not isinstance(decision, Sample)  # the attempts could not call the tool
@@ -329,11 +320,7 @@ def test_where_tools_exist_the_first_rejection_goes_back_to_the_backbone() -> No
         )  # fmt: skip
 
     def with_tools(history: list[StepRecord]) -> StepContext:
-        caps = ModelCapabilities(shows_reasoning=True, continues_messages=True)
-        return StepContext.build(
-            question=HARD, remaining=Remaining(), history=history, capabilities=caps,
-            tool_names=("lookup",),
-        )  # fmt: skip
+        return ctx(history=history, tools=("lookup",))
 
     first = with_tools([rejected("41")])
     assert first.tools_available and first.verifier_rejections == 1

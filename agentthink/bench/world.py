@@ -127,6 +127,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentthink.bench.stable_random import stable_rng
+from agentthink.bench.world_draw import draw_world, drawn_number
 
 __all__ = [
     "V2_MODEL_DEFAULTS",
@@ -759,8 +760,6 @@ def load_world(source: str | Path | dict[str, Any]) -> World:
 
 def _drawn(source: str | Path) -> dict[str, Any] | None:
     """The drawn world a name like ``drawn-7`` stands for (None: a file or a shipped name)."""
-    from agentthink.bench.world_draw import draw_world, drawn_number
-
     if isinstance(source, Path) or Path(source).exists():
         return None
     n = drawn_number(source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +60,14 @@ def sim(small_world: World) -> Iterator[SimServer]:
         yield server
     finally:
         server.stop()
+
+
+def run_lab_cli(
+    world: str, policies: str, out: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """``agentthink bench policies`` on 6 tasks of ``world``, unpaced: its exit code and output."""
+    from agentthink.bench.cli import main
+
+    argv = ["policies", "--world", world, "--policies", policies, "-n", "6"]
+    code = main([*argv, "--token-rate", "0", "--out", str(out)])
+    return code, capsys.readouterr().out

@@ -21,6 +21,7 @@ from agentthink.bench.lab import (
     write_outputs,
 )
 from agentthink.bench.world import World
+from tests.bench.conftest import run_lab_cli
 
 
 async def test_tiny_lab_run_writes_table_and_files(small_world: World, tmp_path: Path) -> None:
@@ -137,7 +138,8 @@ async def test_budget_fuzz_with_a_server_that_counts_its_own_way() -> None:
 
 def test_cli_worlds_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["worlds"]) == 0
-    assert "mostly-easy" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "mostly-easy" in listed and "drawn-N" in listed
     assert main(["policies", "--world", "no-such-world", "-n", "1"]) == 2
     assert "shipped worlds" in capsys.readouterr().err
     assert main(["policies", "--policies", "adaptve", "-n", "1"]) == 2
@@ -147,22 +149,7 @@ def test_cli_worlds_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.slow
 def test_cli_policies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "policies",
-            "--world",
-            "tool-heavy",
-            "--policies",
-            "adaptive,fixed-high",
-            "-n",
-            "6",
-            "--token-rate",
-            "0",
-            "--out",
-            str(tmp_path),
-        ]
-    )
-    out = capsys.readouterr().out
+    code, out = run_lab_cli("tool-heavy", "adaptive,fixed-high", tmp_path, capsys)
     assert code == 0
     assert "targets (adaptive vs the best fixed-effort baseline, fixed-high)" in out
     assert (tmp_path / "policies.png").exists()

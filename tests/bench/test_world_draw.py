@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from agentthink.bench.world import WorldError, load_world, shipped_worlds
 from agentthink.bench.world_draw import draw_world, drawn_number
+from tests.bench.conftest import run_lab_cli
 
 
 @settings(max_examples=60, deadline=None)
@@ -60,31 +61,6 @@ def test_names_files_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_lab_run_on_a_drawn_world(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    from agentthink.bench.cli import main
-
-    code = main(
-        [
-            "policies",
-            "--world",
-            "drawn-2",
-            "-n",
-            "6",
-            "--policies",
-            "fixed-high,compute-optimal",
-            "--token-rate",
-            "0",
-            "--out",
-            str(tmp_path),
-        ]
-    )
-    out = capsys.readouterr().out
+    code, out = run_lab_cli("drawn-2", "fixed-high,compute-optimal", tmp_path, capsys)
     assert code == 0
     assert "world drawn-2, 6 tasks" in out and "compute-optimal" in out
-
-
-def test_bench_worlds_names_drawn_worlds(capsys: pytest.CaptureFixture[str]) -> None:
-    from agentthink.bench.cli import main
-
-    assert main(["worlds"]) == 0
-    out = capsys.readouterr().out
-    assert "mostly-easy" in out and "drawn-N" in out
